@@ -1,0 +1,364 @@
+/*
+ * archive.c - the archive handle: open, the accessors of ozx.h, reopen
+ * and release.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive_i.h"
+#include "zipfmt.h"
+
+static void init_locks(struct ozx_archive *a)
+{
+	for (unsigned i = 0; i < OZX_NSTRIPES; i++) {
+		pthread_mutex_init(&a->lock[i], NULL);
+		pthread_cond_init(&a->cond[i], NULL);
+	}
+}
+
+/* The comment, and the RFC-9 JSON in it or in the ZIP64 extensible data. */
+static int read_comment(struct ozx_archive *a, const struct ozx_eocd *e)
+{
+	int ret;
+
+	a->comment = malloc((size_t)e->comment_len + 1);
+	if (!a->comment)
+		return -ENOMEM;
+	ret = ozx_io_read_full(&a->io, a->comment, e->comment_len,
+			       e->comment_off);
+	if (ret)
+		return ret;
+	a->comment[e->comment_len] = '\0';
+	a->info.comment = a->comment;
+	a->info.comment_len = e->comment_len;
+	a->info.json_first = -1;
+	ozx_rfc9_parse(a->comment, e->comment_len, false, &a->info);
+	if (!a->info.rfc9_json && e->ext_len > 0 &&
+	    e->ext_len <= OZX_COMMENT_MAX) {
+		char *x = malloc((size_t)e->ext_len);
+		char *brace;
+
+		if (!x)
+			return -ENOMEM;
+		ret = ozx_io_read_full(&a->io, x, (size_t)e->ext_len,
+				       e->ext_off);
+		/* The JSON may sit behind a header ID and length. */
+		brace = ret ? NULL : memchr(x, '{', (size_t)e->ext_len);
+		if (brace)
+			ozx_rfc9_parse(brace, (size_t)(x + e->ext_len - brace),
+				       true, &a->info);
+		free(x);
+	}
+	return ret;
+}
+
+/* Open from io; st (may be NULL) describes the file behind it. */
+static int archive_open(const struct ozx_io *io, uint64_t size,
+			const struct stat *st, struct ozx_archive **out,
+			struct ozx_diag *diag)
+{
+	struct ozx_archive *a;
+	struct ozx_eocd e;
+	int ret;
+
+	*out = NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->io = *io;
+	a->fd = -1;
+	if (st)
+		a->st = *st;
+	a->verify = true;
+	a->info.size = size;
+	init_locks(a);
+	ret = ozx_eocd_find(&a->io, size, &e, diag);
+	if (ret)
+		goto out_free_archive;
+	a->info.cd_offset = e.cd_offset;
+	a->info.cd_size = e.cd_size;
+	a->info.zip64 = e.zip64;
+	ret = read_comment(a, &e);
+	if (ret)
+		goto out_free_archive;
+	ret = ozx_cdir_parse(a, &e, diag);
+	if (ret)
+		goto out_free_archive;
+	ret = ozx_tree_build(a, diag);
+	if (ret)
+		goto out_free_archive;
+	*out = a;
+	return 0;
+
+out_free_archive:
+	ozx_archive_free(a);
+	return ret;
+}
+
+int ozx_archive_open_io(const struct ozx_io *io, uint64_t size,
+			struct ozx_archive **out, struct ozx_diag *diag)
+{
+	return archive_open(io, size, NULL, out, diag);
+}
+
+int ozx_archive_open(const char *path, struct ozx_archive **out,
+		     struct ozx_diag *diag)
+{
+	struct ozx_archive *a;
+	struct ozx_io io;
+	struct stat st;
+	char *copy;
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out_close_fd;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		goto out_close_fd;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		if (diag) {
+			diag->what = "not a regular file";
+			diag->off = 0;
+		}
+		ret = -EINVAL;
+		goto out_close_fd;
+	}
+	copy = strdup(path);
+	if (!copy) {
+		ret = -ENOMEM;
+		goto out_close_fd;
+	}
+	io = ozx_io_fd(fd);
+	ret = archive_open(&io, (uint64_t)st.st_size, &st, &a, diag);
+	if (ret)
+		goto out_free_copy;
+	a->fd = fd;
+	a->path = copy;
+	*out = a;
+	return 0;
+
+out_free_copy:
+	free(copy);
+out_close_fd:
+	close(fd);
+	return ret;
+}
+
+void ozx_archive_free(struct ozx_archive *a)
+{
+	if (!a)
+		return;
+	for (unsigned i = 0; i < OZX_NSTRIPES; i++) {
+		pthread_mutex_destroy(&a->lock[i]);
+		pthread_cond_destroy(&a->cond[i]);
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a->comment);
+	free(a->nodes);
+	free(a->names);
+	free(a->buckets);
+	free(a);
+}
+
+const struct ozx_info *ozx_archive_info(const struct ozx_archive *a)
+{
+	return &a->info;
+}
+
+const struct ozx_io *ozx_archive_io(const struct ozx_archive *a)
+{
+	return &a->io;
+}
+
+void ozx_archive_set_verify(struct ozx_archive *a, bool verify)
+{
+	a->verify = verify;
+}
+
+void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
+			     void *ctx)
+{
+	a->fail_fn = fn;
+	a->fail_ctx = ctx;
+}
+
+static bool same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino &&
+	       x->st_size == y->st_size &&
+	       x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+	       x->st_mtim.tv_nsec == y->st_mtim.tv_nsec &&
+	       x->st_ctim.tv_sec == y->st_ctim.tv_sec &&
+	       x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
+}
+
+int ozx_archive_reopen(const struct ozx_archive *a)
+{
+	char proc[64];
+	struct stat st;
+	int fd, err;
+
+	if (a->fd < 0)
+		return -EBADF;
+	/* Through /proc the new description is of our very inode, even if
+	 * the path was renamed over since; the path is the fallback. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == EACCES))
+		fd = open(a->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (!same_file(&st, &a->st)) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+int ozx_node_stat(const struct ozx_archive *a, uint32_t node,
+		  struct ozx_stat *st)
+{
+	const struct ozx_node *n;
+	uint32_t s;
+
+	if (node >= a->nnodes)
+		return -ENOENT;
+	n = &a->nodes[node];
+	s = atomic_load(&((struct ozx_node *)n)->st);
+	memset(st, 0, sizeof(*st));
+	st->kind = (enum ozx_kind)node_kind(n);
+	st->mtime = n->mtime;
+	st->record = node >= 1 && node <= a->info.nrecords ? node - 1
+							    : OZX_NONE;
+	if (st->kind == OZX_KIND_DIR) {
+		st->nlink = 2 + (uint32_t)(n->x >> 32);
+		return 0;
+	}
+	st->nlink = 1;
+	st->size = n->size;
+	st->comp_size = n->comp_size;
+	st->crc32 = n->crc;
+	st->method = n->method;
+	st->encrypted = n->bits & NODE_ENCRYPTED;
+	st->lh_offset = node_lho(n);
+	st->crc_state = (enum ozx_crc_state)(s & ST_CRC_MASK);
+	return 0;
+}
+
+const char *ozx_node_name(const struct ozx_archive *a, uint32_t node,
+			  size_t *len)
+{
+	const struct ozx_node *n;
+
+	if (node >= a->nnodes)
+		return NULL;
+	n = &a->nodes[node];
+	if (node_kind(n) == OZX_KIND_HIDDEN) {
+		*len = n->name_len;
+		return a->names + n->name_off;
+	}
+	return ozx_node_component(a, n, len);
+}
+
+uint32_t ozx_node_parent(const struct ozx_archive *a, uint32_t node)
+{
+	if (node >= a->nnodes)
+		return OZX_NONE;
+	return a->nodes[node].parent;
+}
+
+ssize_t ozx_node_path(const struct ozx_archive *a, uint32_t node, char *buf,
+		      size_t size)
+{
+	const struct ozx_node *n;
+	size_t len = 0, clen;
+	uint32_t i;
+
+	if (node >= a->nnodes)
+		return -ENOENT;
+	n = &a->nodes[node];
+	if (node_kind(n) == OZX_KIND_HIDDEN) {
+		if (size <= n->name_len)
+			return -ERANGE;
+		memcpy(buf, a->names + n->name_off, n->name_len);
+		buf[n->name_len] = '\0';
+		return n->name_len;
+	}
+	/* Measure, then fill from the end. */
+	for (i = node; i != OZX_ROOT; i = a->nodes[i].parent) {
+		ozx_node_component(a, &a->nodes[i], &clen);
+		len += clen + (len ? 1 : 0);
+	}
+	if (size <= len)
+		return -ERANGE;
+	buf[len] = '\0';
+	size_t end = len;
+	for (i = node; i != OZX_ROOT; i = a->nodes[i].parent) {
+		const char *c = ozx_node_component(a, &a->nodes[i], &clen);
+
+		if (end != len)
+			buf[--end] = '/';
+		end -= clen;
+		memcpy(buf + end, c, clen);
+	}
+	return (ssize_t)len;
+}
+
+char *ozx_escape(const char *name, size_t len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)name;
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		size_t k = c >= 0x80 ? ozx_utf8_seq(s + i, len - i) : 1;
+
+		if (c >= 0x80 && k > 0) {
+			/* a whole valid multi-byte character */
+			if (o + k >= size)
+				break;
+			memcpy(buf + o, s + i, k);
+			o += k;
+			i += k - 1;
+		} else if (c >= 0x20 && c != 0x7f && c != '\\' && c < 0x80) {
+			if (o + 1 >= size)
+				break;
+			buf[o++] = (char)c;
+		} else {
+			if (o + 4 >= size)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}

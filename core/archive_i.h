@@ -1,0 +1,135 @@
+/*
+ * archive_i.h - the inside of struct ozx_archive, shared by the core's
+ * modules and by nobody else.
+ *
+ * Memory budget: one struct ozx_node (56 bytes) and one hash bucket (4
+ * bytes, rounded up to a power of two) per central-directory record and
+ * per implied directory, plus the names (each stored once, NUL-terminated).
+ * The central directory itself is streamed through a bounded buffer and
+ * never kept.
+ */
+#ifndef OZX_ARCHIVE_I_H
+#define OZX_ARCHIVE_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "ozx.h"
+
+/* Node kinds and flags, packed into ozx_node.bits. */
+#define NODE_KIND_MASK 0x03u
+#define NODE_ENCRYPTED 0x04u
+#define NODE_WHY_SHIFT 3 /* 5 bits: index into the hidden-reason table */
+
+/* Dynamic per-entry state, packed into the atomic ozx_node.st. */
+#define ST_CRC_MASK 0x03u /* enum ozx_crc_state */
+#define ST_RESOLVED 0x04u /* local header read and checked */
+#define ST_FAIL_SHIFT 3   /* 5 bits: index into the failure table */
+#define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
+#define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
+
+/* Files: local header offset in the low 48 bits, and in the high 16 the
+ * most extra bytes its local header may have before the data would run
+ * into what follows it (found at open, checked when the header is read). */
+#define LHO_BITS 48
+#define LHO_MASK ((UINT64_C(1) << LHO_BITS) - 1)
+#define OZX_MAX_ARCHIVE (UINT64_C(1) << LHO_BITS)
+
+struct ozx_node {
+	/* files: lho | max_lextra << 48; dirs: first child | nsubdirs << 32 */
+	uint64_t x;
+	uint64_t comp_size;
+	uint64_t size;
+	uint32_t crc;
+	uint32_t mtime;
+	uint32_t name_off; /* into ozx_archive.names */
+	uint32_t parent;
+	uint32_t sibling; /* next child of the same parent, or OZX_NONE */
+	uint32_t hnext;   /* next node in the same hash bucket, or OZX_NONE */
+	_Atomic uint32_t st;
+	uint16_t name_len;
+	uint8_t method;
+	uint8_t bits;
+};
+
+enum { FAIL_NONE = 0 };
+
+#define OZX_NSTRIPES 64
+
+struct ozx_archive {
+	struct ozx_io io;
+	int fd;           /* -1 when opened from an io */
+	char *path;       /* NULL when opened from an io */
+	struct stat st;   /* of fd at open, to notice changes */
+	struct ozx_info info;
+	char *comment;
+
+	struct ozx_node *nodes;
+	uint32_t nnodes, nodes_cap;
+	char *names;
+	uint64_t names_len, names_cap;
+	uint32_t *buckets;
+	uint32_t nbuckets; /* a power of two */
+	uint64_t seed;
+
+	bool verify;
+	ozx_fail_fn fail_fn;
+	void *fail_ctx;
+	/* Threads waiting for another thread's verification of an entry. */
+	pthread_mutex_t lock[OZX_NSTRIPES];
+	pthread_cond_t cond[OZX_NSTRIPES];
+};
+
+/* eocd.c */
+struct ozx_eocd {
+	uint64_t eocd_off;    /* the classic end record */
+	uint64_t cd_offset;
+	uint64_t cd_size;
+	uint64_t nrecords;
+	bool zip64;
+	uint64_t comment_off;
+	uint16_t comment_len;
+	uint64_t ext_off;     /* ZIP64 extensible data sector */
+	uint64_t ext_len;
+};
+int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
+		  struct ozx_eocd *e, struct ozx_diag *diag);
+
+/* io.c: read exactly len bytes at off; -EIO when the file is shorter. */
+int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,
+		     uint64_t off);
+
+/* cdir.c: parse the central directory into a->nodes[1..nrecords]. */
+int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
+		   struct ozx_diag *diag);
+int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
+		  uint32_t *off);
+
+/* tree.c: validate names, build the tree, the hash and child lists. */
+int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag);
+
+/* rfc9.c: read the RFC-9 JSON of a comment into info. */
+void ozx_rfc9_parse(const char *s, size_t len, bool in_eocd64,
+		    struct ozx_info *info);
+
+static inline unsigned node_kind(const struct ozx_node *n)
+{
+	return n->bits & NODE_KIND_MASK;
+}
+
+static inline uint64_t node_lho(const struct ozx_node *n)
+{
+	return n->x & LHO_MASK;
+}
+
+/* tree.c: the length of the valid UTF-8 character at s, or 0. */
+size_t ozx_utf8_seq(const unsigned char *s, size_t len);
+
+/* The visible name of n: what follows the last '/' of its stored name. */
+const char *ozx_node_component(const struct ozx_archive *a,
+			       const struct ozx_node *n, size_t *len);
+
+#endif

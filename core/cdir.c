@@ -1,0 +1,355 @@
+/*
+ * cdir.c - the central directory, streamed through a bounded buffer into
+ * the node table.  Node i+1 is central record i (node 0 is the root); the
+ * directories implied by names are appended later by tree.c.
+ *
+ * Every length is checked against the bytes actually left in the
+ * directory before it is used, ZIP64 extra fields are read only for the
+ * fields whose 32-bit value is the 0xffffffff sentinel (APPNOTE 4.5.3, in
+ * the order usize, csize, offset, disk), and the number of records was
+ * bounded by the directory's size in eocd.c before anything was allocated.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive_i.h"
+#include "cursor.h"
+#include "zipfmt.h"
+
+#define CD_WINDOW (1u << 20)
+
+/* A window onto the central directory, refilled with pread. */
+struct cd_reader {
+	const struct ozx_io *io;
+	uint64_t next; /* archive offset of the byte after buf[len - 1] */
+	uint64_t end;  /* archive offset where the directory ends */
+	unsigned char *buf;
+	size_t cap, len, pos;
+};
+
+/* Make need bytes available at buf + pos.  Returns 0, -EINVAL when the
+ * directory has fewer, or -errno. */
+static int cd_need(struct cd_reader *r, size_t need)
+{
+	size_t keep = r->len - r->pos, want;
+	int ret;
+
+	if (keep >= need)
+		return 0;
+	if (need > r->cap || need - keep > r->end - r->next)
+		return -EINVAL;
+	memmove(r->buf, r->buf + r->pos, keep);
+	r->pos = 0;
+	r->len = keep;
+	want = r->cap - keep;
+	if (want > r->end - r->next)
+		want = (size_t)(r->end - r->next);
+	ret = ozx_io_read_full(r->io, r->buf + keep, want, r->next);
+	if (ret)
+		return ret;
+	r->next += want;
+	r->len += want;
+	return 0;
+}
+
+static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
+		int err)
+{
+	if (diag) {
+		diag->what = what;
+		diag->off = off;
+	}
+	return err;
+}
+
+int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
+		  uint32_t *off)
+{
+	if (a->names_len + len + 1 > UINT32_MAX)
+		return -EFBIG;
+	if (a->names_len + len + 1 > a->names_cap) {
+		uint64_t cap = a->names_cap ? a->names_cap : 4096;
+		char *p;
+
+		while (cap < a->names_len + len + 1)
+			cap *= 2;
+		if (cap > (uint64_t)UINT32_MAX + 1)
+			cap = (uint64_t)UINT32_MAX + 1;
+		p = realloc(a->names, cap);
+		if (!p)
+			return -ENOMEM;
+		a->names = p;
+		a->names_cap = cap;
+	}
+	memcpy(a->names + a->names_len, s, len);
+	a->names[a->names_len + len] = '\0';
+	*off = (uint32_t)a->names_len;
+	a->names_len += len + 1;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* MS-DOS date and time (no time zone: taken as UTC), absurd fields
+ * clamped into range. */
+static uint32_t dos_to_unix(uint16_t date, uint16_t time)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
+					  31, 31, 30, 31, 30, 31 };
+	unsigned y = 1980 + (date >> 9), mo = (date >> 5) & 15, d = date & 31;
+	unsigned h = time >> 11, mi = (time >> 5) & 63, s = (time & 31) * 2;
+
+	mo = mo < 1 ? 1 : mo > 12 ? 12 : mo;
+	d = d < 1 ? 1 : d > mdays[mo - 1] ? mdays[mo - 1] : d;
+	h = h > 23 ? 23 : h;
+	mi = mi > 59 ? 59 : mi;
+	s = s > 59 ? 59 : s;
+	return (uint32_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 +
+			  mi * 60 + s);
+}
+
+/* Walk the extra fields of one record: ZIP64 sizes and the extended
+ * timestamp.  Returns 0 or -EINVAL with diag. */
+static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
+		       uint32_t usize32, uint32_t csize32, uint32_t lho32,
+		       uint16_t disk16, uint64_t *lho, uint64_t rec_off,
+		       struct ozx_diag *diag)
+{
+	struct ozx_cursor c = ozx_cursor_make(p, len);
+	bool need64 = usize32 == OZX_U32_MAX || csize32 == OZX_U32_MAX ||
+		      lho32 == OZX_U32_MAX || disk16 == OZX_U16_MAX;
+	bool have64 = false;
+
+	/* Fewer than 4 bytes left is padding some writers add (zipalign). */
+	while (ozx_cursor_left(&c) >= 4) {
+		uint16_t id = ozx_cursor_u16(&c), sz = ozx_cursor_u16(&c);
+		struct ozx_cursor f;
+
+		if (sz > ozx_cursor_left(&c))
+			return fail(diag, "extra field overruns its record",
+				    rec_off, -EINVAL);
+		f = ozx_cursor_make(ozx_cursor_take(&c, sz), sz);
+		if (id == OZX_EXTRA_ZIP64 && need64 && !have64) {
+			have64 = true;
+			if (usize32 == OZX_U32_MAX)
+				n->size = ozx_cursor_u64(&f);
+			if (csize32 == OZX_U32_MAX)
+				n->comp_size = ozx_cursor_u64(&f);
+			if (lho32 == OZX_U32_MAX)
+				*lho = ozx_cursor_u64(&f);
+			if (disk16 == OZX_U16_MAX && ozx_cursor_u32(&f) != 0)
+				return fail(diag, "multi-disk archive",
+					    rec_off, -EINVAL);
+			if (!f.ok)
+				have64 = false;
+		} else if (id == OZX_EXTRA_UT && sz >= 5) {
+			uint8_t flags = *ozx_cursor_take(&f, 1);
+			int32_t t = (int32_t)ozx_cursor_u32(&f);
+
+			if (flags & 1)
+				n->mtime = t < 0 ? 0 : (uint32_t)t;
+		}
+	}
+	if (need64 && !have64)
+		return fail(diag,
+			    "size or offset 0xffffffff without ZIP64 extra field",
+			    rec_off, -EINVAL);
+	return 0;
+}
+
+/* Parse the record at r->buf + r->pos into node n. */
+static int parse_record(struct ozx_archive *a, struct cd_reader *r,
+			struct ozx_node *n, struct ozx_diag *diag)
+{
+	uint64_t rec_off = r->next - (r->len - r->pos);
+	struct ozx_cursor c;
+	uint16_t flags, method, mtime, mdate, nlen, xlen, clen, disk;
+	uint32_t crc, csize32, usize32, lho32;
+	uint64_t lho;
+	int ret;
+
+	ret = cd_need(r, OZX_CENTRAL_LEN);
+	if (ret)
+		return ret == -EINVAL
+			       ? fail(diag,
+				      "central directory record overruns the directory",
+				      rec_off, -EINVAL)
+			       : ret;
+	c = ozx_cursor_make(r->buf + r->pos, OZX_CENTRAL_LEN);
+	if (ozx_cursor_u32(&c) != OZX_SIG_CENTRAL)
+		return fail(diag, "central directory record signature wrong",
+			    rec_off, -EINVAL);
+	ozx_cursor_skip(&c, 4); /* versions made by and needed */
+	flags = ozx_cursor_u16(&c);
+	method = ozx_cursor_u16(&c);
+	mtime = ozx_cursor_u16(&c);
+	mdate = ozx_cursor_u16(&c);
+	crc = ozx_cursor_u32(&c);
+	csize32 = ozx_cursor_u32(&c);
+	usize32 = ozx_cursor_u32(&c);
+	nlen = ozx_cursor_u16(&c);
+	xlen = ozx_cursor_u16(&c);
+	clen = ozx_cursor_u16(&c);
+	disk = ozx_cursor_u16(&c);
+	ozx_cursor_skip(&c, 6); /* internal and external attributes */
+	lho32 = ozx_cursor_u32(&c);
+
+	ret = cd_need(r, OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen);
+	if (ret)
+		return ret == -EINVAL
+			       ? fail(diag,
+				      "central directory record overruns the directory",
+				      rec_off, -EINVAL)
+			       : ret;
+	memset(n, 0, sizeof(*n));
+	n->crc = crc;
+	n->comp_size = csize32;
+	n->size = usize32;
+	n->mtime = dos_to_unix(mdate, mtime);
+	n->method = method > 254 ? 255 : (uint8_t)method;
+	n->parent = OZX_NONE;
+	n->sibling = OZX_NONE;
+	n->hnext = OZX_NONE;
+	if (flags & (OZX_FLAG_ENCRYPTED | OZX_FLAG_STRONG_ENC))
+		n->bits |= NODE_ENCRYPTED;
+	if (disk != 0 && disk != OZX_U16_MAX)
+		return fail(diag, "multi-disk archive", rec_off, -EINVAL);
+	lho = lho32;
+	ret = parse_extra(r->buf + r->pos + OZX_CENTRAL_LEN + nlen, xlen, n,
+			  usize32, csize32, lho32, disk, &lho, rec_off, diag);
+	if (ret)
+		return ret;
+	if (lho >= OZX_MAX_ARCHIVE)
+		return fail(diag, "entry data out of range", rec_off, -EINVAL);
+	n->x = lho;
+	ret = ozx_names_add(a, (const char *)r->buf + r->pos + OZX_CENTRAL_LEN,
+			    nlen, &n->name_off);
+	if (ret)
+		return ret == -EFBIG ? fail(diag, "archive too large", rec_off,
+					    -EFBIG)
+				     : ret;
+	n->name_len = nlen;
+	r->pos += OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen;
+	return 0;
+}
+
+static int cmp_lho(const void *pa, const void *pb, void *ctx)
+{
+	const struct ozx_node *nodes = ctx;
+	uint64_t x = node_lho(&nodes[*(const uint32_t *)pa]);
+	uint64_t y = node_lho(&nodes[*(const uint32_t *)pb]);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Entries may not overlap each other nor the central directory: in order
+ * of local header offset, each needs at least its local header, its name
+ * and its compressed data before the next begins.  The room left over
+ * bounds the local header's extra field, which read.c checks when it
+ * reads the header.  This is what stops the overlapping-entry zip bomb.
+ */
+static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
+			 struct ozx_diag *diag)
+{
+	uint32_t n = a->info.nrecords, i;
+	uint32_t *order;
+	bool sorted = true;
+	int ret = 0;
+
+	if (n == 0)
+		return 0;
+	order = malloc(sizeof(*order) * n);
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		order[i] = i + 1;
+		if (i && node_lho(&a->nodes[i + 1]) < node_lho(&a->nodes[i]))
+			sorted = false;
+	}
+	if (!sorted)
+		qsort_r(order, n, sizeof(*order), cmp_lho, a->nodes);
+	for (i = 0; i < n; i++) {
+		struct ozx_node *e = &a->nodes[order[i]];
+		uint64_t lho = node_lho(e);
+		uint64_t next = i + 1 < n ? node_lho(&a->nodes[order[i + 1]])
+					  : cd_offset;
+		uint64_t end = lho + OZX_LOCAL_LEN + e->name_len;
+		uint64_t room;
+
+		/* lho < 2^48 and comp_size < 2^64: test before adding. */
+		if (lho >= cd_offset || end > cd_offset ||
+		    e->comp_size > cd_offset - end) {
+			ret = fail(diag, "entry data out of range", lho,
+				   -EINVAL);
+			break;
+		}
+		end += e->comp_size;
+		if (end > next) {
+			ret = fail(diag, "overlapping entries", lho, -EINVAL);
+			break;
+		}
+		room = next - end;
+		e->x = lho | (room > 0xffff ? UINT64_C(0xffff) : room)
+				     << LHO_BITS;
+	}
+	free(order);
+	return ret;
+}
+
+int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
+		   struct ozx_diag *diag)
+{
+	struct cd_reader r = { 0 };
+	uint32_t i;
+	int ret = 0;
+
+	a->info.nrecords = (uint32_t)e->nrecords;
+	a->nodes_cap = a->info.nrecords + 1;
+	a->nodes = calloc(a->nodes_cap, sizeof(*a->nodes));
+	if (!a->nodes)
+		return -ENOMEM;
+	a->nnodes = a->info.nrecords + 1;
+
+	r.io = &a->io;
+	r.next = e->cd_offset;
+	r.end = e->cd_offset + e->cd_size;
+	r.cap = e->cd_size < CD_WINDOW ? (size_t)e->cd_size : CD_WINDOW;
+	if (r.cap) {
+		r.buf = malloc(r.cap);
+		if (!r.buf)
+			return -ENOMEM;
+	}
+	for (i = 0; i < a->info.nrecords; i++) {
+		ret = parse_record(a, &r, &a->nodes[i + 1], diag);
+		if (ret)
+			goto out_free_buf;
+	}
+	if (r.len - r.pos != 0 || r.next != r.end) {
+		ret = fail(diag, "entry count does not match central directory",
+			   r.next - (r.len - r.pos), -EINVAL);
+		goto out_free_buf;
+	}
+	ret = check_overlap(a, e->cd_offset, diag);
+out_free_buf:
+	free(r.buf);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/*
+ * io.c - where archive bytes come from: a file descriptor read with
+ * pread(2), or memory.  Neither keeps a position, so any number of threads
+ * may read through one io at once.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive_i.h"
+
+static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	int fd = (int)(intptr_t)ctx;
+	size_t done = 0;
+
+	if (off > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done,
+				  (off_t)(off + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+struct ozx_io ozx_io_fd(int fd)
+{
+	struct ozx_io io = { fd_pread, (void *)(intptr_t)fd };
+
+	return io;
+}
+
+static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	const struct ozx_mem *m = ctx;
+	size_t n;
+
+	if (off >= m->len)
+		return 0;
+	n = m->len - (size_t)off;
+	if (n > len)
+		n = len;
+	memcpy(buf, m->p + off, n);
+	return (ssize_t)n;
+}
+
+struct ozx_io ozx_io_mem(struct ozx_mem *mem)
+{
+	struct ozx_io io = { mem_pread, mem };
+
+	return io;
+}
+
+int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,
+		     uint64_t off)
+{
+	ssize_t n = io->pread(io->ctx, buf, len, off);
+
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}

@@ -1,0 +1,272 @@
+/*
+ * ozx.h - the core library of ozxfs: a read-only index of a ZIP archive
+ * (RFC-9 single-file OME-Zarr, or any ZIP) and a thread-safe read path.
+ *
+ * No FUSE in here and nothing is printed: every failure comes back as a
+ * negative errno value, with format detail in an optional struct ozx_diag.
+ *
+ * Nodes.  Every central-directory record becomes a node, and so does every
+ * directory implied by a name.  Node 0 is the root (OZX_ROOT); node numbers
+ * are dense, stable for the life of the archive handle and never reused, so a
+ * caller may use them as inode numbers.  A node is a file, a directory, or
+ * hidden: a record whose name is unsafe, superseded by a later record of the
+ * same name, or shadowed by a directory of the same name.  Hidden nodes are
+ * never found by lookup nor listed, but can be enumerated for warnings.
+ *
+ * Threads.  After ozx_archive_open*() returns, every function here may be
+ * called from any number of threads at once, except ozx_archive_free() and
+ * the ozx_archive_set_*() setters (call those before sharing the handle).
+ */
+#ifndef OZX_H
+#define OZX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define OZX_ROOT ((uint32_t)0)
+#define OZX_NONE ((uint32_t)0xffffffff)
+
+/* Limits enforced on archive contents (names beyond them are hidden). */
+#define OZX_MAX_COMPONENT 255 /* bytes in one path component */
+#define OZX_MAX_PATH 4095     /* bytes in a whole entry name */
+#define OZX_MAX_DEPTH 128     /* path components in one name */
+#define OZX_MAX_ENTRIES 100000000u /* central-directory records */
+
+/*
+ * Where a malformed archive went wrong: a static string and the archive
+ * offset it concerns.  Callers may pass NULL wherever a diag is taken.
+ */
+struct ozx_diag {
+	const char *what;
+	uint64_t off;
+};
+
+/*
+ * Source of archive bytes.  pread() returns the number of bytes read (short
+ * only at end of file) or -errno; it must be safe to call from several
+ * threads at once and must keep no position (pread(2) semantics).
+ */
+struct ozx_io {
+	ssize_t (*pread)(void *ctx, void *buf, size_t len, uint64_t off);
+	void *ctx;
+};
+
+/* An io reading file descriptor fd with pread(2) (retrying EINTR). */
+struct ozx_io ozx_io_fd(int fd);
+
+/* An io reading the memory mem[0..len) (for tests and fuzzing). */
+struct ozx_mem {
+	const unsigned char *p;
+	size_t len;
+};
+struct ozx_io ozx_io_mem(struct ozx_mem *mem);
+
+struct ozx_archive;
+
+/* What the open found out about the archive as a whole. */
+struct ozx_info {
+	uint64_t size;         /* archive file size in bytes */
+	uint64_t cd_offset;    /* where the central directory starts */
+	uint64_t cd_size;      /* its size in bytes */
+	uint32_t nrecords;     /* central-directory records */
+	uint32_t nnodes;       /* nodes, root and hidden included */
+	uint32_t nfiles;       /* visible regular files */
+	uint32_t ndirs;        /* visible directories, root included */
+	uint32_t nhidden;      /* records hidden (see ozx_node_hidden_why) */
+	uint32_t nduplicates;  /* records superseded by a later same name */
+	uint32_t ndirdata;     /* directory records carrying data (ignored) */
+	bool zip64;            /* a ZIP64 end record is present */
+	/* The archive comment (EOCD), NUL-terminated copy; len excludes it. */
+	const char *comment;
+	size_t comment_len;
+	/* RFC-9 reading of the comment (or of the ZIP64 extensible data). */
+	bool rfc9_json;        /* the comment is a JSON object with "ome" */
+	bool rfc9_in_eocd64;   /* ...found in the ZIP64 extensible data */
+	bool rfc9_trailing_nul;/* the comment ended in a NUL (older drafts) */
+	char ome_version[16];  /* ome.version, "" when absent */
+	int json_first;        /* ...centralDirectory.jsonFirst: 1, 0, -1 absent */
+};
+
+/*
+ * Open the ZIP archive at path and index its central directory.  The file
+ * descriptor is kept for the life of the handle; all reads are pread(2).
+ *
+ * Returns 0 and sets *out, or:
+ *   -ENOENT, -EACCES, -EISDIR, ... if the file cannot be opened
+ *   -EINVAL  the file is not a usable ZIP archive (diag->what says why)
+ *   -EFBIG   the archive exceeds a limit of this library (diag says which)
+ *   -ENOMEM  out of memory
+ *   -EIO     a read failed
+ * *out is NULL on failure.
+ */
+int ozx_archive_open(const char *path, struct ozx_archive **out,
+		     struct ozx_diag *diag);
+
+/*
+ * Open from an io of the given size.  The io (and what its ctx points to)
+ * must outlive the handle.  Returns as ozx_archive_open().
+ */
+int ozx_archive_open_io(const struct ozx_io *io, uint64_t size,
+			struct ozx_archive **out, struct ozx_diag *diag);
+
+/* Release everything; NULL is a no-op. */
+void ozx_archive_free(struct ozx_archive *a);
+
+const struct ozx_info *ozx_archive_info(const struct ozx_archive *a);
+
+/* The io the archive was opened with (the shared descriptor). */
+const struct ozx_io *ozx_archive_io(const struct ozx_archive *a);
+
+/*
+ * A new, independent read-only descriptor of the same archive file (its own
+ * open file description, so its own readahead state), checked to be the
+ * same file, unchanged since open (size, mtime and ctime).  The caller
+ * closes it.  Returns the descriptor, or:
+ *   -EIO     the archive file was replaced or changed since open
+ *   -EBADF   the archive was not opened from a path
+ *   -EMFILE, -ENFILE, ... from open(2)
+ */
+int ozx_archive_reopen(const struct ozx_archive *a);
+
+/*
+ * Integrity policy.  With verify on (the default), no byte of an entry is
+ * returned before the whole entry has matched its CRC-32; the result is
+ * kept for the life of the handle.  Off trusts the archive's bytes (sizes
+ * and local headers are still checked).  Call before sharing the handle.
+ */
+void ozx_archive_set_verify(struct ozx_archive *a, bool verify);
+
+/*
+ * Called exactly once per entry, from the reading thread, when the entry
+ * is first found unusable (CRC mismatch, local header mismatch, ...); why
+ * is a static string.  For logging.  Call before sharing the handle.
+ */
+typedef void (*ozx_fail_fn)(void *ctx, uint32_t node, const char *why);
+void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
+			     void *ctx);
+
+enum ozx_kind {
+	OZX_KIND_FILE = 0,
+	OZX_KIND_DIR = 1,
+	OZX_KIND_HIDDEN = 2,
+};
+
+enum ozx_crc_state {
+	OZX_CRC_UNVERIFIED = 0,
+	OZX_CRC_VERIFYING = 1, /* another thread is verifying it now */
+	OZX_CRC_VERIFIED = 2,
+	OZX_CRC_FAILED = 3,    /* corrupt or unusable: every read is -EIO */
+};
+
+struct ozx_stat {
+	enum ozx_kind kind;
+	uint64_t size;       /* uncompressed size (files), 0 for directories */
+	uint64_t comp_size;  /* bytes stored in the archive */
+	uint32_t crc32;      /* declared CRC-32 */
+	uint16_t method;     /* ZIP method (0 STORED, 8 DEFLATE, 255 other) */
+	bool encrypted;
+	int64_t mtime;       /* seconds since the epoch (UTC) */
+	uint32_t nlink;      /* 1 for files, 2 + subdirectories for dirs */
+	uint32_t record;     /* central-directory index, OZX_NONE if implied */
+	uint64_t lh_offset;  /* local header offset (files) */
+	enum ozx_crc_state crc_state;
+};
+
+/*
+ * Attributes of node.  Returns 0, or -ENOENT if node is not a node.
+ */
+int ozx_node_stat(const struct ozx_archive *a, uint32_t node,
+		  struct ozx_stat *st);
+
+/*
+ * The node's name: for visible nodes the last path component (the root's is
+ * ""), for hidden nodes the whole name as stored in the archive, which may
+ * hold any byte.  Always NUL-terminated after *len bytes.  NULL if node is
+ * not a node.
+ */
+const char *ozx_node_name(const struct ozx_archive *a, uint32_t node,
+			  size_t *len);
+
+/* The parent directory; OZX_NONE for the root, hidden or invalid nodes. */
+uint32_t ozx_node_parent(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * Why a node is hidden (a static string), or NULL if it is not.
+ */
+const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * Write the node's full path (no leading '/'; "" for the root) NUL-terminated
+ * into buf.  Returns its length, or -ERANGE if size is too small, -ENOENT if
+ * node is not a node.
+ */
+ssize_t ozx_node_path(const struct ozx_archive *a, uint32_t node, char *buf,
+		      size_t size);
+
+/*
+ * Find name (len bytes, byte-exact, no '/') in directory parent.  Returns 0
+ * and sets *out, or -ENOENT (no such name), -ENOTDIR (parent is not a
+ * directory).
+ */
+int ozx_lookup(const struct ozx_archive *a, uint32_t parent, const char *name,
+	       size_t len, uint32_t *out);
+
+/* Find a '/'-separated path from the root ("" is the root); as ozx_lookup. */
+int ozx_lookup_path(const struct ozx_archive *a, const char *path,
+		    uint32_t *out);
+
+/*
+ * Directory listing with a resumable cursor, O(1) per entry.  Start with
+ * *cursor = 0; each call stores the next child in *child and advances
+ * *cursor.  Cursor values stay valid for the life of the handle and are
+ * below 2^33.  Returns 1 for a child, 0 at the end, -ENOTDIR if dir is not
+ * a directory, -EINVAL for a cursor not from this directory.
+ */
+int ozx_dir_next(const struct ozx_archive *a, uint32_t dir, uint64_t *cursor,
+		 uint32_t *child);
+
+/*
+ * Read up to len bytes at offset off of file node into buf, through io
+ * (NULL: the archive's own).  Verifies the entry first when verification is
+ * on.  Returns the number of bytes read (less than len only at end of
+ * entry; 0 at or past it), or:
+ *   -EIO     the entry is unusable (corrupt, header or size mismatch,
+ *            unsupported method, encrypted) or the archive read failed
+ *   -EISDIR  node is a directory
+ *   -ENOENT  node is not a file
+ */
+ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, void *buf, size_t len,
+		      uint64_t off);
+
+/*
+ * Verify the whole entry against its CRC-32 now (once per handle).  Returns
+ * 0 if it matches (or already had), -EIO if the entry is unusable, -ENOENT
+ * if node is not a file.
+ */
+int ozx_file_verify(struct ozx_archive *a, uint32_t node,
+		    const struct ozx_io *io);
+
+/*
+ * Where the entry's bytes start in the archive (reads and checks the local
+ * header on first use).  Returns 0 and sets *off, or -EIO / -ENOENT as
+ * ozx_file_read.
+ */
+int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, uint64_t *off);
+
+/*
+ * Why the entry is unusable (static string), or NULL if it is not known to
+ * be.
+ */
+const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * Write name[0..len) into buf (size bytes, NUL-terminated) with bytes that
+ * are not printable UTF-8 shown as \xNN, for messages.  Returns buf.
+ */
+char *ozx_escape(const char *name, size_t len, char *buf, size_t size);
+
+#endif /* OZX_H */

@@ -1,0 +1,481 @@
+/*
+ * read.c - serving an entry's bytes: the local header check, CRC-32
+ * verification shared between threads, STORED reads with pread and
+ * DEFLATE reads with zlib's raw inflate.
+ *
+ * Each entry has one atomic state word (archive_i.h).  Verification moves
+ * it from UNVERIFIED to VERIFYING by compare-and-swap, so exactly one
+ * thread verifies; the others wait on a condition variable of the entry's
+ * stripe and then see VERIFIED or FAILED.  FAILED is final and reported
+ * through the fail callback exactly once, by the thread that set it.
+ *
+ * A small entry read whole is verified and served by the same read: the
+ * caller's buffer receives the entry, is checked, and the requested range
+ * is moved to its front.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "archive_i.h"
+#include "cursor.h"
+#include "zipfmt.h"
+
+#define CHUNK (256u << 10)
+
+enum fail {
+	F_NONE,
+	F_CRC,
+	F_LH_SIG,
+	F_LH_NAME,
+	F_LH_METHOD,
+	F_LH_SIZES,
+	F_OVERLAP,
+	F_METHOD,
+	F_ENCRYPTED,
+	F_INFLATE,
+	F_SHORT,
+	F_LONG,
+	F_IO,
+};
+
+static const char *const fail_text[] = {
+	[F_CRC] = "CRC-32 mismatch",
+	[F_LH_SIG] = "local header signature wrong",
+	[F_LH_NAME] = "local header name differs from central directory",
+	[F_LH_METHOD] = "local header method differs from central directory",
+	[F_LH_SIZES] = "local header sizes differ from central directory",
+	[F_OVERLAP] = "entry data overlaps what follows it",
+	[F_METHOD] = "unsupported compression method",
+	[F_ENCRYPTED] = "encrypted entry",
+	[F_INFLATE] = "DEFLATE stream corrupt",
+	[F_SHORT] = "DEFLATE stream shorter than declared",
+	[F_LONG] = "DEFLATE stream longer than declared",
+	[F_IO] = "archive read failed or came up short",
+};
+
+static struct ozx_node *file_node(struct ozx_archive *a, uint32_t node,
+				  int *err)
+{
+	struct ozx_node *n;
+
+	if (node >= a->nnodes) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	n = &a->nodes[node];
+	switch (node_kind(n)) {
+	case OZX_KIND_FILE:
+		return n;
+	case OZX_KIND_DIR:
+		*err = -EISDIR;
+		return NULL;
+	default:
+		*err = -ENOENT;
+		return NULL;
+	}
+}
+
+static void wake(struct ozx_archive *a, uint32_t node)
+{
+	unsigned s = node % OZX_NSTRIPES;
+
+	pthread_mutex_lock(&a->lock[s]);
+	pthread_cond_broadcast(&a->cond[s]);
+	pthread_mutex_unlock(&a->lock[s]);
+}
+
+/* Mark the entry unusable for reason f; report it if we were first. */
+static int fail_entry(struct ozx_archive *a, uint32_t node, enum fail f)
+{
+	struct ozx_node *n = &a->nodes[node];
+	uint32_t old = atomic_load(&n->st), new;
+
+	do {
+		if ((old & ST_CRC_MASK) == OZX_CRC_FAILED)
+			return -EIO;
+		new = (old & ~(ST_CRC_MASK | ST_FAIL_MASK)) | OZX_CRC_FAILED |
+		      (uint32_t)f << ST_FAIL_SHIFT;
+	} while (!atomic_compare_exchange_weak(&n->st, &old, new));
+	if ((old & ST_CRC_MASK) == OZX_CRC_VERIFYING)
+		wake(a, node);
+	if (a->fail_fn)
+		a->fail_fn(a->fail_ctx, node, fail_text[f]);
+	return -EIO;
+}
+
+/* The 64-bit sizes of a local header's ZIP64 extra, where present. */
+static int lh_zip64(const struct ozx_io *io, uint64_t off, uint16_t xlen,
+		    uint32_t usize32, uint32_t csize32, uint64_t *usize,
+		    uint64_t *csize)
+{
+	unsigned char *x;
+	struct ozx_cursor c;
+	int ret;
+
+	x = malloc(xlen ? xlen : 1);
+	if (!x)
+		return -ENOMEM;
+	ret = ozx_io_read_full(io, x, xlen, off);
+	if (ret)
+		goto out_free_x;
+	c = ozx_cursor_make(x, xlen);
+	ret = -EINVAL;
+	while (ozx_cursor_left(&c) >= 4) {
+		uint16_t id = ozx_cursor_u16(&c), sz = ozx_cursor_u16(&c);
+		struct ozx_cursor f = ozx_cursor_make(ozx_cursor_take(&c, sz),
+						      sz);
+
+		if (!c.ok)
+			break;
+		if (id != OZX_EXTRA_ZIP64)
+			continue;
+		/* Local ZIP64 extras hold both sizes (APPNOTE 4.5.3). */
+		if (usize32 == OZX_U32_MAX)
+			*usize = ozx_cursor_u64(&f);
+		if (csize32 == OZX_U32_MAX)
+			*csize = ozx_cursor_u64(&f);
+		ret = f.ok ? 0 : -EINVAL;
+		break;
+	}
+out_free_x:
+	free(x);
+	return ret;
+}
+
+/*
+ * Read and check the local header on first use; *data_off is where the
+ * entry's bytes start.  Returns 0 or -EIO (the entry failed).
+ */
+static int resolve(struct ozx_archive *a, uint32_t node,
+		   const struct ozx_io *io, uint64_t *data_off)
+{
+	struct ozx_node *n = &a->nodes[node];
+	uint32_t st = atomic_load(&n->st);
+	unsigned char b[OZX_LOCAL_LEN + OZX_MAX_PATH];
+	struct ozx_cursor c;
+	uint64_t lho = node_lho(n), usize, csize;
+	uint16_t flags, method, nlen, xlen, max_x = (uint16_t)(n->x >> LHO_BITS);
+	uint32_t csize32, usize32;
+	int ret;
+
+	if ((st & ST_CRC_MASK) == OZX_CRC_FAILED)
+		return -EIO;
+	if (st & ST_RESOLVED) {
+		*data_off = lho + OZX_LOCAL_LEN + n->name_len +
+			    (st >> ST_LEXTRA_SHIFT & 0xffff);
+		return 0;
+	}
+	if (n->bits & NODE_ENCRYPTED)
+		return fail_entry(a, node, F_ENCRYPTED);
+	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
+		return fail_entry(a, node, F_METHOD);
+	ret = ozx_io_read_full(io, b, OZX_LOCAL_LEN + n->name_len, lho);
+	if (ret)
+		return fail_entry(a, node, F_IO);
+	c = ozx_cursor_make(b, OZX_LOCAL_LEN);
+	if (ozx_cursor_u32(&c) != OZX_SIG_LOCAL)
+		return fail_entry(a, node, F_LH_SIG);
+	ozx_cursor_skip(&c, 2); /* version needed */
+	flags = ozx_cursor_u16(&c);
+	method = ozx_cursor_u16(&c);
+	ozx_cursor_skip(&c, 8); /* time, date, CRC-32 */
+	csize32 = ozx_cursor_u32(&c);
+	usize32 = ozx_cursor_u32(&c);
+	nlen = ozx_cursor_u16(&c);
+	xlen = ozx_cursor_u16(&c);
+	if (nlen != n->name_len ||
+	    memcmp(b + OZX_LOCAL_LEN, a->names + n->name_off, nlen))
+		return fail_entry(a, node, F_LH_NAME);
+	if (method != n->method)
+		return fail_entry(a, node, F_LH_METHOD);
+	if (flags & (OZX_FLAG_ENCRYPTED | OZX_FLAG_STRONG_ENC))
+		return fail_entry(a, node, F_ENCRYPTED);
+	/* With a data descriptor the local sizes may be zero; the central
+	 * directory's are the ones that count. */
+	if (!(flags & OZX_FLAG_DESCRIPTOR)) {
+		usize = usize32;
+		csize = csize32;
+		if (usize32 == OZX_U32_MAX || csize32 == OZX_U32_MAX) {
+			ret = lh_zip64(io, lho + OZX_LOCAL_LEN + nlen, xlen,
+				       usize32, csize32, &usize, &csize);
+			if (ret == -ENOMEM)
+				return ret;
+			if (ret)
+				return fail_entry(a, node, F_LH_SIZES);
+		}
+		if (usize != n->size || csize != n->comp_size)
+			return fail_entry(a, node, F_LH_SIZES);
+	}
+	if (xlen > max_x)
+		return fail_entry(a, node, F_OVERLAP);
+	atomic_fetch_or(&n->st, ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
+	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
+	return 0;
+}
+
+/*
+ * Inflate the whole entry from the start, passing output bytes
+ * [skip, skip + cap) to out (when not NULL) and all of it to the CRC.
+ * Returns bytes delivered to out, or -EIO after failing the entry.
+ */
+static ssize_t inflate_entry(struct ozx_archive *a, uint32_t node,
+			     const struct ozx_io *io, uint64_t data_off,
+			     unsigned char *out, size_t cap, uint64_t skip,
+			     uint32_t *crc, bool whole)
+{
+	struct ozx_node *n = &a->nodes[node];
+	unsigned char *in, *tmp;
+	z_stream z = { 0 };
+	uint64_t in_done = 0, out_done = 0, stop = whole ? n->size : skip + cap;
+	size_t delivered = 0;
+	enum fail f = F_NONE;
+	int zr = Z_OK;
+
+	in = malloc(2 * CHUNK);
+	if (!in)
+		return -ENOMEM;
+	tmp = in + CHUNK;
+	if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+		free(in);
+		return -ENOMEM;
+	}
+	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	/* A whole pass runs to the stream's end, so that an end-of-stream
+	 * marker after the last byte is read and trailing data is seen. */
+	while (zr != Z_STREAM_END && (whole || out_done < stop)) {
+		if (z.avail_in == 0) {
+			size_t want = n->comp_size - in_done < CHUNK
+					      ? (size_t)(n->comp_size - in_done)
+					      : CHUNK;
+
+			if (want == 0) {
+				f = F_SHORT;
+				break;
+			}
+			if (ozx_io_read_full(io, in, want, data_off + in_done)) {
+				f = F_IO;
+				break;
+			}
+			in_done += want;
+			z.next_in = in;
+			z.avail_in = (uInt)want;
+		}
+		z.next_out = tmp;
+		z.avail_out = CHUNK;
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			f = F_INFLATE;
+			break;
+		}
+		size_t got = CHUNK - z.avail_out;
+		if (got > n->size - out_done) {
+			f = F_LONG;
+			break;
+		}
+		*crc = (uint32_t)crc32_z(*crc, tmp, got);
+		if (out && out_done + got > skip && delivered < cap) {
+			uint64_t from = out_done < skip ? skip - out_done : 0;
+			size_t k = got - (size_t)from;
+
+			if (k > cap - delivered)
+				k = cap - delivered;
+			memcpy(out + delivered, tmp + from, k);
+			delivered += k;
+		}
+		out_done += got;
+		if (zr == Z_BUF_ERROR && z.avail_in != 0) {
+			f = F_INFLATE;
+			break;
+		}
+	}
+	if (f == F_NONE && zr == Z_STREAM_END && out_done < n->size)
+		f = F_SHORT;
+	if (f == F_NONE && whole) {
+		if (out_done != n->size)
+			f = F_SHORT;
+		else if (z.avail_in != 0 || in_done != n->comp_size)
+			f = F_INFLATE; /* trailing data after the stream */
+	}
+	inflateEnd(&z);
+	free(in);
+	if (f != F_NONE)
+		return fail_entry(a, node, f);
+	return (ssize_t)delivered;
+}
+
+/* Stream the STORED entry through the CRC, into out if given. */
+static int crc_stored(const struct ozx_io *io, uint64_t data_off,
+		      uint64_t size, unsigned char *out, uint32_t *crc)
+{
+	unsigned char *buf = out;
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (!buf) {
+		buf = malloc(size < CHUNK ? (size_t)size + 1 : CHUNK);
+		if (!buf)
+			return -ENOMEM;
+	}
+	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	while (done < size) {
+		size_t k = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		unsigned char *p = out ? out + done : buf;
+
+		ret = ozx_io_read_full(io, p, k, data_off + done);
+		if (ret)
+			break;
+		*crc = (uint32_t)crc32_z(*crc, p, k);
+		done += k;
+	}
+	if (!out)
+		free(buf);
+	return ret;
+}
+
+/*
+ * Verify the entry, once.  When keep is not NULL (room for the whole
+ * entry), the entry's bytes are left there.  Returns 0 when verified and
+ * *kept tells whether keep holds the bytes; -EIO when the entry failed.
+ */
+static int verify(struct ozx_archive *a, uint32_t node,
+		  const struct ozx_io *io, unsigned char *keep, bool *kept)
+{
+	struct ozx_node *n = &a->nodes[node];
+	unsigned s = node % OZX_NSTRIPES;
+	uint64_t data_off;
+	uint32_t crc, st;
+	int ret;
+
+	*kept = false;
+	for (;;) {
+		st = atomic_load(&n->st);
+		switch (st & ST_CRC_MASK) {
+		case OZX_CRC_VERIFIED:
+			return 0;
+		case OZX_CRC_FAILED:
+			return -EIO;
+		case OZX_CRC_VERIFYING:
+			pthread_mutex_lock(&a->lock[s]);
+			while ((atomic_load(&n->st) & ST_CRC_MASK) ==
+			       OZX_CRC_VERIFYING)
+				pthread_cond_wait(&a->cond[s], &a->lock[s]);
+			pthread_mutex_unlock(&a->lock[s]);
+			continue;
+		}
+		if (atomic_compare_exchange_weak(
+			    &n->st, &st,
+			    (st & ~ST_CRC_MASK) | OZX_CRC_VERIFYING))
+			break;
+	}
+
+	ret = resolve(a, node, io, &data_off);
+	if (ret == 0 && n->method == OZX_METHOD_STORE) {
+		ret = crc_stored(io, data_off, n->size, keep, &crc);
+		if (ret && ret != -ENOMEM)
+			ret = fail_entry(a, node, F_IO);
+	} else if (ret == 0) {
+		ssize_t r = inflate_entry(a, node, io, data_off, keep,
+					  keep ? (size_t)n->size : 0, 0, &crc,
+					  true);
+		ret = r < 0 ? (int)r : 0;
+	}
+	if (ret == 0 && crc != n->crc)
+		ret = fail_entry(a, node, F_CRC);
+	if (ret == -EIO)
+		return ret; /* fail_entry set FAILED and woke the waiters */
+	pthread_mutex_lock(&a->lock[s]);
+	if (ret == 0)
+		atomic_fetch_xor(&n->st, OZX_CRC_VERIFYING ^ OZX_CRC_VERIFIED);
+	else /* out of memory: let a later read try again */
+		atomic_fetch_and(&n->st, ~(uint32_t)ST_CRC_MASK);
+	pthread_cond_broadcast(&a->cond[s]);
+	pthread_mutex_unlock(&a->lock[s]);
+	*kept = ret == 0 && keep;
+	return ret;
+}
+
+int ozx_file_verify(struct ozx_archive *a, uint32_t node,
+		    const struct ozx_io *io)
+{
+	bool kept;
+	int err;
+
+	if (!file_node(a, node, &err))
+		return err == -EISDIR ? -ENOENT : err;
+	return verify(a, node, io ? io : &a->io, NULL, &kept);
+}
+
+int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, uint64_t *off)
+{
+	int err;
+
+	if (!file_node(a, node, &err))
+		return err == -EISDIR ? -ENOENT : err;
+	return resolve(a, node, io ? io : &a->io, off);
+}
+
+ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, void *buf, size_t len,
+		      uint64_t off)
+{
+	struct ozx_node *n;
+	uint64_t data_off;
+	uint32_t crc;
+	size_t want;
+	bool kept = false;
+	int ret;
+
+	n = file_node(a, node, &ret);
+	if (!n)
+		return ret;
+	if (!io)
+		io = &a->io;
+	want = off >= n->size ? 0
+	       : n->size - off < len ? (size_t)(n->size - off)
+				      : len;
+	if (a->verify) {
+		/* If the whole entry fits, verify through the caller's
+		 * buffer: one read serves both. */
+		ret = verify(a, node, io, want && len >= n->size ? buf : NULL,
+			     &kept);
+		if (ret)
+			return ret;
+		if (kept) {
+			memmove(buf, (unsigned char *)buf + off, want);
+			return (ssize_t)want;
+		}
+	} else if ((atomic_load(&n->st) & ST_CRC_MASK) == OZX_CRC_FAILED) {
+		return -EIO;
+	}
+	if (want == 0)
+		return 0;
+	ret = resolve(a, node, io, &data_off);
+	if (ret)
+		return ret;
+	if (n->method == OZX_METHOD_DEFLATE)
+		return inflate_entry(a, node, io, data_off, buf, want, off,
+				     &crc, false);
+	/* STORED; a short read means the archive shrank under us. */
+	if (ozx_io_read_full(io, buf, want, data_off + off))
+		return -EIO;
+	return (ssize_t)want;
+}
+
+const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node)
+{
+	uint32_t st;
+
+	if (node >= a->nnodes)
+		return NULL;
+	st = atomic_load(&a->nodes[node].st);
+	if ((st & ST_CRC_MASK) != OZX_CRC_FAILED)
+		return NULL;
+	return fail_text[(st & ST_FAIL_MASK) >> ST_FAIL_SHIFT];
+}

@@ -1,0 +1,522 @@
+/*
+ * tree.c - names into a directory tree.
+ *
+ * Directories are synthesised from names; a name ending in '/' is a
+ * directory record, merged into the directory it names.  The file type
+ * comes from the name alone, never from Unix mode bits (Python's writestr
+ * leaves them empty).  Names are byte-exact: no normalisation, no case
+ * folding.  A name that could escape the root or alias another path is
+ * hidden, never rewritten into another path.  When two records have the
+ * same name the later one wins (zarr's ZipStore appends a rewritten key);
+ * when a file and a directory share a name, the directory wins.
+ *
+ * Lookup is a hash of (parent, component) with chaining through the nodes
+ * themselves, keyed with a random seed so that crafted names cannot turn
+ * it into a list.  Children are linked in the order their names first
+ * appear in the archive, which gives O(1) per entry listing with a cursor
+ * that is just the next child's node number.  Nothing here recurses.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "archive_i.h"
+
+enum why {
+	WHY_NONE,
+	WHY_MERGED, /* a directory record: its directory stands for it */
+	WHY_EMPTY,
+	WHY_ABSOLUTE,
+	WHY_DOTDOT,
+	WHY_DOT,
+	WHY_EMPTY_COMPONENT,
+	WHY_NUL,
+	WHY_UTF8,
+	WHY_COMPONENT_LONG,
+	WHY_NAME_LONG,
+	WHY_DEEP,
+	WHY_SUPERSEDED,
+	WHY_SHADOWED,
+};
+
+static const char *const why_text[] = {
+	[WHY_EMPTY] = "empty name",
+	[WHY_ABSOLUTE] = "absolute path",
+	[WHY_DOTDOT] = "'..' component",
+	[WHY_DOT] = "'.' component",
+	[WHY_EMPTY_COMPONENT] = "empty component",
+	[WHY_NUL] = "NUL byte in name",
+	[WHY_UTF8] = "invalid UTF-8 in name",
+	[WHY_COMPONENT_LONG] = "component longer than 255 bytes",
+	[WHY_NAME_LONG] = "name longer than 4095 bytes",
+	[WHY_DEEP] = "path deeper than 128 components",
+	[WHY_SUPERSEDED] = "superseded by a later record of the same name",
+	[WHY_SHADOWED] = "file shadowed by a directory of the same name",
+};
+
+/* The length of the valid UTF-8 character at s (RFC 3629: no overlong
+ * forms, no surrogates, at most U+10FFFF), or 0. */
+size_t ozx_utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t k = ozx_utf8_seq(s + i, len - i);
+
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* Why name (without a directory record's trailing '/') cannot be shown,
+ * or WHY_NONE. */
+static enum why name_check(const char *name, size_t len, bool was_dir)
+{
+	size_t i, start = 0, depth = 0;
+
+	if (len == 0)
+		return was_dir ? WHY_ABSOLUTE : WHY_EMPTY;
+	if (memchr(name, '\0', len))
+		return WHY_NUL;
+	if (len > OZX_MAX_PATH)
+		return WHY_NAME_LONG;
+	if (!utf8_valid((const unsigned char *)name, len))
+		return WHY_UTF8;
+	if (name[0] == '/')
+		return WHY_ABSOLUTE;
+	for (i = 0; i <= len; i++) {
+		size_t clen;
+
+		if (i < len && name[i] != '/')
+			continue;
+		clen = i - start;
+		if (clen == 0)
+			return WHY_EMPTY_COMPONENT;
+		if (clen == 1 && name[start] == '.')
+			return WHY_DOT;
+		if (clen == 2 && name[start] == '.' && name[start + 1] == '.')
+			return WHY_DOTDOT;
+		if (clen > OZX_MAX_COMPONENT)
+			return WHY_COMPONENT_LONG;
+		if (++depth > OZX_MAX_DEPTH)
+			return WHY_DEEP;
+		start = i + 1;
+	}
+	return WHY_NONE;
+}
+
+const char *ozx_node_component(const struct ozx_archive *a,
+			       const struct ozx_node *n, size_t *len)
+{
+	const char *s = a->names + n->name_off;
+	const char *slash = memrchr(s, '/', n->name_len);
+
+	if (!slash) {
+		*len = n->name_len;
+		return s;
+	}
+	*len = n->name_len - (size_t)(slash + 1 - s);
+	return slash + 1;
+}
+
+/* A keyed hash of (parent, name): 64-bit multiply-xorshift mixing. */
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 32;
+	h *= UINT64_C(0xd6e8feb86659fd93);
+	h ^= h >> 32;
+	return h;
+}
+
+static uint32_t bucket_of(const struct ozx_archive *a, uint32_t parent,
+			  const char *name, size_t len)
+{
+	uint64_t h = a->seed ^ ((uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15));
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, name + i, 8);
+		h = mix(h ^ w);
+	}
+	if (i < len) {
+		uint64_t w = 0;
+
+		memcpy(&w, name + i, len - i);
+		h = mix(h ^ w ^ (uint64_t)len << 56);
+	}
+	return (uint32_t)mix(h ^ len) & (a->nbuckets - 1);
+}
+
+static uint32_t find(const struct ozx_archive *a, uint32_t parent,
+		     const char *name, size_t len)
+{
+	uint32_t i = a->buckets[bucket_of(a, parent, name, len)];
+
+	while (i != OZX_NONE) {
+		const struct ozx_node *n = &a->nodes[i];
+		size_t clen;
+		const char *c = ozx_node_component(a, n, &clen);
+
+		if (n->parent == parent && clen == len && !memcmp(c, name, len))
+			return i;
+		i = n->hnext;
+	}
+	return OZX_NONE;
+}
+
+static void hash_insert(struct ozx_archive *a, uint32_t i)
+{
+	struct ozx_node *n = &a->nodes[i];
+	size_t len;
+	const char *c = ozx_node_component(a, n, &len);
+	uint32_t b = bucket_of(a, n->parent, c, len);
+
+	n->hnext = a->buckets[b];
+	a->buckets[b] = i;
+}
+
+/* Take node i out of the hash and hide it. */
+static void hide(struct ozx_archive *a, uint32_t i, enum why why)
+{
+	struct ozx_node *n = &a->nodes[i];
+	size_t len;
+	const char *c = ozx_node_component(a, n, &len);
+	uint32_t *p = &a->buckets[bucket_of(a, n->parent, c, len)];
+
+	while (*p != OZX_NONE && *p != i)
+		p = &a->nodes[*p].hnext;
+	if (*p == i)
+		*p = n->hnext;
+	n->hnext = OZX_NONE;
+	n->parent = OZX_NONE;
+	n->bits = (uint8_t)((n->bits & ~NODE_KIND_MASK & 0x07u) |
+			    OZX_KIND_HIDDEN | why << NODE_WHY_SHIFT);
+}
+
+static int new_dir(struct ozx_archive *a, uint32_t parent, const char *name,
+		   size_t len, uint32_t mtime, uint32_t *out)
+{
+	struct ozx_node *n;
+	int ret;
+
+	if (a->nnodes == OZX_NONE - 1)
+		return -EFBIG;
+	if (a->nnodes == a->nodes_cap) {
+		uint32_t cap = a->nodes_cap + a->nodes_cap / 2 + 16;
+		struct ozx_node *p;
+
+		if (cap < a->nodes_cap || cap > OZX_NONE - 1)
+			cap = OZX_NONE - 1;
+		p = realloc(a->nodes, sizeof(*p) * (size_t)cap);
+		if (!p)
+			return -ENOMEM;
+		a->nodes = p;
+		a->nodes_cap = cap;
+	}
+	n = &a->nodes[a->nnodes];
+	memset(n, 0, sizeof(*n));
+	ret = ozx_names_add(a, name, len, &n->name_off);
+	if (ret)
+		return ret;
+	n->name_len = (uint16_t)len;
+	n->parent = parent;
+	n->sibling = OZX_NONE;
+	n->hnext = OZX_NONE;
+	n->x = OZX_NONE; /* no first child yet */
+	n->mtime = mtime;
+	n->bits = OZX_KIND_DIR;
+	*out = a->nnodes++;
+	hash_insert(a, *out);
+	return 0;
+}
+
+/* Creation order of visible nodes, for linking children in archive order. */
+struct order {
+	uint32_t *v;
+	uint32_t n, cap;
+};
+
+static int order_add(struct order *o, uint32_t i)
+{
+	if (o->n == o->cap) {
+		uint32_t cap = o->cap ? o->cap * 2 : 1024;
+		uint32_t *p = realloc(o->v, sizeof(*p) * (size_t)cap);
+
+		if (!p)
+			return -ENOMEM;
+		o->v = p;
+		o->cap = cap;
+	}
+	o->v[o->n++] = i;
+	return 0;
+}
+
+/* Place record i in the tree. */
+static int place(struct ozx_archive *a, uint32_t i, struct order *o,
+		 uint32_t dir_mtime)
+{
+	struct ozx_node *n = &a->nodes[i];
+	const char *name = a->names + n->name_off;
+	size_t len = n->name_len, start = 0;
+	bool is_dir = len > 0 && name[len - 1] == '/';
+	uint32_t parent = OZX_ROOT;
+	enum why why;
+	int ret;
+
+	if (is_dir)
+		len--;
+	why = name_check(name, len, is_dir);
+	if (why != WHY_NONE) {
+		hide(a, i, why);
+		a->info.nhidden++;
+		return 0;
+	}
+	for (;;) {
+		const char *slash = memchr(name + start, '/', len - start);
+		size_t end = slash ? (size_t)(slash - name) : len;
+		bool last = !slash;
+		uint32_t j;
+
+		j = find(a, parent, name + start, end - start);
+		if (last && !is_dir) {
+			if (j != OZX_NONE && node_kind(&a->nodes[j]) ==
+						     OZX_KIND_DIR) {
+				hide(a, i, WHY_SHADOWED);
+				a->info.nhidden++;
+				return 0;
+			}
+			if (j != OZX_NONE) {
+				hide(a, j, WHY_SUPERSEDED);
+				a->info.nhidden++;
+				a->info.nduplicates++;
+			}
+			n = &a->nodes[i];
+			n->parent = parent;
+			n->bits = (uint8_t)((n->bits & NODE_ENCRYPTED) |
+					    OZX_KIND_FILE);
+			hash_insert(a, i);
+			return order_add(o, i);
+		}
+		if (j != OZX_NONE &&
+		    node_kind(&a->nodes[j]) == OZX_KIND_FILE) {
+			hide(a, j, WHY_SHADOWED);
+			a->info.nhidden++;
+			j = OZX_NONE;
+		}
+		if (j == OZX_NONE) {
+			ret = new_dir(a, parent, name + start, end - start,
+				      dir_mtime, &j);
+			if (ret)
+				return ret;
+			ret = order_add(o, j);
+			if (ret)
+				return ret;
+			/* new_dir may have moved the table and the names */
+			n = &a->nodes[i];
+			name = a->names + n->name_off;
+		}
+		parent = j;
+		if (last)
+			break;
+		start = end + 1;
+	}
+	/* A directory record: its directory (now parent) stands for it. */
+	n = &a->nodes[i];
+	a->nodes[parent].mtime = n->mtime;
+	if (n->comp_size || n->size)
+		a->info.ndirdata++;
+	n->parent = OZX_NONE;
+	n->bits = (uint8_t)(OZX_KIND_HIDDEN | WHY_MERGED << NODE_WHY_SHIFT);
+	return 0;
+}
+
+/* Link children to parents, in the order in which they were created. */
+static void link_children(struct ozx_archive *a, const struct order *o)
+{
+	uint32_t k;
+
+	for (k = o->n; k-- > 0;) {
+		uint32_t i = o->v[k];
+		struct ozx_node *n = &a->nodes[i], *p;
+
+		if (node_kind(n) == OZX_KIND_HIDDEN)
+			continue;
+		p = &a->nodes[n->parent];
+		n->sibling = (uint32_t)p->x;
+		p->x = (p->x & ~(uint64_t)OZX_NONE) | i;
+		if (node_kind(n) == OZX_KIND_DIR)
+			p->x += UINT64_C(1) << 32;
+	}
+}
+
+int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
+{
+	struct order o = { 0 };
+	struct ozx_node *root = &a->nodes[OZX_ROOT];
+	uint32_t dir_mtime = (uint32_t)a->st.st_mtime;
+	uint32_t i, nb = 16;
+	int ret;
+
+	while (nb < a->info.nrecords && nb < (UINT32_C(1) << 31))
+		nb <<= 1;
+	a->nbuckets = nb;
+	a->buckets = malloc(sizeof(*a->buckets) * nb);
+	if (!a->buckets)
+		return -ENOMEM;
+	memset(a->buckets, 0xff, sizeof(*a->buckets) * nb);
+	if (getrandom(&a->seed, sizeof(a->seed), GRND_NONBLOCK) !=
+	    sizeof(a->seed))
+		a->seed = (uint64_t)time(NULL) * UINT64_C(0x2545f4914f6cdd1d) ^
+			  (uint64_t)(uintptr_t)a;
+
+	memset(root, 0, sizeof(*root));
+	ret = ozx_names_add(a, "", 0, &root->name_off);
+	if (ret)
+		goto out_free_order;
+	root->parent = OZX_NONE;
+	root->sibling = OZX_NONE;
+	root->hnext = OZX_NONE;
+	root->x = OZX_NONE;
+	root->mtime = dir_mtime;
+	root->bits = OZX_KIND_DIR;
+
+	for (i = 1; i <= a->info.nrecords; i++) {
+		ret = place(a, i, &o, dir_mtime);
+		if (ret)
+			goto out_free_order;
+	}
+	link_children(a, &o);
+	a->info.nnodes = a->nnodes;
+	for (i = 0; i < a->nnodes; i++) {
+		unsigned k = node_kind(&a->nodes[i]);
+
+		a->info.nfiles += k == OZX_KIND_FILE;
+		a->info.ndirs += k == OZX_KIND_DIR;
+	}
+out_free_order:
+	free(o.v);
+	if (ret == -EFBIG && diag) {
+		diag->what = "too many entries";
+		diag->off = 0;
+	}
+	return ret;
+}
+
+const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node)
+{
+	const struct ozx_node *n;
+
+	if (node >= a->nnodes)
+		return NULL;
+	n = &a->nodes[node];
+	if (node_kind(n) != OZX_KIND_HIDDEN)
+		return NULL;
+	return why_text[n->bits >> NODE_WHY_SHIFT]; /* NULL when merged */
+}
+
+int ozx_lookup(const struct ozx_archive *a, uint32_t parent, const char *name,
+	       size_t len, uint32_t *out)
+{
+	uint32_t i;
+
+	if (parent >= a->nnodes ||
+	    node_kind(&a->nodes[parent]) != OZX_KIND_DIR)
+		return -ENOTDIR;
+	if (len == 0 || len > OZX_MAX_COMPONENT || memchr(name, '/', len))
+		return -ENOENT;
+	i = find(a, parent, name, len);
+	if (i == OZX_NONE)
+		return -ENOENT;
+	*out = i;
+	return 0;
+}
+
+int ozx_lookup_path(const struct ozx_archive *a, const char *path,
+		    uint32_t *out)
+{
+	uint32_t cur = OZX_ROOT;
+
+	while (*path) {
+		const char *slash = strchr(path, '/');
+		size_t len = slash ? (size_t)(slash - path) : strlen(path);
+		int ret = ozx_lookup(a, cur, path, len, &cur);
+
+		if (ret)
+			return ret;
+		path += len;
+		if (*path == '/')
+			path++;
+	}
+	*out = cur;
+	return 0;
+}
+
+int ozx_dir_next(const struct ozx_archive *a, uint32_t dir, uint64_t *cursor,
+		 uint32_t *child)
+{
+	uint64_t c = *cursor;
+	uint32_t i;
+
+	if (dir >= a->nnodes || node_kind(&a->nodes[dir]) != OZX_KIND_DIR)
+		return -ENOTDIR;
+	/* 0: the first child; k + 1: child k; 2^32: the end. */
+	if (c == 0)
+		i = (uint32_t)a->nodes[dir].x;
+	else if (c == (uint64_t)OZX_NONE + 1)
+		return 0;
+	else if (c - 1 < a->nnodes && a->nodes[c - 1].parent == dir &&
+		 node_kind(&a->nodes[c - 1]) != OZX_KIND_HIDDEN)
+		i = (uint32_t)(c - 1);
+	else
+		return -EINVAL;
+	if (i == OZX_NONE) {
+		*cursor = (uint64_t)OZX_NONE + 1;
+		return 0;
+	}
+	*child = i;
+	*cursor = (uint64_t)a->nodes[i].sibling + 1;
+	return 1;
+}
