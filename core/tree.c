@@ -198,10 +198,13 @@ static uint32_t find(const struct ozx_archive *a, uint32_t parent,
 	while (i != OZX_NONE) {
 		const struct ozx_node *n = &a->nodes[i];
 		size_t clen;
-		const char *c = ozx_node_component(a, n, &clen);
 
-		if (n->parent == parent && clen == len && !memcmp(c, name, len))
-			return i;
+		if (n->parent == parent) {
+			const char *c = ozx_node_component(a, n, &clen);
+
+			if (clen == len && !memcmp(c, name, len))
+				return i;
+		}
 		i = n->hnext;
 	}
 	return OZX_NONE;
@@ -273,10 +276,15 @@ static int new_dir(struct ozx_archive *a, uint32_t parent, const char *name,
 	return 0;
 }
 
-/* Creation order of visible nodes, for linking children in archive order. */
+/* Creation order of visible nodes, for linking children in archive order,
+ * and the directory of the last file placed: archives list the files of a
+ * directory together, so most names skip the walk from the root. */
 struct order {
 	uint32_t *v;
 	uint32_t n, cap;
+	uint32_t last_rec; /* 0: none */
+	uint32_t last_dir;
+	size_t last_dir_len;
 };
 
 static int order_add(struct order *o, uint32_t i)
@@ -314,6 +322,17 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 		a->info.nhidden++;
 		return 0;
 	}
+	if (!is_dir && o->last_rec) {
+		const char *slash = memrchr(name, '/', len);
+		size_t dlen = slash ? (size_t)(slash - name) : 0;
+
+		if (dlen && dlen == o->last_dir_len &&
+		    !memcmp(name, a->names + a->nodes[o->last_rec].name_off,
+			    dlen)) {
+			parent = o->last_dir;
+			start = dlen + 1;
+		}
+	}
 	for (;;) {
 		const char *slash = memchr(name + start, '/', len - start);
 		size_t end = slash ? (size_t)(slash - name) : len;
@@ -338,6 +357,9 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 			n->bits = (uint8_t)((n->bits & NODE_ENCRYPTED) |
 					    OZX_KIND_FILE);
 			hash_insert(a, i);
+			o->last_rec = i;
+			o->last_dir = parent;
+			o->last_dir_len = start ? start - 1 : 0;
 			return order_add(o, i);
 		}
 		if (j != OZX_NONE &&
@@ -392,6 +414,22 @@ static void link_children(struct ozx_archive *a, const struct order *o)
 	}
 }
 
+/* Give back what growth reserved: the budget is per node, not per slot. */
+static void shrink(struct ozx_archive *a)
+{
+	struct ozx_node *n = realloc(a->nodes, sizeof(*n) * a->nnodes);
+	char *s = realloc(a->names, a->names_len);
+
+	if (n) {
+		a->nodes = n;
+		a->nodes_cap = a->nnodes;
+	}
+	if (s) {
+		a->names = s;
+		a->names_cap = a->names_len;
+	}
+}
+
 int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 {
 	struct order o = { 0 };
@@ -429,6 +467,7 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 			goto out_free_order;
 	}
 	link_children(a, &o);
+	shrink(a);
 	a->info.nnodes = a->nnodes;
 	for (i = 0; i < a->nnodes; i++) {
 		unsigned k = node_kind(&a->nodes[i]);
