@@ -81,6 +81,7 @@ static int archive_open(const struct ozx_io *io, uint64_t size,
 	a->verify = true;
 	a->info.size = size;
 	init_locks(a);
+	ozx_zcache_init(&a->zc, OZX_INFLATE_CACHE_DEFAULT);
 	ret = ozx_eocd_find(&a->io, size, &e, diag);
 	if (ret)
 		goto out_free_archive;
@@ -168,6 +169,7 @@ void ozx_archive_free(struct ozx_archive *a)
 		pthread_mutex_destroy(&a->lock[i]);
 		pthread_cond_destroy(&a->cond[i]);
 	}
+	ozx_zcache_release(&a->zc);
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a->path);
@@ -191,6 +193,24 @@ const struct ozx_io *ozx_archive_io(const struct ozx_archive *a)
 void ozx_archive_set_verify(struct ozx_archive *a, bool verify)
 {
 	a->verify = verify;
+}
+
+void ozx_archive_set_inflate_cache(struct ozx_archive *a, size_t bytes)
+{
+	a->zc.cap = bytes;
+}
+
+void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs)
+{
+	struct ozx_zcache *c = (struct ozx_zcache *)&a->zc;
+
+	pthread_mutex_lock(&c->lock);
+	zs->cap = c->cap;
+	zs->used = c->used;
+	zs->hits = c->hits;
+	zs->builds = c->builds;
+	zs->evictions = c->evictions;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,

@@ -55,9 +55,37 @@ struct ozx_node {
 	uint8_t bits;
 };
 
-enum { FAIL_NONE = 0 };
+/* Why an entry is unusable (read.c has the texts). */
+enum ozx_fail {
+	F_NONE,
+	F_CRC,
+	F_LH_SIG,
+	F_LH_NAME,
+	F_LH_METHOD,
+	F_LH_SIZES,
+	F_OVERLAP,
+	F_METHOD,
+	F_ENCRYPTED,
+	F_INFLATE,
+	F_SHORT,
+	F_LONG,
+	F_IO,
+	F_RATIO,
+};
 
 #define OZX_NSTRIPES 64
+#define OZX_ZMAP 256
+
+/* inflate_idx.c: access-point indices of DEFLATE entries, LRU-bounded. */
+struct ozx_zidx;
+struct ozx_zcache {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a build finished or was dropped */
+	size_t cap, used;
+	struct ozx_zidx *map[OZX_ZMAP];
+	struct ozx_zidx *head, *tail;
+	uint64_t hits, builds, evictions;
+};
 
 struct ozx_archive {
 	struct ozx_io io;
@@ -81,6 +109,7 @@ struct ozx_archive {
 	/* Threads waiting for another thread's verification of an entry. */
 	pthread_mutex_t lock[OZX_NSTRIPES];
 	pthread_cond_t cond[OZX_NSTRIPES];
+	struct ozx_zcache zc;
 };
 
 /* eocd.c */
@@ -110,6 +139,26 @@ int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
 
 /* tree.c: validate names, build the tree, the hash and child lists. */
 int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag);
+
+/* inflate_idx.c */
+void ozx_zcache_init(struct ozx_zcache *c, size_t cap);
+void ozx_zcache_release(struct ozx_zcache *c);
+void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x);
+void ozx_zcache_free_index(struct ozx_zidx *x); /* NULL: no-op */
+/* One pass over the whole entry: CRC-32 of the output, sizes checked,
+ * the output copied to keep (room for the entry) when not NULL, and an
+ * index built into *index when index is not NULL and the entry is big.
+ * Returns 0 with *f F_NONE, 0 with *f the entry's failure, or -errno. */
+int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, uint64_t data_off,
+		      unsigned char *keep, uint32_t *crc,
+		      struct ozx_zidx **index, enum ozx_fail *f);
+/* len bytes at off (within the entry).  Returns bytes, 0 with *f set, or
+ * -errno. */
+ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, uint64_t data_off,
+			 unsigned char *buf, size_t len, uint64_t off,
+			 enum ozx_fail *f);
 
 /* rfc9.c: read the RFC-9 JSON of a comment into info. */
 void ozx_rfc9_parse(const char *s, size_t len, bool in_eocd64,

@@ -139,6 +139,24 @@ int ozx_archive_reopen(const struct ozx_archive *a);
 void ozx_archive_set_verify(struct ozx_archive *a, bool verify);
 
 /*
+ * DEFLATE entries are read at any offset through access points (zran
+ * style) recorded on the first full pass over the entry.  bytes caps the
+ * memory of all access points together (least-recently-used indices are
+ * evicted); an entry's index never takes more than a quarter of it.  Call
+ * before sharing the handle.
+ */
+#define OZX_INFLATE_CACHE_DEFAULT ((size_t)64 << 20)
+void ozx_archive_set_inflate_cache(struct ozx_archive *a, size_t bytes);
+
+struct ozx_zstats {
+	size_t cap, used;      /* bytes */
+	uint64_t hits;         /* reads that found their entry's index */
+	uint64_t builds;       /* indices built on a read */
+	uint64_t evictions;
+};
+void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs);
+
+/*
  * Called exactly once per entry, from the reading thread, when the entry
  * is first found unusable (CRC mismatch, local header mismatch, ...); why
  * is a static string.  For logging.  Call before sharing the handle.

@@ -28,22 +28,6 @@
 
 #define CHUNK (256u << 10)
 
-enum fail {
-	F_NONE,
-	F_CRC,
-	F_LH_SIG,
-	F_LH_NAME,
-	F_LH_METHOD,
-	F_LH_SIZES,
-	F_OVERLAP,
-	F_METHOD,
-	F_ENCRYPTED,
-	F_INFLATE,
-	F_SHORT,
-	F_LONG,
-	F_IO,
-};
-
 static const char *const fail_text[] = {
 	[F_CRC] = "CRC-32 mismatch",
 	[F_LH_SIG] = "local header signature wrong",
@@ -57,6 +41,7 @@ static const char *const fail_text[] = {
 	[F_SHORT] = "DEFLATE stream shorter than declared",
 	[F_LONG] = "DEFLATE stream longer than declared",
 	[F_IO] = "archive read failed or came up short",
+	[F_RATIO] = "declared size impossible for DEFLATE",
 };
 
 static struct ozx_node *file_node(struct ozx_archive *a, uint32_t node,
@@ -91,7 +76,8 @@ static void wake(struct ozx_archive *a, uint32_t node)
 }
 
 /* Mark the entry unusable for reason f; report it if we were first. */
-static int fail_entry(struct ozx_archive *a, uint32_t node, enum fail f)
+static int fail_entry(struct ozx_archive *a, uint32_t node,
+		      enum ozx_fail f)
 {
 	struct ozx_node *n = &a->nodes[node];
 	uint32_t old = atomic_load(&n->st), new;
@@ -175,6 +161,10 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 		return fail_entry(a, node, F_ENCRYPTED);
 	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
 		return fail_entry(a, node, F_METHOD);
+	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
+	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
+	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
+		return fail_entry(a, node, n->method ? F_RATIO : F_LH_SIZES);
 	ret = ozx_io_read_full(io, b, OZX_LOCAL_LEN + n->name_len, lho);
 	if (ret)
 		return fail_entry(a, node, F_IO);
@@ -217,96 +207,6 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 	atomic_fetch_or(&n->st, ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
 	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
 	return 0;
-}
-
-/*
- * Inflate the whole entry from the start, passing output bytes
- * [skip, skip + cap) to out (when not NULL) and all of it to the CRC.
- * Returns bytes delivered to out, or -EIO after failing the entry.
- */
-static ssize_t inflate_entry(struct ozx_archive *a, uint32_t node,
-			     const struct ozx_io *io, uint64_t data_off,
-			     unsigned char *out, size_t cap, uint64_t skip,
-			     uint32_t *crc, bool whole)
-{
-	struct ozx_node *n = &a->nodes[node];
-	unsigned char *in, *tmp;
-	z_stream z = { 0 };
-	uint64_t in_done = 0, out_done = 0, stop = whole ? n->size : skip + cap;
-	size_t delivered = 0;
-	enum fail f = F_NONE;
-	int zr = Z_OK;
-
-	in = malloc(2 * CHUNK);
-	if (!in)
-		return -ENOMEM;
-	tmp = in + CHUNK;
-	if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
-		free(in);
-		return -ENOMEM;
-	}
-	*crc = (uint32_t)crc32_z(0, NULL, 0);
-	/* A whole pass runs to the stream's end, so that an end-of-stream
-	 * marker after the last byte is read and trailing data is seen. */
-	while (zr != Z_STREAM_END && (whole || out_done < stop)) {
-		if (z.avail_in == 0) {
-			size_t want = n->comp_size - in_done < CHUNK
-					      ? (size_t)(n->comp_size - in_done)
-					      : CHUNK;
-
-			if (want == 0) {
-				f = F_SHORT;
-				break;
-			}
-			if (ozx_io_read_full(io, in, want, data_off + in_done)) {
-				f = F_IO;
-				break;
-			}
-			in_done += want;
-			z.next_in = in;
-			z.avail_in = (uInt)want;
-		}
-		z.next_out = tmp;
-		z.avail_out = CHUNK;
-		zr = inflate(&z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			f = F_INFLATE;
-			break;
-		}
-		size_t got = CHUNK - z.avail_out;
-		if (got > n->size - out_done) {
-			f = F_LONG;
-			break;
-		}
-		*crc = (uint32_t)crc32_z(*crc, tmp, got);
-		if (out && out_done + got > skip && delivered < cap) {
-			uint64_t from = out_done < skip ? skip - out_done : 0;
-			size_t k = got - (size_t)from;
-
-			if (k > cap - delivered)
-				k = cap - delivered;
-			memcpy(out + delivered, tmp + from, k);
-			delivered += k;
-		}
-		out_done += got;
-		if (zr == Z_BUF_ERROR && z.avail_in != 0) {
-			f = F_INFLATE;
-			break;
-		}
-	}
-	if (f == F_NONE && zr == Z_STREAM_END && out_done < n->size)
-		f = F_SHORT;
-	if (f == F_NONE && whole) {
-		if (out_done != n->size)
-			f = F_SHORT;
-		else if (z.avail_in != 0 || in_done != n->comp_size)
-			f = F_INFLATE; /* trailing data after the stream */
-	}
-	inflateEnd(&z);
-	free(in);
-	if (f != F_NONE)
-		return fail_entry(a, node, f);
-	return (ssize_t)delivered;
 }
 
 /* Stream the STORED entry through the CRC, into out if given. */
@@ -380,10 +280,17 @@ static int verify(struct ozx_archive *a, uint32_t node,
 		if (ret && ret != -ENOMEM)
 			ret = fail_entry(a, node, F_IO);
 	} else if (ret == 0) {
-		ssize_t r = inflate_entry(a, node, io, data_off, keep,
-					  keep ? (size_t)n->size : 0, 0, &crc,
-					  true);
-		ret = r < 0 ? (int)r : 0;
+		struct ozx_zidx *x = NULL;
+		enum ozx_fail f;
+
+		ret = ozx_inflate_whole(a, node, io, data_off, keep, &crc, &x,
+					&f);
+		if (ret == 0 && f != F_NONE)
+			ret = fail_entry(a, node, f);
+		else if (ret == 0 && x && crc == n->crc)
+			ozx_zcache_put(a, x);
+		else
+			ozx_zcache_free_index(x);
 	}
 	if (ret == 0 && crc != n->crc)
 		ret = fail_entry(a, node, F_CRC);
@@ -427,7 +334,6 @@ ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 {
 	struct ozx_node *n;
 	uint64_t data_off;
-	uint32_t crc;
 	size_t want;
 	bool kept = false;
 	int ret;
@@ -459,9 +365,15 @@ ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 	ret = resolve(a, node, io, &data_off);
 	if (ret)
 		return ret;
-	if (n->method == OZX_METHOD_DEFLATE)
-		return inflate_entry(a, node, io, data_off, buf, want, off,
-				     &crc, false);
+	if (n->method == OZX_METHOD_DEFLATE) {
+		enum ozx_fail f;
+		ssize_t r = ozx_inflate_read(a, node, io, data_off, buf, want,
+					     off, &f);
+
+		if (r >= 0 && f != F_NONE)
+			return fail_entry(a, node, f);
+		return r;
+	}
 	/* STORED; a short read means the archive shrank under us. */
 	if (ozx_io_read_full(io, buf, want, data_off + off))
 		return -EIO;

@@ -1,0 +1,568 @@
+/*
+ * inflate_idx.c - random access into DEFLATE entries.
+ *
+ * A DEFLATE stream can only be decoded from its start: every block may
+ * refer back up to 32 KiB into the output before it.  Following zlib's
+ * examples/zran.c, the first full pass over an entry (the CRC check, or
+ * the first read) stops at block boundaries with Z_BLOCK and, about every
+ * `span` bytes of output, records an access point: the input position,
+ * the bits of the previous input byte not yet consumed, and the 32 KiB
+ * window that precedes the point (inflateGetDictionary).  A later read at
+ * offset `off` primes a fresh inflate state with the nearest point at or
+ * before `off` and decodes at most one span plus the read's own length.
+ *
+ * Memory is bounded by a cap on all access-point windows together (the
+ * archive's inflate cache): the span of an entry is chosen so that its
+ * index takes at most a quarter of the cap, whatever the entry's size,
+ * and whole indices are evicted least-recently-used.  An index in use is
+ * pinned by a reference count; an evicted entry is simply rebuilt.
+ * Entries no larger than one span have no index: they are decoded from
+ * their start, which costs the same.
+ *
+ * Threads: one mutex guards the cache's map and LRU list and is never
+ * held while inflating.  The first reader of an entry without an index
+ * puts a placeholder in the map and builds; readers of the same entry wait
+ * for it on a condition variable, readers of other entries do not.  Each
+ * thread keeps its own z_stream and buffers (a pthread key), so a read
+ * allocates nothing once the thread has warmed up.
+ *
+ * Every pass checks the stream against the declared sizes: output beyond
+ * the uncompressed size, a stream that ends early, input beyond the
+ * compressed size, trailing data and corrupt blocks all fail the entry.
+ */
+#include "config.h"
+
+#include "ozx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "archive_i.h"
+
+#define WINSIZE 32768u
+#define IN_CHUNK (64u << 10)
+#define OUT_CHUNK (128u << 10)
+#define MIN_SPAN (UINT64_C(1) << 20)
+
+struct zpoint {
+	uint64_t out; /* uncompressed offset of the point */
+	uint64_t in;  /* compressed offset of the first whole byte */
+	uint8_t bits; /* unused bits of the byte before in, 0..7 */
+	uint16_t wlen;
+	unsigned char *window;
+};
+
+struct ozx_zidx {
+	uint32_t node;
+	bool building;      /* a placeholder: some thread is building it */
+	int refs;
+	size_t bytes;       /* what it counts against the cap */
+	struct ozx_zidx *hnext;
+	struct ozx_zidx *prev, *next; /* LRU list, most recent first */
+	uint32_t npoints, cap;
+	struct zpoint *pts;
+};
+
+/* Per-thread decoding state. */
+struct zscratch {
+	z_stream z;
+	unsigned char in[IN_CHUNK];
+	unsigned char out[OUT_CHUNK];
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_err;
+
+static void scratch_free(void *p)
+{
+	struct zscratch *s = p;
+
+	inflateEnd(&s->z);
+	free(s);
+}
+
+static void scratch_key_make(void)
+{
+	scratch_key_err = pthread_key_create(&scratch_key, scratch_free);
+}
+
+static struct zscratch *scratch(void)
+{
+	struct zscratch *s;
+
+	pthread_once(&scratch_once, scratch_key_make);
+	if (scratch_key_err)
+		return NULL;
+	s = pthread_getspecific(scratch_key);
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (inflateInit2(&s->z, -MAX_WBITS) != Z_OK) {
+		free(s);
+		return NULL;
+	}
+	if (pthread_setspecific(scratch_key, s)) {
+		scratch_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static uint64_t span_of(const struct ozx_archive *a, uint64_t size)
+{
+	uint64_t maxpts = a->zc.cap / 4 / WINSIZE, span;
+
+	if (maxpts < 1)
+		maxpts = 1;
+	span = size / maxpts + 1;
+	return span < MIN_SPAN ? MIN_SPAN : span;
+}
+
+void ozx_zcache_free_index(struct ozx_zidx *x)
+{
+	if (!x)
+		return;
+	for (uint32_t i = 0; i < x->npoints; i++)
+		free(x->pts[i].window);
+	free(x->pts);
+	free(x);
+}
+
+static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
+		     uint64_t in)
+{
+	struct zpoint *p;
+	unsigned char *w;
+	uInt wlen = WINSIZE;
+
+	if (x->npoints == x->cap) {
+		uint32_t cap = x->cap ? x->cap * 2 : 16;
+		struct zpoint *np = realloc(x->pts, sizeof(*np) * cap);
+
+		if (!np)
+			return -ENOMEM;
+		x->pts = np;
+		x->cap = cap;
+	}
+	w = malloc(WINSIZE);
+	if (!w)
+		return -ENOMEM;
+	if (inflateGetDictionary(z, w, &wlen) != Z_OK) {
+		free(w);
+		return -ENOMEM;
+	}
+	p = &x->pts[x->npoints++];
+	p->out = out;
+	p->in = in;
+	p->bits = (uint8_t)(z->data_type & 7);
+	p->wlen = (uint16_t)wlen;
+	p->window = w;
+	x->bytes += WINSIZE + sizeof(*p);
+	return 0;
+}
+
+/* Feed input: refill z->next_in from the entry when it is empty.
+ * Returns 0, 1 when the entry's compressed bytes are exhausted, -EIO. */
+static int feed(struct zscratch *s, const struct ozx_io *io, uint64_t data_off,
+		uint64_t comp_size, uint64_t *in_pos)
+{
+	size_t want;
+
+	if (s->z.avail_in)
+		return 0;
+	if (*in_pos >= comp_size)
+		return 1;
+	want = comp_size - *in_pos < IN_CHUNK ? (size_t)(comp_size - *in_pos)
+					      : IN_CHUNK;
+	if (ozx_io_read_full(io, s->in, want, data_off + *in_pos))
+		return -EIO;
+	*in_pos += want;
+	s->z.next_in = s->in;
+	s->z.avail_in = (uInt)want;
+	return 0;
+}
+
+int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, uint64_t data_off,
+		      unsigned char *keep, uint32_t *crc,
+		      struct ozx_zidx **index, enum ozx_fail *f)
+{
+	const struct ozx_node *n = &a->nodes[node];
+	struct zscratch *s = scratch();
+	struct ozx_zidx *x = NULL;
+	uint64_t in_pos = 0, out = 0, last = 0, span = span_of(a, n->size);
+	int zr = Z_OK, ret = 0;
+
+	*f = F_NONE;
+	if (index)
+		*index = NULL;
+	if (!s)
+		return -ENOMEM;
+	if (index && n->size > span) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		x->node = node;
+	}
+	inflateReset(&s->z);
+	s->z.avail_in = 0; /* the last use's input is not ours */
+	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	while (zr != Z_STREAM_END) {
+		size_t got;
+
+		ret = feed(s, io, data_off, n->comp_size, &in_pos);
+		if (ret < 0) {
+			*f = F_IO;
+			ret = 0;
+			break;
+		}
+		s->z.next_out = s->out;
+		s->z.avail_out = OUT_CHUNK;
+		zr = inflate(&s->z, x ? Z_BLOCK : Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			*f = F_INFLATE;
+			break;
+		}
+		got = OUT_CHUNK - s->z.avail_out;
+		/* No progress with room to write: out of input, or stuck. */
+		if (zr == Z_BUF_ERROR && got == 0) {
+			*f = ret > 0 ? F_SHORT : F_INFLATE;
+			ret = 0;
+			break;
+		}
+		ret = 0;
+		if (got > n->size - out) {
+			*f = F_LONG;
+			break;
+		}
+		*crc = (uint32_t)crc32_z(*crc, s->out, got);
+		if (keep)
+			memcpy(keep + out, s->out, got);
+		out += got;
+		/* At the end of a block header that is not the last block. */
+		if (x && (s->z.data_type & 128) && !(s->z.data_type & 64) &&
+		    out - last >= span) {
+			ret = add_point(x, &s->z, out, in_pos - s->z.avail_in);
+			if (ret)
+				break;
+			last = out;
+		}
+	}
+	if (!ret && *f == F_NONE) {
+		if (out != n->size)
+			*f = F_SHORT;
+		else if (s->z.avail_in || in_pos != n->comp_size)
+			*f = F_INFLATE; /* data after the end of the stream */
+	}
+	if (ret || *f != F_NONE) {
+		ozx_zcache_free_index(x);
+		return ret;
+	}
+	if (index)
+		*index = x;
+	return 0;
+}
+
+/* The cache: map node -> index, LRU order, bytes used. */
+
+static struct ozx_zidx **slot(struct ozx_zcache *c, uint32_t node)
+{
+	struct ozx_zidx **p = &c->map[node % OZX_ZMAP];
+
+	while (*p && (*p)->node != node)
+		p = &(*p)->hnext;
+	return p;
+}
+
+static void lru_unlink(struct ozx_zcache *c, struct ozx_zidx *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	else
+		c->tail = x->prev;
+	x->prev = x->next = NULL;
+}
+
+static void lru_front(struct ozx_zcache *c, struct ozx_zidx *x)
+{
+	x->next = c->head;
+	x->prev = NULL;
+	if (c->head)
+		c->head->prev = x;
+	c->head = x;
+	if (!c->tail)
+		c->tail = x;
+}
+
+/* Evict unreferenced indices, oldest first, until under the cap. */
+static void evict(struct ozx_zcache *c)
+{
+	struct ozx_zidx *x = c->tail;
+
+	while (c->used > c->cap && x) {
+		struct ozx_zidx *prev = x->prev;
+
+		if (x->refs == 0 && !x->building) {
+			*slot(c, x->node) = x->hnext;
+			lru_unlink(c, x);
+			c->used -= x->bytes;
+			c->evictions++;
+			ozx_zcache_free_index(x);
+		}
+		x = prev;
+	}
+}
+
+void ozx_zcache_init(struct ozx_zcache *c, size_t cap)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	c->cap = cap;
+}
+
+void ozx_zcache_release(struct ozx_zcache *c)
+{
+	struct ozx_zidx *x = c->head;
+
+	while (x) {
+		struct ozx_zidx *next = x->next;
+
+		ozx_zcache_free_index(x);
+		x = next;
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+}
+
+/* Offer a freshly built index to the cache (which takes it), replacing a
+ * placeholder if there is one. */
+void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+{
+	struct ozx_zcache *c = &a->zc;
+	struct ozx_zidx **p;
+
+	pthread_mutex_lock(&c->lock);
+	p = slot(c, x->node);
+	if (*p && !(*p)->building) {
+		/* Somebody else's is there already; keep theirs. */
+		pthread_mutex_unlock(&c->lock);
+		ozx_zcache_free_index(x);
+		return;
+	}
+	if (*p) {
+		struct ozx_zidx *ph = *p;
+
+		*p = ph->hnext;
+		lru_unlink(c, ph);
+		free(ph);
+	}
+	x->hnext = c->map[x->node % OZX_ZMAP];
+	c->map[x->node % OZX_ZMAP] = x;
+	lru_front(c, x);
+	c->used += x->bytes;
+	evict(c);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Drop our placeholder after a failed build. */
+static void drop_placeholder(struct ozx_zcache *c, uint32_t node)
+{
+	struct ozx_zidx **p;
+
+	pthread_mutex_lock(&c->lock);
+	p = slot(c, node);
+	if (*p && (*p)->building) {
+		struct ozx_zidx *ph = *p;
+
+		*p = ph->hnext;
+		lru_unlink(c, ph);
+		free(ph);
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Get the entry's index with a reference held, or NULL with *build set
+ * when the caller is to build it (a placeholder now marks that). */
+static struct ozx_zidx *get(struct ozx_zcache *c, uint32_t node, bool *build,
+			    int *err)
+{
+	struct ozx_zidx *x;
+
+	*build = false;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		x = *slot(c, node);
+		if (!x)
+			break;
+		if (!x->building) {
+			x->refs++;
+			lru_unlink(c, x);
+			lru_front(c, x);
+			c->hits++;
+			pthread_mutex_unlock(&c->lock);
+			return x;
+		}
+		pthread_cond_wait(&c->cond, &c->lock);
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		*err = -ENOMEM;
+	} else {
+		x->node = node;
+		x->building = true;
+		x->hnext = c->map[node % OZX_ZMAP];
+		c->map[node % OZX_ZMAP] = x;
+		lru_front(c, x);
+		c->builds++;
+		*build = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void put_ref(struct ozx_zcache *c, struct ozx_zidx *x)
+{
+	pthread_mutex_lock(&c->lock);
+	x->refs--;
+	evict(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Decode [off, off + len) starting from point p (NULL: the stream start). */
+static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
+			   uint64_t data_off, const struct zpoint *p,
+			   unsigned char *buf, size_t len, uint64_t off,
+			   enum ozx_fail *f)
+{
+	struct zscratch *s = scratch();
+	uint64_t in_pos = 0, out = 0;
+	size_t done = 0;
+	int zr = Z_OK, r;
+
+	if (!s)
+		return -ENOMEM;
+	inflateReset(&s->z);
+	s->z.avail_in = 0; /* the last use's input is not ours */
+	if (p) {
+		in_pos = p->in;
+		out = p->out;
+		if (p->bits) {
+			unsigned char b;
+
+			if (ozx_io_read_full(io, &b, 1, data_off + p->in - 1)) {
+				*f = F_IO;
+				return 0;
+			}
+			inflatePrime(&s->z, p->bits, b >> (8 - p->bits));
+		}
+		inflateSetDictionary(&s->z, p->window, p->wlen);
+	}
+	while (done < len) {
+		size_t got, from;
+
+		if (zr == Z_STREAM_END) {
+			*f = F_SHORT;
+			return 0;
+		}
+		r = feed(s, io, data_off, n->comp_size, &in_pos);
+		if (r < 0) {
+			*f = F_IO;
+			return 0;
+		}
+		s->z.next_out = s->out;
+		s->z.avail_out = OUT_CHUNK;
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			*f = F_INFLATE;
+			return 0;
+		}
+		got = OUT_CHUNK - s->z.avail_out;
+		if (zr == Z_BUF_ERROR && got == 0) {
+			*f = r > 0 ? F_SHORT : F_INFLATE;
+			return 0;
+		}
+		if (got > n->size - out) {
+			*f = F_LONG;
+			return 0;
+		}
+		if (out + got > off) {
+			from = out < off ? (size_t)(off - out) : 0;
+			size_t k = got - from;
+
+			if (k > len - done)
+				k = len - done;
+			memcpy(buf + done, s->out + from, k);
+			done += k;
+		}
+		out += got;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, uint64_t data_off,
+			 unsigned char *buf, size_t len, uint64_t off,
+			 enum ozx_fail *f)
+{
+	const struct ozx_node *n = &a->nodes[node];
+	struct ozx_zidx *x;
+	const struct zpoint *p = NULL;
+	uint32_t crc, lo, hi;
+	bool build;
+	int err = 0;
+	ssize_t r;
+
+	*f = F_NONE;
+	if (n->size <= span_of(a, n->size))
+		return decode_from(n, io, data_off, NULL, buf, len, off, f);
+	x = get(&a->zc, node, &build, &err);
+	if (!x && build) {
+		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
+					f);
+		if (err || *f != F_NONE) {
+			drop_placeholder(&a->zc, node);
+			return err;
+		}
+		/* A CRC mismatch is the verifier's business (verify=entry
+		 * checked before we got here; verify=none trusts). */
+		x->refs = 1;
+		ozx_zcache_put(a, x);
+		pthread_mutex_lock(&a->zc.lock);
+		if (*slot(&a->zc, node) != x)
+			x = NULL; /* lost a race; ours was freed */
+		pthread_mutex_unlock(&a->zc.lock);
+		if (!x)
+			return ozx_inflate_read(a, node, io, data_off, buf, len,
+						off, f);
+	}
+	if (!x)
+		return err;
+	/* The last point at or before off. */
+	lo = 0;
+	hi = x->npoints;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (x->pts[mid].out <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0)
+		p = &x->pts[lo - 1];
+	r = decode_from(n, io, data_off, p, buf, len, off, f);
+	put_ref(&a->zc, x);
+	return r;
+}
