@@ -274,6 +274,8 @@ int ozx_node_stat(const struct ozx_archive *a, uint32_t node,
 	st->record = node >= 1 && node <= a->info.nrecords ? node - 1
 							    : OZX_NONE;
 	if (st->kind == OZX_KIND_DIR) {
+		/* A directory keeps its directory record's node in size. */
+		st->record = n->size ? (uint32_t)n->size - 1 : OZX_NONE;
 		st->nlink = 2 + (uint32_t)(n->x >> 32);
 		return 0;
 	}

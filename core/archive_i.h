@@ -71,6 +71,7 @@ enum ozx_fail {
 	F_LONG,
 	F_IO,
 	F_RATIO,
+	F_STORED_SIZE,
 };
 
 #define OZX_NSTRIPES 64

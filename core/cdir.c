@@ -70,6 +70,11 @@ static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
 int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
 		  uint32_t *off)
 {
+	/* s may point into the names themselves (a directory's component
+	 * taken from a record's name): keep it as an offset across realloc. */
+	bool inside = a->names && s >= a->names && s < a->names + a->names_len;
+	size_t s_off = inside ? (size_t)(s - a->names) : 0;
+
 	if (a->names_len + len + 1 > UINT32_MAX)
 		return -EFBIG;
 	if (a->names_len + len + 1 > a->names_cap) {
@@ -85,6 +90,8 @@ int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
 			return -ENOMEM;
 		a->names = p;
 		a->names_cap = cap;
+		if (inside)
+			s = a->names + s_off;
 	}
 	memcpy(a->names + a->names_len, s, len);
 	a->names[a->names_len + len] = '\0';
@@ -122,8 +129,10 @@ static uint32_t dos_to_unix(uint16_t date, uint16_t time)
 	h = h > 23 ? 23 : h;
 	mi = mi > 59 ? 59 : mi;
 	s = s > 59 ? 59 : s;
-	return (uint32_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 +
-			  mi * 60 + s);
+	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+
+	/* Times are kept in 32 unsigned bits: 1970 to 2106. */
+	return t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
 /* Walk the extra fields of one record: ZIP64 sizes and the extended

@@ -215,7 +215,9 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 				    "ZIP64 and classic end records disagree",
 				    e->eocd_off, -EINVAL);
 		if ((disk != OZX_U16_MAX && disk != 0) ||
-		    (cd_disk != OZX_U16_MAX && cd_disk != 0))
+		    (cd_disk != OZX_U16_MAX && cd_disk != 0) ||
+		    (n16_this != OZX_U16_MAX && n16 != OZX_U16_MAX &&
+		     n16_this != n16))
 			return fail(diag, "multi-disk archive", e->eocd_off,
 				    -EINVAL);
 	} else {

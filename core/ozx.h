@@ -12,6 +12,10 @@
  * hidden: a record whose name is unsafe, superseded by a later record of the
  * same name, or shadowed by a directory of the same name.  Hidden nodes are
  * never found by lookup nor listed, but can be enumerated for warnings.
+ * A directory record ("a/") is merged into the directory node that stands
+ * for it (whose ozx_stat.record then names it): the record's own node is
+ * hidden with ozx_node_hidden_why() NULL and is not counted in nhidden,
+ * because nothing is wrong with it.
  *
  * Threads.  After ozx_archive_open*() returns, every function here may be
  * called from any number of threads at once, except ozx_archive_free() and
@@ -183,11 +187,13 @@ struct ozx_stat {
 	uint64_t size;       /* uncompressed size (files), 0 for directories */
 	uint64_t comp_size;  /* bytes stored in the archive */
 	uint32_t crc32;      /* declared CRC-32 */
-	uint16_t method;     /* ZIP method (0 STORED, 8 DEFLATE, 255 other) */
+	uint16_t method;     /* ZIP method (0 STORED, 8 DEFLATE; 255 for
+			      * 255 and above) */
 	bool encrypted;
 	int64_t mtime;       /* seconds since the epoch (UTC) */
 	uint32_t nlink;      /* 1 for files, 2 + subdirectories for dirs */
-	uint32_t record;     /* central-directory index, OZX_NONE if implied */
+	uint32_t record;     /* central-directory index; for a directory its
+			      * directory record, OZX_NONE if implied */
 	uint64_t lh_offset;  /* local header offset (files) */
 	enum ozx_crc_state crc_state;
 };

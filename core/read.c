@@ -42,6 +42,7 @@ static const char *const fail_text[] = {
 	[F_LONG] = "DEFLATE stream longer than declared",
 	[F_IO] = "archive read failed or came up short",
 	[F_RATIO] = "declared size impossible for DEFLATE",
+	[F_STORED_SIZE] = "STORED entry whose sizes differ",
 };
 
 static struct ozx_node *file_node(struct ozx_archive *a, uint32_t node,
@@ -164,7 +165,8 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
 	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
 	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
-		return fail_entry(a, node, n->method ? F_RATIO : F_LH_SIZES);
+		return fail_entry(a, node,
+				  n->method ? F_RATIO : F_STORED_SIZE);
 	ret = ozx_io_read_full(io, b, OZX_LOCAL_LEN + n->name_len, lho);
 	if (ret)
 		return fail_entry(a, node, F_IO);

@@ -388,6 +388,7 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 	/* A directory record: its directory (now parent) stands for it. */
 	n = &a->nodes[i];
 	a->nodes[parent].mtime = n->mtime;
+	a->nodes[parent].size = (uint64_t)i; /* its record, + 1 (see stat) */
 	if (n->comp_size || n->size)
 		a->info.ndirdata++;
 	n->parent = OZX_NONE;

@@ -1,0 +1,1120 @@
+/*
+ * test_malformed.c - archives with one defect each, named after it (in the
+ * manner of libzip's regress/incons-* corpus).  Archive-level defects must
+ * make ozx_archive_open_io() fail with -EINVAL (or -EFBIG), leave *out
+ * NULL and name the defect with the exact DIAG.txt string; entry-level
+ * defects must leave the archive usable and fail only that entry's reads
+ * with -EIO and the exact ozx_file_failure() string.
+ *
+ * Each case starts from a good hand-built archive (fixture.c) and pokes
+ * the one field that makes the defect, so the defect is all that differs.
+ */
+#include "config.h"
+
+#include "fixture.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* Three entries: "a" STORED, "b/c" DEFLATE, "d" STORED. */
+struct basic {
+	unsigned char *d0, *d1, *d2;
+	struct fx_ent e[3];
+	struct fx_zip z;
+};
+
+static void basic_build(struct basic *b, const struct fx_opts *o)
+{
+	memset(b, 0, sizeof(*b));
+	b->d0 = fx_random_bytes(100, 1);
+	b->d1 = fx_text_bytes(5000, 2);
+	b->d2 = fx_random_bytes(10, 3);
+	b->e[0] = (struct fx_ent){.name = "a", .data = b->d0, .len = 100};
+	b->e[1] = (struct fx_ent){
+	    .name = "b/c", .data = b->d1, .len = 5000, .method = 8};
+	b->e[2] = (struct fx_ent){.name = "d", .data = b->d2, .len = 10};
+	fx_zip_build(&b->z, b->e, 3, o);
+}
+
+static void basic_release(struct basic *b)
+{
+	fx_zip_release(&b->z);
+	free(b->d0);
+	free(b->d1);
+	free(b->d2);
+}
+
+/* Open buf[0..len) and require the refusal err with diag what. */
+#define expect_reject(buf, len, err, what)                                     \
+	expect_reject_at(buf, len, err, what, __LINE__)
+
+static void expect_reject_at(const unsigned char *buf, size_t len, int err,
+			     const char *what, int line)
+{
+	struct fx_arc *fa = fx_arc_open_copy(buf, len);
+
+	if (fa->ret != err || !fa->d.what || strcmp(fa->d.what, what))
+		print_error("line %d: open gave %d '%s', expected %d '%s'\n",
+			    line, fa->ret,
+			    fa->d.what ? fa->d.what : "(no diag)", err, what);
+	assert_int_equal(fa->ret, err);
+	assert_null(fa->a);
+	assert_non_null(fa->d.what);
+	assert_string_equal(fa->d.what, what);
+	fx_arc_free(fa);
+}
+
+/* The basic archive must open before we break it (else the test proves
+ * nothing). */
+static void expect_sound(const struct fx_zip *z)
+{
+	struct fx_arc *fa = fx_arc_open_copy(z->p, z->len);
+
+	assert_int_equal(fa->ret, 0);
+	fx_arc_free(fa);
+}
+
+/* Set a classic EOCD's two entry counts. */
+static void poke_count(struct fx_zip *z, uint16_t n)
+{
+	fx_poke16(z->p + z->eocd_off + FX_EOCD_NDISK, n);
+	fx_poke16(z->p + z->eocd_off + FX_EOCD_N, n);
+}
+
+#define NOT_ZIP	  "not a ZIP archive: no end of central directory record"
+#define TRUNCATED "truncated archive: no end of central directory record"
+
+/* ---- archive-level defects ------------------------------------------ */
+
+/* class "not a ZIP archive": an empty file has no end record. */
+static void test_incons_empty_file(void **state)
+{
+	(void)state;
+	expect_reject(NULL, 0, -EINVAL, NOT_ZIP);
+}
+
+/* class "not a ZIP archive": random bytes, no signature anywhere. */
+static void test_incons_garbage(void **state)
+{
+	unsigned char *g = fx_random_bytes(100000, 42);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 4 <= 100000; i++)
+		assert_int_not_equal(fx_peek32(g + i), FX_SIG_EOCD);
+	expect_reject(g, 100000, -EINVAL, NOT_ZIP);
+	expect_reject(g, 21, -EINVAL, NOT_ZIP); /* shorter than an EOCD */
+	expect_reject((const unsigned char *)"hello\n", 6, -EINVAL, NOT_ZIP);
+	free(g);
+}
+
+/* class "truncated archive": a good archive cut in the middle still
+ * starts with a local header. */
+static void test_incons_truncated(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	expect_reject(b.z.p, b.z.cd_off + 10, -EINVAL, TRUNCATED);
+	expect_reject(b.z.p, b.z.len / 2, -EINVAL, TRUNCATED);
+	expect_reject(b.z.p, 10, -EINVAL, TRUNCATED); /* < 22 bytes */
+	/* cut inside the end record itself */
+	expect_reject(b.z.p, b.z.len - 1, -EINVAL, TRUNCATED);
+	basic_release(&b);
+}
+
+/* class "wrong comment length": the EOCD's comment length runs past EOF. */
+static void test_incons_comment_length_past_eof(void **state)
+{
+	struct fx_opts o = {.comment = "ten bytes!", .comment_len = 10};
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, &o);
+	expect_sound(&b.z);
+	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CLEN, 11);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "end of central directory record has a wrong comment "
+		      "length");
+	basic_release(&b);
+}
+
+/* class "wrong comment length": bytes follow the end record that its
+ * comment length does not account for. */
+static void test_incons_comment_length_short(void **state)
+{
+	struct fx_opts o = {.comment = "ten bytes!", .comment_len = 10};
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, &o);
+	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CLEN, 9);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "end of central directory record has a wrong comment "
+		      "length");
+	basic_release(&b);
+}
+
+/* class "several end records": a second, complete archive hidden in the
+ * comment of the first; two readers could see two different trees. */
+static void test_incons_two_eocds(void **state)
+{
+	struct basic inner, outer;
+	struct fx_opts o = {0};
+
+	(void)state;
+	basic_build(&inner, NULL);
+	o.comment = inner.z.p;
+	o.comment_len = inner.z.len;
+	basic_build(&outer, &o);
+	expect_reject(outer.z.p, outer.z.len, -EINVAL,
+		      "several end of central directory records: ambiguous "
+		      "archive");
+	basic_release(&outer);
+	basic_release(&inner);
+}
+
+/* class "multi-disk archive": any disk number but 0, in the EOCD, the
+ * ZIP64 records or a central record. */
+static void test_incons_multi_disk(void **state)
+{
+	struct fx_opts o64 = {.eocd64 = true};
+	struct basic b;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 7; k++) {
+		basic_build(&b, k >= 3 && k < 6 ? &o64 : NULL);
+		switch (k) {
+		case 0: /* this disk */
+			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_DISK, 1);
+			break;
+		case 1: /* disk of the central directory */
+			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CDDISK, 1);
+			break;
+		case 2: /* entries on this disk != entries in total */
+			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_NDISK, 2);
+			break;
+		case 3: /* locator: two disks */
+			fx_poke32(b.z.p + b.z.loc_off + FX_LOC_NDISKS, 2);
+			break;
+		case 4: /* ZIP64 end record: this disk */
+			fx_poke32(b.z.p + b.z.eocd64_off + FX_EOCD64_DISK, 1);
+			break;
+		case 5: /* ZIP64 end record: entries on this disk */
+			fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_NDISK, 1);
+			break;
+		case 6: /* a central record on disk 1 */
+			fx_poke16(b.z.p + b.z.cd_rec[1] + FX_CD_DISK, 1);
+			break;
+		}
+		expect_reject(b.z.p, b.z.len, -EINVAL, "multi-disk archive");
+		basic_release(&b);
+	}
+}
+
+/* class "ZIP64 locator out of range": the locator points past EOF. */
+static void test_incons_eocd64_locator_out_of_range(void **state)
+{
+	struct fx_opts o = {.eocd64 = true};
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, &o);
+	expect_sound(&b.z);
+	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.len + 100);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
+	/* ... or at a place where no 56-byte record fits before it */
+	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.loc_off - 10);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
+	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, UINT64_MAX);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
+	basic_release(&b);
+}
+
+/* class "locator does not point at a ZIP64 end record": it points at a
+ * local header. */
+static void test_incons_eocd64_locator_to_garbage(void **state)
+{
+	struct fx_opts o = {.eocd64 = true};
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, &o);
+	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, 0);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "ZIP64 locator does not point at a ZIP64 end record");
+	/* one byte early: in range, but not at the signature */
+	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.eocd64_off - 1);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "ZIP64 locator does not point at a ZIP64 end record");
+	basic_release(&b);
+}
+
+/* class "ZIP64 end record malformed": its size field is too small, or
+ * does not reach the locator. */
+static void test_incons_eocd64_malformed(void **state)
+{
+	struct fx_opts o = {.eocd64 = true};
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, &o);
+	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, 10);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
+	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, 44 + 8);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
+	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, UINT64_MAX);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
+	basic_release(&b);
+}
+
+/* class "ZIP64 and classic end records disagree": a classic field that
+ * is not a sentinel differs from its ZIP64 twin. */
+static void test_incons_eocd64_eocd_disagree(void **state)
+{
+	struct fx_opts o = {.eocd64 = true, .eocd_real = true};
+	struct basic b;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		basic_build(&b, &o);
+		if (k == 0)
+			expect_sound(&b.z);
+		if (k == 0)
+			poke_count(&b.z, 2);
+		else if (k == 1)
+			fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE,
+				  b.z.cd_size - 46);
+		else
+			fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDOFF,
+				  b.z.cd_off + 46);
+		expect_reject(b.z.p, b.z.len, -EINVAL,
+			      "ZIP64 and classic end records disagree");
+		basic_release(&b);
+	}
+}
+
+/* class "ZIP64 and classic end records disagree" (or "multi-disk"): the
+ * classic record's entries-on-this-disk is no sentinel and differs from
+ * every other count, which a reader using it would believe. */
+static void test_incons_eocd64_eocd_disagree_disk_count(void **state)
+{
+	struct fx_opts o = {.eocd64 = true, .eocd_real = true};
+	struct basic b;
+	struct fx_arc *fa;
+
+	(void)state;
+	basic_build(&b, &o);
+	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_NDISK, 2);
+	fa = fx_arc_open_copy(b.z.p, b.z.len);
+	if (fa->ret == 0)
+		print_error("accepted: EOCD says 2 entries on this disk, 3 in "
+			    "all; EOCD64 says 3 and 3\n");
+	assert_int_equal(fa->ret, -EINVAL);
+	assert_null(fa->a);
+	assert_non_null(fa->d.what);
+	if (strcmp(fa->d.what, "multi-disk archive"))
+		assert_string_equal(fa->d.what,
+				    "ZIP64 and classic end records disagree");
+	fx_arc_free(fa);
+	basic_release(&b);
+}
+
+/* class "central directory out of range": it would start or end beyond
+ * the end record. */
+static void test_incons_cd_out_of_range(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDOFF, 0x7ffffff0);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory out of range");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE, b.z.cd_size + 1);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory out of range");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE, 0xfffffffe);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory out of range");
+	basic_release(&b);
+}
+
+/* class "central directory does not end where the end record begins":
+ * bytes prepended by a writer that did not adjust the offsets. */
+static void test_incons_prepended_unadjusted(void **state)
+{
+	struct basic b;
+	unsigned char *p;
+	size_t len;
+
+	(void)state;
+	basic_build(&b, NULL);
+	p = fx_prepend(b.z.p, b.z.len, 512, false, &len);
+	expect_reject(p, len, -EINVAL,
+		      "central directory does not end where the end record "
+		      "begins");
+	free(p);
+	/* the same bytes, adjusted, are fine */
+	p = fx_prepend(b.z.p, b.z.len, 512, true, &len);
+	{
+		struct fx_arc *fa = fx_arc_open(p, len);
+
+		assert_int_equal(fa->ret, 0);
+		fx_arc_free(fa);
+	}
+	basic_release(&b);
+}
+
+/* class "central directory does not end where the end record begins":
+ * junk between the directory and the end record. */
+static void test_incons_gap_before_eocd(void **state)
+{
+	struct basic b;
+	struct fx_buf x;
+	unsigned char *p;
+	size_t len;
+
+	(void)state;
+	basic_build(&b, NULL);
+	fx_buf_init(&x);
+	fx_put(&x, b.z.p, b.z.eocd_off);
+	fx_put_str(&x, "junk");
+	fx_put(&x, b.z.p + b.z.eocd_off, b.z.len - b.z.eocd_off);
+	p = fx_buf_take(&x, &len);
+	expect_reject(p, len, -EINVAL,
+		      "central directory does not end where the end record "
+		      "begins");
+	free(p);
+	basic_release(&b);
+}
+
+/* class "entry count impossible": more records claimed than 46-byte
+ * records fit in the directory (the allocation bomb). */
+static void test_incons_count_impossible(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	poke_count(&b.z, (uint16_t)(b.z.cd_size / 46 + 1));
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "entry count impossible for central directory size");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	poke_count(&b.z, 0xfffe);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "entry count impossible for central directory size");
+	basic_release(&b);
+}
+
+/* class "central directory record signature wrong". */
+static void test_incons_cd_bad_signature(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	b.z.p[b.z.cd_rec[1] + 2] = 3; /* PK\3\2 */
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory record signature wrong");
+	basic_release(&b);
+}
+
+/* class "record overruns the directory": the last record's name and
+ * extra lengths reach past the directory's end. */
+static void test_incons_cd_record_overrun(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_XLEN, 100);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory record overruns the directory");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_NLEN, 0xffff);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory record overruns the directory");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_CLEN, 1);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "central directory record overruns the directory");
+	basic_release(&b);
+}
+
+/* class "extra field overruns its record": a ZIP64 extra claiming 16
+ * bytes with 8 left (the 32-bit size says to look for it). */
+static void test_incons_extra_overrun(void **state)
+{
+	unsigned char x[12] = {0x01, 0x00, 16, 0};
+	unsigned char *d = fx_random_bytes(10, 9);
+	struct fx_ent e[] = {
+	    {.name = "x",
+	     .data = d,
+	     .len = 10,
+	     .cd_extra = x,
+	     .cd_extra_len = sizeof(x)},
+	};
+	struct fx_zip z;
+
+	(void)state;
+	fx_poke64(x + 4, 10);
+	fx_zip_build(&z, e, 1, NULL);
+	fx_poke32(z.p + z.cd_rec[0] + FX_CD_USIZE, 0xffffffff);
+	expect_reject(z.p, z.len, -EINVAL, "extra field overruns its record");
+	fx_zip_release(&z);
+	free(d);
+}
+
+/* class "0xffffffff without ZIP64 extra": the sentinel in a record that
+ * has no ZIP64 extra field to resolve it. */
+static void test_incons_ffffffff_without_zip64(void **state)
+{
+	static const size_t field[] = {FX_CD_CSIZE, FX_CD_USIZE, FX_CD_LHOFF};
+	struct basic b;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		basic_build(&b, NULL);
+		fx_poke32(b.z.p + b.z.cd_rec[1] + field[k], 0xffffffff);
+		expect_reject(b.z.p, b.z.len, -EINVAL,
+			      "size or offset 0xffffffff without ZIP64 extra "
+			      "field");
+		basic_release(&b);
+	}
+}
+
+/* class "entry count does not match": the EOCD claims fewer records than
+ * the directory holds. */
+static void test_incons_count_mismatch(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	poke_count(&b.z, 2);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "entry count does not match central directory");
+	basic_release(&b);
+	/* and none at all */
+	basic_build(&b, NULL);
+	poke_count(&b.z, 0);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "entry count does not match central directory");
+	basic_release(&b);
+}
+
+/* class "entry data out of range": an entry's data runs into the central
+ * directory, or its local header is inside it. */
+static void test_incons_entry_data_past_cd(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	/* "d" is last: 10 bytes end exactly at the directory */
+	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_CSIZE, 11);
+	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_USIZE, 11);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_LHOFF, b.z.cd_off);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
+	basic_release(&b);
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_CSIZE, 0xfffffff0);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
+	basic_release(&b);
+}
+
+/* class "entry data out of range", ZIP64 flavour: a 64-bit offset or size
+ * near 2^64 must not wrap around the bounds check. */
+static void test_incons_entry_data_wraps(void **state)
+{
+	struct fx_opts o = {.zip64 = FX_Z64_FULL, .eocd64 = true};
+	struct basic b;
+	/* entry "a"'s ZIP64 extra: id, len, usize, csize, offset */
+	const size_t csize = FX_CD_NAME + 1 + 4 + 8, lhoff = csize + 8;
+
+	(void)state;
+	basic_build(&b, &o);
+	expect_sound(&b.z);
+	fx_poke64(b.z.p + b.z.cd_rec[0] + csize, UINT64_MAX - 20);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
+	basic_release(&b);
+	basic_build(&b, &o);
+	fx_poke64(b.z.p + b.z.cd_rec[0] + lhoff, UINT64_MAX - 20);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
+	basic_release(&b);
+}
+
+/* class "overlapping entries": two records share a local header (the
+ * overlapping-entry zip bomb). */
+static void test_incons_overlap_same_lh(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_LHOFF, b.z.lh_off[0]);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "overlapping entries");
+	basic_release(&b);
+}
+
+/* class "overlapping entries": an entry's data runs into the next local
+ * header. */
+static void test_incons_overlap_into_next(void **state)
+{
+	struct basic b;
+
+	(void)state;
+	basic_build(&b, NULL);
+	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_CSIZE, 101);
+	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_USIZE, 101);
+	expect_reject(b.z.p, b.z.len, -EINVAL, "overlapping entries");
+	basic_release(&b);
+}
+
+/* class "archive too large" (-EFBIG): beyond the library's 2^48 bytes. */
+static void test_incons_archive_too_large(void **state)
+{
+	struct fx_buf t;
+	struct fx_sparse s;
+	struct ozx_io io;
+	struct ozx_archive *a = (struct ozx_archive *)&a;
+	struct ozx_diag d = {0};
+
+	(void)state;
+	fx_buf_init(&t);
+	fx_put_eocd(&t, 0, 0, 0, 0, 0, 0, NULL, 0);
+	s.size = UINT64_C(1) << 48;
+	s.tail = t.p;
+	s.tail_len = t.len;
+	io = fx_io_sparse(&s);
+	assert_int_equal(ozx_archive_open_io(&io, s.size, &a, &d), -EFBIG);
+	assert_null(a);
+	assert_string_equal(d.what, "archive too large");
+	s.size = UINT64_MAX;
+	a = (struct ozx_archive *)&a;
+	assert_int_equal(ozx_archive_open_io(&io, s.size, &a, &d), -EFBIG);
+	assert_null(a);
+	fx_buf_release(&t);
+}
+
+/* class "too many entries" (-EFBIG): a ZIP64 directory of 100,000,001
+ * records (4.6 GB of it, zeros, never read) is refused before anything
+ * is allocated for it. */
+static void test_incons_too_many_entries(void **state)
+{
+	const uint64_t n = (uint64_t)OZX_MAX_ENTRIES + 1, cd_size = n * 46;
+	struct fx_buf t;
+	struct fx_sparse s;
+	struct ozx_io io;
+	struct ozx_archive *a = (struct ozx_archive *)&a;
+	struct ozx_diag d = {0};
+
+	(void)state;
+	fx_buf_init(&t);
+	fx_put_eocd64(&t, n, cd_size, 0, NULL, 0);
+	fx_put_locator(&t, cd_size, 1);
+	fx_put_eocd(&t, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, NULL, 0);
+	s.size = cd_size + t.len;
+	s.tail = t.p;
+	s.tail_len = t.len;
+	io = fx_io_sparse(&s);
+	assert_int_equal(ozx_archive_open_io(&io, s.size, &a, &d), -EFBIG);
+	assert_null(a);
+	assert_non_null(d.what);
+	assert_string_equal(d.what, "too many entries");
+	fx_buf_release(&t);
+}
+
+/* ---- entry-level defects ------------------------------------------- */
+
+/* Three entries, the middle one to be broken: ok1 STORED, bad (as given),
+ * ok2 DEFLATE. */
+struct ecase {
+	unsigned char *ok1, *ok2, *bad;
+	struct fx_ent e[3];
+	struct fx_zip z;
+	unsigned calls;
+	uint32_t cb_node;
+	const char *cb_why;
+};
+
+static void ecase_build(struct ecase *c, const struct fx_ent *bad)
+{
+	memset(c, 0, sizeof(*c));
+	c->ok1 = fx_random_bytes(3000, 11);
+	c->ok2 = fx_text_bytes(20000, 12);
+	c->e[0] = (struct fx_ent){.name = "ok1", .data = c->ok1, .len = 3000};
+	c->e[1] = *bad;
+	c->e[1].name = "bad";
+	c->e[2] = (struct fx_ent){
+	    .name = "ok2", .data = c->ok2, .len = 20000, .method = 8};
+	fx_zip_build(&c->z, c->e, 3, NULL);
+}
+
+/* Content for the bad entry: 1000 bytes, method as given. */
+static void ecase_build_simple(struct ecase *c, uint16_t method,
+			       bool raw_blocks)
+{
+	unsigned char *d = fx_text_bytes(1000, 13);
+	struct fx_ent bad = {
+	    .data = d, .len = 1000, .method = method, .raw_blocks = raw_blocks};
+
+	ecase_build(c, &bad);
+	c->bad = d;
+}
+
+static void ecase_release(struct ecase *c)
+{
+	fx_zip_release(&c->z);
+	free(c->ok1);
+	free(c->ok2);
+	free(c->bad);
+}
+
+static void record_fail(void *ctx, uint32_t node, const char *why)
+{
+	struct ecase *c = ctx;
+
+	c->calls++;
+	c->cb_node = node;
+	c->cb_why = why;
+}
+
+/* Poke the 16- or 32-bit field at LH offset lh and CD offset cd of the
+ * bad entry to v. */
+static void ecase_poke32(struct ecase *c, size_t lh, size_t cd, uint32_t v)
+{
+	fx_poke32(c->z.p + c->z.lh_off[1] + lh, v);
+	fx_poke32(c->z.p + c->z.cd_rec[1] + cd, v);
+}
+
+static void ecase_poke16(struct ecase *c, size_t lh, size_t cd, uint16_t v)
+{
+	fx_poke16(c->z.p + c->z.lh_off[1] + lh, v);
+	fx_poke16(c->z.p + c->z.cd_rec[1] + cd, v);
+}
+
+/*
+ * The archive opens; "bad" fails with -EIO and why on read, verify and
+ * data offset (once reported, through the callback); the others read
+ * back whole.
+ */
+static void expect_entry_failure(struct ecase *c, const char *why)
+{
+	struct fx_arc *fa = fx_arc_open_copy(c->z.p, c->z.len);
+	unsigned char buf[64];
+	struct ozx_stat st;
+	uint32_t bad;
+
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_fail_cb(fa->a, record_fail, c);
+	bad = fx_node(fa->a, "bad");
+	assert_null(ozx_file_failure(fa->a, bad));
+	assert_int_equal(ozx_file_read(fa->a, bad, NULL, buf, sizeof(buf), 0),
+			 -EIO);
+	if (!ozx_file_failure(fa->a, bad) ||
+	    strcmp(ozx_file_failure(fa->a, bad), why))
+		print_error("failure '%s', expected '%s'\n",
+			    ozx_file_failure(fa->a, bad)
+				? ozx_file_failure(fa->a, bad)
+				: "(none)",
+			    why);
+	assert_non_null(ozx_file_failure(fa->a, bad));
+	assert_string_equal(ozx_file_failure(fa->a, bad), why);
+	assert_int_equal(c->calls, 1);
+	assert_int_equal(c->cb_node, bad);
+	assert_string_equal(c->cb_why, why);
+	assert_int_equal(ozx_node_stat(fa->a, bad, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_FAILED);
+	/* failure is final, whatever is asked next */
+	assert_int_equal(ozx_file_read(fa->a, bad, NULL, buf, 1, 500), -EIO);
+	assert_int_equal(ozx_file_verify(fa->a, bad, NULL), -EIO);
+	assert_int_equal(c->calls, 1);
+	fx_check_reads(fa->a, fx_node(fa->a, "ok1"), c->ok1, 3000, 10, 1);
+	fx_check_reads(fa->a, fx_node(fa->a, "ok2"), c->ok2, 20000, 10, 2);
+	assert_null(ozx_file_failure(fa->a, fx_node(fa->a, "ok1")));
+	assert_null(ozx_file_failure(fa->a, fx_node(fa->a, "ok2")));
+	assert_int_equal(c->calls, 1);
+	fx_arc_free(fa);
+}
+
+/* entry "CRC-32 mismatch": one flipped byte in a STORED entry. */
+static void test_entry_crc_mismatch_stored(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	c.z.p[c.z.data_off[1] + 999] ^= 0x01;
+	expect_entry_failure(&c, "CRC-32 mismatch");
+	ecase_release(&c);
+}
+
+/* entry "CRC-32 mismatch": one flipped content byte inside a DEFLATE
+ * stored block, so the stream itself stays valid. */
+static void test_entry_crc_mismatch_deflate(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, true);
+	/* 5 bytes of block header, then the content */
+	assert_int_equal(c.z.p[c.z.data_off[1] + 5], c.bad[0]);
+	c.z.p[c.z.data_off[1] + 5 + 500] ^= 0x40;
+	expect_entry_failure(&c, "CRC-32 mismatch");
+	ecase_release(&c);
+}
+
+/* entry "CRC-32 mismatch": a compressed stream with a wrong declared CRC
+ * in both headers. */
+static void test_entry_crc_declared_wrong(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, c.z.crc[1] ^ 0x80000000u);
+	expect_entry_failure(&c, "CRC-32 mismatch");
+	ecase_release(&c);
+}
+
+/* entry "local header name differs": LH "bad" vs CD "bad" with one byte
+ * changed. */
+static void test_entry_lh_name_mismatch(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	c.z.p[c.z.lh_off[1] + FX_LH_NAME + 2] = 'D';
+	expect_entry_failure(&c, "local header name differs from central "
+				 "directory");
+	ecase_release(&c);
+}
+
+/* entry "local header method differs": LH says DEFLATE, CD STORED. */
+static void test_entry_lh_method_mismatch(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_METHOD, 8);
+	expect_entry_failure(&c, "local header method differs from central "
+				 "directory");
+	ecase_release(&c);
+}
+
+/* entry "local header signature wrong": the CD points at no header. */
+static void test_entry_lh_signature_wrong(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	c.z.p[c.z.lh_off[1] + 3] = 3; /* PK\3\3 */
+	expect_entry_failure(&c, "local header signature wrong");
+	ecase_release(&c);
+}
+
+/* entry "local header sizes differ": LH compressed size is off by one. */
+static void test_entry_lh_sizes_mismatch(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	fx_poke32(c.z.p + c.z.lh_off[1] + FX_LH_CSIZE, c.z.csize[1] + 1);
+	expect_entry_failure(&c, "local header sizes differ from central "
+				 "directory");
+	ecase_release(&c);
+}
+
+/* entry "encrypted entry": flag bit 0 in both headers (and stat says so). */
+static void test_entry_encrypted(void **state)
+{
+	unsigned char *d = fx_random_bytes(100, 5);
+	struct fx_ent bad = {.data = d, .len = 100, .flags = 1};
+	struct ecase c;
+	struct fx_arc *fa;
+	struct ozx_stat st;
+
+	(void)state;
+	ecase_build(&c, &bad);
+	c.bad = d;
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_node_stat(fa->a, fx_node(fa->a, "bad"), &st), 0);
+	assert_true(st.encrypted);
+	fx_arc_free(fa);
+	expect_entry_failure(&c, "encrypted entry");
+	ecase_release(&c);
+}
+
+/* entry "encrypted entry": only the local header says so. */
+static void test_entry_encrypted_local_only(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_FLAGS, 1);
+	expect_entry_failure(&c, "encrypted entry");
+	ecase_release(&c);
+}
+
+/* entry "unsupported compression method": bzip2 (12); stat reports
+ * methods other than 0 and 8 as 255. */
+static void test_entry_unsupported_method(void **state)
+{
+	struct ecase c;
+	struct fx_arc *fa;
+	struct ozx_stat st;
+
+	(void)state;
+	ecase_build_simple(&c, 12, false);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_node_stat(fa->a, fx_node(fa->a, "bad"), &st), 0);
+	assert_int_equal(st.kind, OZX_KIND_FILE);
+	fx_arc_free(fa);
+	expect_entry_failure(&c, "unsupported compression method");
+	/* ozx.h: the method number as stored (255 only for 255 and up) */
+	assert_int_equal(st.method, 12);
+	ecase_release(&c);
+}
+
+/* entry "DEFLATE stream corrupt": bytes that are no DEFLATE stream (block
+ * type 3 is reserved). */
+static void test_entry_deflate_corrupt(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	memset(c.z.p + c.z.data_off[1], 0xff, c.z.csize[1]);
+	expect_entry_failure(&c, "DEFLATE stream corrupt");
+	ecase_release(&c);
+}
+
+/* entry "DEFLATE stream shorter than declared": the stream is truncated
+ * (compressed size halved in both headers); input runs out first. */
+static void test_entry_deflate_truncated(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	ecase_poke32(&c, FX_LH_CSIZE, FX_CD_CSIZE, (uint32_t)c.z.csize[1] / 2);
+	expect_entry_failure(&c, "DEFLATE stream shorter than declared");
+	ecase_release(&c);
+}
+
+/* entry "DEFLATE stream shorter than declared": the stream ends one byte
+ * before the declared size. */
+static void test_entry_deflate_shorter(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 1001);
+	expect_entry_failure(&c, "DEFLATE stream shorter than declared");
+	ecase_release(&c);
+}
+
+/* entry "DEFLATE stream longer than declared": the stream inflates to one
+ * byte more than declared (a bomb would to far more). */
+static void test_entry_deflate_longer(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 999);
+	expect_entry_failure(&c, "DEFLATE stream longer than declared");
+	ecase_release(&c);
+}
+
+/* entry "DEFLATE stream corrupt": the compressed size covers junk after
+ * the stream's end. */
+static void test_entry_deflate_trailing_junk(void **state)
+{
+	unsigned char *d = fx_text_bytes(1000, 13);
+	size_t clen;
+	unsigned char *s = fx_deflate(d, 1000, -1, &clen);
+	unsigned char *raw = malloc(clen + 8);
+	struct fx_ent bad;
+	struct ecase c;
+
+	(void)state;
+	assert_non_null(raw);
+	memcpy(raw, s, clen);
+	memcpy(raw + clen, "trailing", 8);
+	/* stored verbatim as "method 0", then relabelled DEFLATE */
+	bad = (struct fx_ent){.data = raw, .len = clen + 8};
+	ecase_build(&c, &bad);
+	c.bad = raw;
+	ecase_poke16(&c, FX_LH_METHOD, FX_CD_METHOD, 8);
+	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 1000);
+	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, fx_crc32(d, 1000));
+	expect_entry_failure(&c, "DEFLATE stream corrupt");
+	ecase_release(&c);
+	free(s);
+	free(d);
+}
+
+/* entry "declared size impossible for DEFLATE": more than 1032 times
+ * the compressed size (DEFLATE's maximum ratio) is refused before any
+ * inflating. */
+static void test_entry_deflate_ratio_impossible(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 8, false);
+	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE,
+		     (uint32_t)c.z.csize[1] * 1033 + 1032);
+	expect_entry_failure(&c, "declared size impossible for DEFLATE");
+	ecase_release(&c);
+}
+
+/* entry "encrypted entry": strong encryption (flag bit 6). */
+static void test_entry_strong_encryption(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	ecase_poke16(&c, FX_LH_FLAGS, FX_CD_FLAGS, 0x41);
+	expect_entry_failure(&c, "encrypted entry");
+	ecase_release(&c);
+}
+
+/* entry "entry data overlaps what follows it": the local header's extra
+ * field (which the directory cannot know) pushes the data into the next
+ * entry. */
+static void test_entry_lh_extra_overlaps(void **state)
+{
+	struct ecase c;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_XLEN, 200);
+	expect_entry_failure(&c, "entry data overlaps what follows it");
+	ecase_release(&c);
+}
+
+/* A STORED entry must hold exactly its size: one declaring a size beyond
+ * its compressed size (both headers agree, CRC matching the bytes that
+ * follow) would serve the next entry's bytes as its own. */
+static void test_entry_stored_size_exceeds_data(void **state)
+{
+	struct ecase c;
+	struct fx_arc *fa;
+	unsigned char buf[2000];
+	uint32_t crc;
+
+	(void)state;
+	ecase_build_simple(&c, 0, false);
+	/* declare 1050 bytes: its own 1000 and 50 of the next header */
+	crc = fx_crc32(c.z.p + c.z.data_off[1], 1050);
+	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 1050);
+	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, crc);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	if (fa->ret == 0) {
+		ssize_t got = ozx_file_read(fa->a, fx_node(fa->a, "bad"), NULL,
+					    buf, sizeof(buf), 0);
+
+		if (got >= 0)
+			print_error("served %zd bytes of a STORED entry with "
+				    "size 1050, compressed size 1000\n",
+				    got);
+		assert_int_equal(got, -EIO);
+	} else {
+		assert_int_equal(fa->ret, -EINVAL);
+	}
+	fx_arc_free(fa);
+	ecase_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_incons_empty_file),
+	    cmocka_unit_test(test_incons_garbage),
+	    cmocka_unit_test(test_incons_truncated),
+	    cmocka_unit_test(test_incons_comment_length_past_eof),
+	    cmocka_unit_test(test_incons_comment_length_short),
+	    cmocka_unit_test(test_incons_two_eocds),
+	    cmocka_unit_test(test_incons_multi_disk),
+	    cmocka_unit_test(test_incons_eocd64_locator_out_of_range),
+	    cmocka_unit_test(test_incons_eocd64_locator_to_garbage),
+	    cmocka_unit_test(test_incons_eocd64_malformed),
+	    cmocka_unit_test(test_incons_eocd64_eocd_disagree),
+	    cmocka_unit_test(test_incons_eocd64_eocd_disagree_disk_count),
+	    cmocka_unit_test(test_incons_cd_out_of_range),
+	    cmocka_unit_test(test_incons_prepended_unadjusted),
+	    cmocka_unit_test(test_incons_gap_before_eocd),
+	    cmocka_unit_test(test_incons_count_impossible),
+	    cmocka_unit_test(test_incons_cd_bad_signature),
+	    cmocka_unit_test(test_incons_cd_record_overrun),
+	    cmocka_unit_test(test_incons_extra_overrun),
+	    cmocka_unit_test(test_incons_ffffffff_without_zip64),
+	    cmocka_unit_test(test_incons_count_mismatch),
+	    cmocka_unit_test(test_incons_entry_data_past_cd),
+	    cmocka_unit_test(test_incons_entry_data_wraps),
+	    cmocka_unit_test(test_incons_overlap_same_lh),
+	    cmocka_unit_test(test_incons_overlap_into_next),
+	    cmocka_unit_test(test_incons_archive_too_large),
+	    cmocka_unit_test(test_incons_too_many_entries),
+	    cmocka_unit_test(test_entry_crc_mismatch_stored),
+	    cmocka_unit_test(test_entry_crc_mismatch_deflate),
+	    cmocka_unit_test(test_entry_crc_declared_wrong),
+	    cmocka_unit_test(test_entry_lh_name_mismatch),
+	    cmocka_unit_test(test_entry_lh_method_mismatch),
+	    cmocka_unit_test(test_entry_lh_signature_wrong),
+	    cmocka_unit_test(test_entry_lh_sizes_mismatch),
+	    cmocka_unit_test(test_entry_encrypted),
+	    cmocka_unit_test(test_entry_encrypted_local_only),
+	    cmocka_unit_test(test_entry_unsupported_method),
+	    cmocka_unit_test(test_entry_deflate_corrupt),
+	    cmocka_unit_test(test_entry_deflate_truncated),
+	    cmocka_unit_test(test_entry_deflate_shorter),
+	    cmocka_unit_test(test_entry_deflate_longer),
+	    cmocka_unit_test(test_entry_deflate_trailing_junk),
+	    cmocka_unit_test(test_entry_deflate_ratio_impossible),
+	    cmocka_unit_test(test_entry_strong_encryption),
+	    cmocka_unit_test(test_entry_lh_extra_overlaps),
+	    cmocka_unit_test(test_entry_stored_size_exceeds_data),
+	};
+
+	/* OZX_TEST_FILTER=test_x runs just the matching tests */
+	if (getenv("OZX_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("OZX_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1199 @@
+/*
+ * test_read.c - the read path: many threads at once, CRC verification
+ * before any byte is served (and reported once), the verify switch, the
+ * per-entry CRC state, io failures at every single pread, and reopening
+ * a path-opened archive.
+ */
+#include "config.h"
+
+#include "fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define NTHREADS 8
+
+/* ---- a corpus of entries ------------------------------------------ */
+
+struct corpus {
+	size_t n;
+	struct fx_ent *e;
+	char (*names)[16];
+	struct fx_zip z;
+};
+
+/* n entries "e/NNN": STORED and DEFLATE alternately, random and text
+ * content, sizes 0 .. max. */
+static void corpus_build(struct corpus *c, size_t n, size_t max)
+{
+	uint64_t s = 77;
+	size_t i;
+
+	c->n = n;
+	c->e = calloc(n, sizeof(*c->e));
+	c->names = calloc(n, sizeof(*c->names));
+	assert_non_null(c->e);
+	assert_non_null(c->names);
+	for (i = 0; i < n; i++) {
+		size_t len = i == 0 ? 0 : (size_t)fx_rand_below(&s, max + 1);
+
+		snprintf(c->names[i], sizeof(c->names[i]), "e/%03u",
+			 (unsigned)(i % 1000));
+		c->e[i].name = c->names[i];
+		c->e[i].len = len;
+		c->e[i].method = i % 2 ? 8 : 0;
+		c->e[i].data =
+		    i % 3 ? fx_text_bytes(len, i) : fx_random_bytes(len, i);
+	}
+	fx_zip_build(&c->z, c->e, n, NULL);
+}
+
+static void corpus_release(struct corpus *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free((void *)c->e[i].data);
+	free(c->e);
+	free(c->names);
+	fx_zip_release(&c->z);
+}
+
+/* ---- counting fail callback ----------------------------------------- */
+
+struct failcount {
+	atomic_uint calls;
+	_Atomic(const char *) why;
+	atomic_uint node;
+};
+
+static void count_fail(void *ctx, uint32_t node, const char *why)
+{
+	struct failcount *f = ctx;
+
+	atomic_fetch_add(&f->calls, 1);
+	atomic_store(&f->why, why);
+	atomic_store(&f->node, node);
+}
+
+/* ---- concurrency ---------------------------------------------------- */
+
+struct worker {
+	struct ozx_archive *a;
+	const struct corpus *c;
+	const uint32_t *nodes;
+	pthread_barrier_t *bar;
+	atomic_uint *bad;
+	uint64_t seed;
+	unsigned nreads;
+	bool verify_too; /* also call ozx_file_verify now and then */
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char *buf = malloc(70000);
+	uint64_t s = w->seed;
+	unsigned k;
+
+	pthread_barrier_wait(w->bar);
+	for (k = 0; buf && k < w->nreads; k++) {
+		size_t i = (size_t)fx_rand_below(&s, w->c->n);
+		const struct fx_ent *e = &w->c->e[i];
+		uint64_t off = fx_rand_below(&s, e->len + 10);
+		size_t len = (size_t)fx_rand_below(&s, 70000);
+		size_t want = off >= e->len	   ? 0
+			      : e->len - off < len ? (size_t)(e->len - off)
+						   : len;
+		ssize_t got;
+
+		if (w->verify_too && k % 17 == 0 &&
+		    ozx_file_verify(w->a, w->nodes[i], NULL) != 0)
+			atomic_fetch_add(w->bad, 1);
+		got = ozx_file_read(w->a, w->nodes[i], NULL, buf, len, off);
+		if (got != (ssize_t)want ||
+		    (want &&
+		     memcmp(buf, (const unsigned char *)e->data + off, want)))
+			atomic_fetch_add(w->bad, 1);
+	}
+	if (!buf)
+		atomic_fetch_add(w->bad, 1);
+	free(buf);
+	return NULL;
+}
+
+static void run_workers(struct ozx_archive *a, const struct corpus *c,
+			unsigned nreads, bool verify_too)
+{
+	pthread_t th[NTHREADS];
+	struct worker w[NTHREADS];
+	pthread_barrier_t bar;
+	atomic_uint bad;
+	uint32_t *nodes = malloc(c->n * sizeof(*nodes));
+	size_t i;
+
+	assert_non_null(nodes);
+	for (i = 0; i < c->n; i++)
+		nodes[i] = fx_node(a, c->names[i]);
+	atomic_init(&bad, 0);
+	assert_int_equal(pthread_barrier_init(&bar, NULL, NTHREADS), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){.a = a,
+				       .c = c,
+				       .nodes = nodes,
+				       .bar = &bar,
+				       .bad = &bad,
+				       .seed = 1000 + i,
+				       .nreads = nreads,
+				       .verify_too = verify_too};
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	free(nodes);
+	assert_int_equal(atomic_load(&bad), 0);
+}
+
+/* 8 threads reading random ranges of 40 entries at once (verification
+ * racing on first use) all get the right bytes. */
+static void test_concurrent_reads(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+	struct failcount f = {0};
+	size_t i;
+
+	(void)state;
+	corpus_build(&c, 40, 100000);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_fail_cb(fa->a, count_fail, &f);
+	run_workers(fa->a, &c, 150, true);
+	assert_int_equal(atomic_load(&f.calls), 0);
+	for (i = 0; i < c.n; i++) {
+		struct ozx_stat st;
+
+		assert_int_equal(
+		    ozx_node_stat(fa->a, fx_node(fa->a, c.names[i]), &st), 0);
+		assert_true(st.crc_state == OZX_CRC_VERIFIED ||
+			    st.crc_state == OZX_CRC_UNVERIFIED);
+	}
+	fx_arc_free(fa);
+	corpus_release(&c);
+}
+
+/* The same with verification off: no shared state to race on, and
+ * DEFLATE ranges served straight from the stream. */
+static void test_concurrent_reads_unverified(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+
+	(void)state;
+	corpus_build(&c, 40, 100000);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_verify(fa->a, false);
+	run_workers(fa->a, &c, 150, false);
+	fx_arc_free(fa);
+	corpus_release(&c);
+}
+
+/* ---- verification --------------------------------------------------- */
+
+/* "x" STORED (size bytes, byte at corrupt_at flipped unless SIZE_MAX),
+ * "y" DEFLATE fine. */
+static struct fx_arc *open_one(size_t size, size_t corrupt_at, uint16_t method,
+			       unsigned char **content)
+{
+	unsigned char *d = fx_random_bytes(size, 31);
+	unsigned char *t = fx_text_bytes(5000, 32);
+	struct fx_ent e[] = {
+	    {.name = "x",
+	     .data = d,
+	     .len = size,
+	     .method = method,
+	     .raw_blocks = true},
+	    {.name = "y", .data = t, .len = 5000, .method = 8},
+	};
+	struct fx_zip z;
+	struct fx_arc *fa;
+
+	fx_zip_build(&z, e, 2, NULL);
+	if (corrupt_at != SIZE_MAX) {
+		/* DEFLATE stored blocks: 5 header bytes before the content */
+		size_t at = z.data_off[0] + corrupt_at + (method == 8 ? 5 : 0);
+
+		assert_int_equal(z.p[at], d[corrupt_at]);
+		z.p[at] ^= 0x10;
+	}
+	fa = fx_arc_open(z.p, z.len);
+	z.p = NULL; /* the fx_arc owns it now */
+	fx_zip_release(&z);
+	assert_int_equal(fa->ret, 0);
+	if (content)
+		*content = d;
+	else
+		free(d);
+	free(t);
+	return fa;
+}
+
+/* With verify on, a corrupt STORED entry fails on its first read
+ * whatever the offset and length, even one at or past its end: no byte
+ * of it is served. */
+static void test_verify_first_read_any_offset(void **state)
+{
+	static const uint64_t offs[] = {0, 1, 50000, 99999, 100000, 300000};
+	static const size_t lens[] = {1, 4096, 200000};
+	unsigned char *buf = malloc(200000);
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		for (j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			/* the last byte is the bad one: far from most reads */
+			struct fx_arc *fa = open_one(100000, 99999, 0, NULL);
+			uint32_t x = fx_node(fa->a, "x");
+			ssize_t got = ozx_file_read(fa->a, x, NULL, buf,
+						    lens[j], offs[i]);
+
+			if (got != -EIO)
+				print_error("read(len %zu, off %llu) of a "
+					    "corrupt entry gave %zd\n",
+					    lens[j],
+					    (unsigned long long)offs[i], got);
+			assert_int_equal(got, -EIO);
+			assert_string_equal(ozx_file_failure(fa->a, x),
+					    "CRC-32 mismatch");
+			fx_arc_free(fa);
+		}
+	}
+	free(buf);
+}
+
+/* The same for a corrupt DEFLATE entry (stream still valid). */
+static void test_verify_first_read_deflate(void **state)
+{
+	unsigned char buf[64];
+	struct fx_arc *fa = open_one(50000, 49000, 8, NULL);
+	uint32_t x = fx_node(fa->a, "x");
+
+	(void)state;
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 10, 0), -EIO);
+	assert_string_equal(ozx_file_failure(fa->a, x), "CRC-32 mismatch");
+	fx_arc_free(fa);
+}
+
+struct race {
+	struct ozx_archive *a;
+	uint32_t node;
+	pthread_barrier_t *bar;
+	atomic_uint *eio;
+	uint64_t off;
+};
+
+static void *race_main(void *arg)
+{
+	struct race *r = arg;
+	unsigned char buf[512];
+
+	pthread_barrier_wait(r->bar);
+	if (ozx_file_read(r->a, r->node, NULL, buf, sizeof(buf), r->off) ==
+	    -EIO)
+		atomic_fetch_add(r->eio, 1);
+	return NULL;
+}
+
+/* 8 threads hit a corrupt entry at the same moment: all get -EIO, and
+ * the fail callback runs exactly once, naming the entry. */
+static void test_fail_cb_once_concurrent(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 20; round++) {
+		struct fx_arc *fa =
+		    open_one(300000, 1000, round % 2 ? 8 : 0, NULL);
+		struct failcount f;
+		pthread_t th[NTHREADS];
+		struct race r[NTHREADS];
+		pthread_barrier_t bar;
+		atomic_uint eio;
+		uint32_t x = fx_node(fa->a, "x");
+		int i;
+
+		atomic_init(&f.calls, 0);
+		atomic_init(&f.why, NULL);
+		atomic_init(&f.node, OZX_NONE);
+		atomic_init(&eio, 0);
+		ozx_archive_set_fail_cb(fa->a, count_fail, &f);
+		assert_int_equal(pthread_barrier_init(&bar, NULL, NTHREADS), 0);
+		for (i = 0; i < NTHREADS; i++) {
+			r[i] = (struct race){fa->a, x, &bar, &eio,
+					     (uint64_t)i * 37000};
+			assert_int_equal(
+			    pthread_create(&th[i], NULL, race_main, &r[i]), 0);
+		}
+		for (i = 0; i < NTHREADS; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&bar);
+		assert_int_equal(atomic_load(&eio), NTHREADS);
+		assert_int_equal(atomic_load(&f.calls), 1);
+		assert_int_equal(atomic_load(&f.node), x);
+		assert_string_equal(atomic_load(&f.why), "CRC-32 mismatch");
+		fx_arc_free(fa);
+	}
+}
+
+/* With verify off the corrupt STORED entry serves its (wrong) bytes, as
+ * stored; ozx_file_verify still finds it out, and from then on it
+ * fails. */
+static void test_verify_off_serves_bytes(void **state)
+{
+	unsigned char *want;
+	struct fx_arc *fa = open_one(100000, 99999, 0, &want);
+	uint32_t x = fx_node(fa->a, "x");
+	unsigned char *buf = malloc(100000);
+	struct failcount f = {0};
+	struct ozx_stat st;
+
+	(void)state;
+	assert_non_null(buf);
+	ozx_archive_set_verify(fa->a, false);
+	ozx_archive_set_fail_cb(fa->a, count_fail, &f);
+	want[99999] ^= 0x10; /* what the archive holds */
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 100000, 0), 100000);
+	assert_memory_equal(buf, want, 100000);
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 10, 99995), 5);
+	assert_memory_equal(buf, want + 99995, 5);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+	assert_null(ozx_file_failure(fa->a, x));
+	assert_int_equal(atomic_load(&f.calls), 0);
+
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), -EIO);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_FAILED);
+	assert_string_equal(ozx_file_failure(fa->a, x), "CRC-32 mismatch");
+	assert_int_equal(atomic_load(&f.calls), 1);
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 10, 0), -EIO);
+	assert_int_equal(atomic_load(&f.calls), 1);
+	fx_arc_free(fa);
+	free(want);
+	free(buf);
+}
+
+/* ozx_file_verify: 0 for sound entries (again and again), -EIO for the
+ * corrupt one, -ENOENT for what is not a file. */
+static void test_file_verify(void **state)
+{
+	struct fx_arc *fa = open_one(70000, SIZE_MAX, 8, NULL);
+	uint32_t x = fx_node(fa->a, "x"), y = fx_node(fa->a, "y");
+
+	(void)state;
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), 0);
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), 0);
+	assert_int_equal(ozx_file_verify(fa->a, y, ozx_archive_io(fa->a)), 0);
+	assert_int_equal(ozx_file_verify(fa->a, OZX_ROOT, NULL), -ENOENT);
+	assert_int_equal(ozx_file_verify(fa->a, 1000, NULL), -ENOENT);
+	fx_arc_free(fa);
+	fa = open_one(70000, 3, 0, NULL);
+	x = fx_node(fa->a, "x");
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), -EIO);
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), -EIO);
+	assert_int_equal(ozx_file_verify(fa->a, fx_node(fa->a, "y"), NULL), 0);
+	fx_arc_free(fa);
+}
+
+/* crc_state: UNVERIFIED at open; VERIFIED after a first read (verify on)
+ * or ozx_file_verify; FAILED once found corrupt; reads with verify off
+ * leave it alone. */
+static void test_crc_state_transitions(void **state)
+{
+	unsigned char buf[16];
+	struct ozx_stat st;
+	struct fx_arc *fa = open_one(20000, SIZE_MAX, 0, NULL);
+	uint32_t x = fx_node(fa->a, "x"), y = fx_node(fa->a, "y");
+
+	(void)state;
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+	assert_int_equal(ozx_node_stat(fa->a, y, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 16, 100), 16);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+	assert_int_equal(ozx_node_stat(fa->a, y, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+	assert_int_equal(ozx_file_verify(fa->a, y, NULL), 0);
+	assert_int_equal(ozx_node_stat(fa->a, y, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+	fx_arc_free(fa);
+
+	fa = open_one(20000, SIZE_MAX, 8, NULL);
+	x = fx_node(fa->a, "x");
+	ozx_archive_set_verify(fa->a, false);
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 16, 100), 16);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+	assert_int_equal(ozx_file_verify(fa->a, x, NULL), 0);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+	fx_arc_free(fa);
+
+	fa = open_one(20000, 5, 0, NULL);
+	x = fx_node(fa->a, "x");
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 16, 100), -EIO);
+	assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_FAILED);
+	fx_arc_free(fa);
+}
+
+/* A whole-entry first read at an offset (the entry is verified through
+ * the caller's buffer, then the range moved to its front). */
+static void test_first_read_whole_at_offset(void **state)
+{
+	unsigned char *want;
+	unsigned char *buf = malloc(30000);
+	size_t k;
+
+	(void)state;
+	assert_non_null(buf);
+	for (k = 0; k < 2; k++) {
+		struct fx_arc *fa = open_one(20000, SIZE_MAX, k ? 8 : 0, &want);
+		uint32_t x = fx_node(fa->a, "x");
+
+		assert_int_equal(
+		    ozx_file_read(fa->a, x, NULL, buf, 30000, 12345),
+		    20000 - 12345);
+		assert_memory_equal(buf, want + 12345, 20000 - 12345);
+		fx_arc_free(fa);
+		free(want);
+	}
+	free(buf);
+}
+
+/* An io that holds the first reader of the data region until released,
+ * to look at an entry while it is being verified. */
+struct gate {
+	struct ozx_io inner;
+	uint64_t from;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool entered, open;
+};
+
+static ssize_t gate_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct gate *g = ctx;
+
+	if (off + len > g->from) {
+		pthread_mutex_lock(&g->m);
+		g->entered = true;
+		pthread_cond_broadcast(&g->c);
+		while (!g->open)
+			pthread_cond_wait(&g->c, &g->m);
+		pthread_mutex_unlock(&g->m);
+	}
+	return g->inner.pread(g->inner.ctx, buf, len, off);
+}
+
+struct reader {
+	struct ozx_archive *a;
+	uint32_t node;
+	const unsigned char *want;
+	bool ok;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	unsigned char buf[1000];
+
+	r->ok = ozx_file_read(r->a, r->node, NULL, buf, sizeof(buf), 5000) ==
+		    (ssize_t)sizeof(buf) &&
+		!memcmp(buf, r->want + 5000, sizeof(buf));
+	return NULL;
+}
+
+/* While one thread verifies an entry its state is VERIFYING; a second
+ * reader waits for it; both get the right bytes. */
+static void test_crc_state_verifying(void **state)
+{
+	unsigned char *d = fx_random_bytes(100000, 8);
+	struct fx_ent e[] = {{.name = "x", .data = d, .len = 100000}};
+	struct fx_zip z;
+	struct fx_mem_gate {
+		struct ozx_mem mem;
+		struct gate g;
+	} mg;
+	struct ozx_io io;
+	struct ozx_archive *a;
+	struct ozx_stat st;
+	struct reader r1, r2;
+	pthread_t t1, t2;
+	uint32_t x;
+
+	(void)state;
+	fx_zip_build(&z, e, 1, NULL);
+	mg.mem.p = z.p;
+	mg.mem.len = z.len;
+	mg.g.inner = ozx_io_mem(&mg.mem);
+	mg.g.from = UINT64_MAX;
+	mg.g.entered = false;
+	mg.g.open = false;
+	pthread_mutex_init(&mg.g.m, NULL);
+	pthread_cond_init(&mg.g.c, NULL);
+	io.pread = gate_pread;
+	io.ctx = &mg.g;
+	assert_int_equal(ozx_archive_open_io(&io, z.len, &a, NULL), 0);
+	x = fx_node(a, "x");
+	mg.g.from = z.data_off[0] + 50000; /* the middle of the entry */
+	r1 = (struct reader){a, x, d, false};
+	r2 = r1;
+	assert_int_equal(pthread_create(&t1, NULL, reader_main, &r1), 0);
+	pthread_mutex_lock(&mg.g.m);
+	while (!mg.g.entered)
+		pthread_cond_wait(&mg.g.c, &mg.g.m);
+	pthread_mutex_unlock(&mg.g.m);
+	assert_int_equal(ozx_node_stat(a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_VERIFYING);
+	assert_int_equal(pthread_create(&t2, NULL, reader_main, &r2), 0);
+	pthread_mutex_lock(&mg.g.m);
+	mg.g.open = true;
+	pthread_cond_broadcast(&mg.g.c);
+	pthread_mutex_unlock(&mg.g.m);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_true(r1.ok);
+	assert_true(r2.ok);
+	assert_int_equal(ozx_node_stat(a, x, &st), 0);
+	assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+	ozx_archive_free(a);
+	pthread_mutex_destroy(&mg.g.m);
+	pthread_cond_destroy(&mg.g.c);
+	fx_zip_release(&z);
+	free(d);
+}
+
+/* ---- io failures ---------------------------------------------------- */
+
+#define IO_FAILURE "archive read failed or came up short"
+
+/*
+ * Fail the Nth pread, for every N until the whole job (open, then read
+ * every entry whole and in part) no longer reaches N preads: each step
+ * either works or says -EIO, never crashes, never serves wrong bytes.
+ */
+static void nth_pread_fails(bool sticky, bool verify)
+{
+	struct corpus c;
+	struct ozx_mem mem;
+	struct ozx_io inner, io;
+	struct fx_faulty f;
+	unsigned n, opened_ok = 0, eio = 0;
+	unsigned char *buf = malloc(70000);
+
+	assert_non_null(buf);
+	corpus_build(&c, 6, 60000);
+	mem.p = c.z.p;
+	mem.len = c.z.len;
+	inner = ozx_io_mem(&mem);
+	for (n = 1;; n++) {
+		struct ozx_archive *a = (struct ozx_archive *)&a;
+		struct ozx_diag d = {0};
+		size_t i;
+		int ret;
+
+		io = fx_io_faulty(&f, &inner);
+		f.fail_at = n;
+		f.sticky = sticky;
+		ret = ozx_archive_open_io(&io, c.z.len, &a, &d);
+		if (ret) {
+			if (ret != -EIO)
+				print_error("pread %u failing: open gave %d "
+					    "(%s)\n",
+					    n, ret, d.what ? d.what : "");
+			assert_int_equal(ret, -EIO);
+			assert_null(a);
+			continue;
+		}
+		opened_ok++;
+		ozx_archive_set_verify(a, verify);
+		for (i = 0; i < c.n; i++) {
+			uint32_t x = fx_node(a, c.names[i]);
+			const struct fx_ent *e = &c.e[i];
+			uint64_t off = e->len / 3;
+			ssize_t got;
+
+			got = ozx_file_read(a, x, NULL, buf, 1000, off);
+			if (got >= 0) {
+				size_t want = e->len - off < 1000
+						  ? (size_t)(e->len - off)
+						  : 1000;
+
+				assert_int_equal(got, (ssize_t)want);
+				assert_memory_equal(
+				    buf, (const unsigned char *)e->data + off,
+				    want);
+			} else {
+				const char *why = ozx_file_failure(a, x);
+
+				assert_int_equal(got, -EIO);
+				if (why)
+					assert_string_equal(why, IO_FAILURE);
+				eio++;
+			}
+		}
+		ozx_archive_free(a);
+		if (atomic_load(&f.calls) < n)
+			break; /* the fault was never reached: all done */
+	}
+	assert_true(opened_ok > 0);
+	assert_true(eio > 0);
+	assert_true(n > 5);
+	free(buf);
+	corpus_release(&c);
+}
+
+/* A single failing pread, at every possible point, verify on. */
+static void test_io_fail_nth(void **state)
+{
+	(void)state;
+	nth_pread_fails(false, true);
+}
+
+/* Every pread from the Nth on fails, verify on. */
+static void test_io_fail_from_nth(void **state)
+{
+	(void)state;
+	nth_pread_fails(true, true);
+}
+
+/* A single failing pread at every point, verify off. */
+static void test_io_fail_nth_unverified(void **state)
+{
+	(void)state;
+	nth_pread_fails(false, false);
+}
+
+/* An archive that shrinks under us: reads of the lost part fail with
+ * -EIO and the entry says why; an open over too short an io fails. */
+static void test_io_short(void **state)
+{
+	struct corpus c;
+	struct ozx_mem mem;
+	struct ozx_io inner, io;
+	struct fx_faulty f;
+	struct ozx_archive *a = (struct ozx_archive *)&a;
+	unsigned char buf[100];
+	uint32_t x;
+	uint64_t off;
+
+	(void)state;
+	corpus_build(&c, 4, 5000);
+	mem.p = c.z.p;
+	mem.len = c.z.len;
+	inner = ozx_io_mem(&mem);
+	io = fx_io_faulty(&f, &inner);
+	assert_int_equal(ozx_archive_open_io(&io, c.z.len, &a, NULL), 0);
+	x = fx_node(a, c.names[2]);
+	assert_true(c.e[2].len > 100);
+	f.short_from = c.z.data_off[2] + 10;
+	assert_int_equal(ozx_file_read(a, x, NULL, buf, 100, 0), -EIO);
+	assert_string_equal(ozx_file_failure(a, x), IO_FAILURE);
+	/* entries before the cut still read */
+	x = fx_node(a, c.names[1]);
+	assert_int_equal(ozx_file_read(a, x, NULL, buf, 100, 0), 100);
+	assert_memory_equal(buf, c.e[1].data, 100);
+	assert_int_equal(ozx_file_data_offset(a, x, NULL, &off), 0);
+	assert_int_equal(off, c.z.data_off[1]);
+	ozx_archive_free(a);
+
+	/* an io that ends before the size given */
+	io = fx_io_faulty(&f, &inner);
+	f.short_from = c.z.len - 1;
+	a = (struct ozx_archive *)&a;
+	assert_int_equal(ozx_archive_open_io(&io, c.z.len, &a, NULL), -EIO);
+	assert_null(a);
+	corpus_release(&c);
+}
+
+/* The io given to ozx_file_read is the one used: a failing one fails the
+ * read, a good one (another copy) serves it. */
+static void test_read_through_given_io(void **state)
+{
+	unsigned char *want;
+	struct fx_arc *fa = open_one(10000, SIZE_MAX, 0, &want);
+	struct ozx_mem copy = {fa->buf, fa->len};
+	struct ozx_io good = ozx_io_mem(&copy), bad;
+	struct fx_faulty f;
+	unsigned char buf[100];
+	uint32_t x = fx_node(fa->a, "x"), y = fx_node(fa->a, "y");
+
+	(void)state;
+	assert_ptr_equal(ozx_archive_io(fa->a)->ctx, fa->io.ctx);
+	bad = fx_io_faulty(&f, &good);
+	f.fail_at = 1;
+	f.sticky = true;
+	assert_int_equal(ozx_file_read(fa->a, y, &bad, buf, 100, 0), -EIO);
+	assert_true(atomic_load(&f.calls) > 0);
+	assert_int_equal(ozx_file_read(fa->a, x, &good, buf, 100, 50), 100);
+	assert_memory_equal(buf, want + 50, 100);
+	fx_arc_free(fa);
+	free(want);
+}
+
+/* ---- DEFLATE access points ------------------------------------------ */
+
+/* n DEFLATE entries "e/NNN" of size bytes of text each (raw_blocks: as
+ * stored blocks). */
+static void corpus_build_big(struct corpus *c, size_t n, size_t size,
+			     bool raw_blocks)
+{
+	size_t i;
+
+	c->n = n;
+	c->e = calloc(n, sizeof(*c->e));
+	c->names = calloc(n, sizeof(*c->names));
+	assert_non_null(c->e);
+	assert_non_null(c->names);
+	for (i = 0; i < n; i++) {
+		snprintf(c->names[i], sizeof(c->names[i]), "e/%03u",
+			 (unsigned)(i % 1000));
+		c->e[i].name = c->names[i];
+		c->e[i].len = size;
+		c->e[i].method = 8;
+		c->e[i].raw_blocks = raw_blocks;
+		c->e[i].data = fx_text_bytes(size, 100 + i);
+	}
+	fx_zip_build(&c->z, c->e, n, NULL);
+}
+
+/* Read entry i of c at a random in-range offset; 0 if right. */
+static int random_read(struct ozx_archive *a, const struct corpus *c, size_t i,
+		       uint64_t *s, unsigned char *buf)
+{
+	const struct fx_ent *e = &c->e[i];
+	uint64_t off = fx_rand_below(s, e->len);
+	size_t len = 1 + (size_t)fx_rand_below(s, 70000);
+	size_t want = e->len - off < len ? (size_t)(e->len - off) : len;
+	ssize_t got =
+	    ozx_file_read(a, fx_node(a, c->names[i]), NULL, buf, len, off);
+
+	if (got != (ssize_t)want) {
+		print_error("%s: read(len %zu, off %llu) gave %zd, expected "
+			    "%zu\n",
+			    c->names[i], len, (unsigned long long)off, got,
+			    want);
+		return -1;
+	}
+	return memcmp(buf, (const unsigned char *)e->data + off, want) ? -1 : 0;
+}
+
+/* Large DEFLATE entries read at random offsets through access points:
+ * one index built per entry on its first read, found by every later
+ * read. */
+static void test_deflate_index_random_access(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+	struct ozx_zstats zs;
+	unsigned char *buf = malloc(70000);
+	uint64_t s = 5;
+	unsigned k;
+
+	(void)state;
+	assert_non_null(buf);
+	corpus_build_big(&c, 2, 3u << 20, false);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_verify(fa->a, false);
+	for (k = 0; k < 60; k++)
+		assert_int_equal(random_read(fa->a, &c, k % 2, &s, buf), 0);
+	/* the very ends */
+	fx_check_reads(fa->a, fx_node(fa->a, c.names[0]), c.e[0].data,
+		       c.e[0].len, 10, 3);
+	ozx_archive_zstats(fa->a, &zs);
+	assert_int_equal(zs.cap, OZX_INFLATE_CACHE_DEFAULT);
+	assert_int_equal(zs.builds, 2);
+	assert_int_equal(zs.evictions, 0);
+	assert_true(zs.hits >= 58);
+	assert_true(zs.used > 0 && zs.used <= zs.cap);
+	fx_arc_free(fa);
+
+	/* verify on: the verifying pass may build the index itself */
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	for (k = 0; k < 20; k++)
+		assert_int_equal(random_read(fa->a, &c, k % 2, &s, buf), 0);
+	ozx_archive_zstats(fa->a, &zs);
+	assert_true(zs.builds <= 2);
+	assert_true(zs.used > 0 && zs.used <= zs.cap);
+	fx_arc_free(fa);
+	corpus_release(&c);
+	free(buf);
+}
+
+/* A cache too small for all the indices evicts the least recently used
+ * ones and rebuilds them when needed; reads stay right, also from 8
+ * threads at once. */
+static void test_deflate_index_evictions(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+	struct ozx_zstats zs;
+	unsigned char *buf = malloc(70000);
+	uint64_t s = 9;
+	unsigned k;
+	int v;
+
+	(void)state;
+	assert_non_null(buf);
+	corpus_build_big(&c, 10, 3u << 19, false); /* 1.5 MiB each */
+	for (v = 0; v < 2; v++) {
+		fa = fx_arc_open_copy(c.z.p, c.z.len);
+		assert_int_equal(fa->ret, 0);
+		ozx_archive_set_verify(fa->a, v);
+		ozx_archive_set_inflate_cache(fa->a, 256u << 10);
+		for (k = 0; k < 20; k++)
+			assert_int_equal(
+			    random_read(fa->a, &c, k % 10, &s, buf), 0);
+		ozx_archive_zstats(fa->a, &zs);
+		assert_int_equal(zs.cap, 256u << 10);
+		assert_true(zs.used <= zs.cap);
+		if (!v) {
+			/* 10 indices of at least 32 KiB do not fit */
+			assert_true(zs.evictions > 0);
+			assert_true(zs.builds > 10);
+		}
+		run_workers(fa->a, &c, v ? 6 : 12, v);
+		ozx_archive_zstats(fa->a, &zs);
+		assert_true(zs.used <= zs.cap);
+		fx_arc_free(fa);
+	}
+	corpus_release(&c);
+	free(buf);
+}
+
+/* No cache at all: every read decodes from the stream's start, and is
+ * still right. */
+static void test_deflate_index_no_cache(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+	struct ozx_zstats zs;
+	unsigned char *buf = malloc(70000);
+	uint64_t s = 11;
+	unsigned k;
+
+	(void)state;
+	assert_non_null(buf);
+	corpus_build_big(&c, 2, 3u << 19, false);
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_verify(fa->a, false);
+	ozx_archive_set_inflate_cache(fa->a, 0);
+	for (k = 0; k < 10; k++)
+		assert_int_equal(random_read(fa->a, &c, k % 2, &s, buf), 0);
+	ozx_archive_zstats(fa->a, &zs);
+	assert_int_equal(zs.used, 0);
+	fx_arc_free(fa);
+	corpus_release(&c);
+	free(buf);
+}
+
+/* Offset in a raw DEFLATE stream of stored blocks of the first block
+ * header at or after from. */
+static size_t stored_block_at(const unsigned char *p, size_t len, size_t from)
+{
+	size_t pos = 0;
+
+	while (pos + 5 <= len) {
+		size_t blen = fx_peek16(p + pos + 1);
+
+		assert_true(p[pos] <= 1); /* BTYPE 00, byte-aligned */
+		assert_int_equal(blen ^ 0xffff, fx_peek16(p + pos + 3));
+		if (pos >= from)
+			return pos;
+		pos += 5 + blen;
+	}
+	fail();
+	return 0;
+}
+
+/* A DEFLATE entry corrupt late in its stream: with verify off, reads of
+ * the part before the damage may be served, reads past it fail, and the
+ * entry ends up failed with the reason. */
+static void test_deflate_corrupt_late_unverified(void **state)
+{
+	struct corpus c;
+	struct fx_arc *fa;
+	unsigned char *buf = malloc(70000);
+	uint32_t x;
+	size_t at;
+	ssize_t got;
+
+	(void)state;
+	assert_non_null(buf);
+	corpus_build_big(&c, 1, 3u << 20, true);
+	at = stored_block_at(c.z.p + c.z.data_off[0], c.z.csize[0],
+			     c.z.csize[0] - 200000);
+	/* LEN no longer matches NLEN: "invalid stored block lengths" */
+	c.z.p[c.z.data_off[0] + at + 3] ^= 0x01;
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_verify(fa->a, false);
+	x = fx_node(fa->a, c.names[0]);
+	got = ozx_file_read(fa->a, x, NULL, buf, 1000, 0);
+	if (got >= 0) {
+		assert_int_equal(got, 1000);
+		assert_memory_equal(buf, c.e[0].data, 1000);
+	} else {
+		assert_int_equal(got, -EIO);
+	}
+	assert_int_equal(
+	    ozx_file_read(fa->a, x, NULL, buf, 1000, c.e[0].len - 1000), -EIO);
+	assert_string_equal(ozx_file_failure(fa->a, x),
+			    "DEFLATE stream corrupt");
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 1000, 0), -EIO);
+	fx_arc_free(fa);
+	corpus_release(&c);
+	free(buf);
+}
+
+/* ---- archives opened by path ---------------------------------------- */
+
+static char *write_temp(const void *p, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = malloc(4096);
+	int fd;
+
+	assert_non_null(path);
+	snprintf(path, 4096, "%s/ozx-unit-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+/* An archive opened by path reads through its descriptor, and reports
+ * open errors as errno values. */
+static void test_open_path(void **state)
+{
+	struct corpus c;
+	struct ozx_archive *a = (struct ozx_archive *)&a;
+	struct ozx_diag d = {0};
+	char *path;
+	size_t i;
+
+	(void)state;
+	corpus_build(&c, 6, 30000);
+	path = write_temp(c.z.p, c.z.len);
+	assert_int_equal(ozx_archive_open(path, &a, &d), 0);
+	assert_int_equal(ozx_archive_info(a)->size, c.z.len);
+	for (i = 0; i < c.n; i++)
+		fx_check_reads(a, fx_node(a, c.names[i]), c.e[i].data,
+			       c.e[i].len, 10, i);
+	ozx_archive_free(a);
+	assert_int_equal(unlink(path), 0);
+	a = (struct ozx_archive *)&a;
+	assert_int_equal(ozx_archive_open(path, &a, &d), -ENOENT);
+	assert_null(a);
+	a = (struct ozx_archive *)&a;
+	assert_int_equal(ozx_archive_open("/", &a, &d), -EISDIR);
+	assert_null(a);
+	/* not a regular file */
+	a = (struct ozx_archive *)&a;
+	d.what = NULL;
+	assert_int_equal(ozx_archive_open("/dev/null", &a, &d), -EINVAL);
+	assert_null(a);
+	assert_non_null(d.what);
+	/* an empty file */
+	free(path);
+	path = write_temp("", 0);
+	a = (struct ozx_archive *)&a;
+	assert_int_equal(ozx_archive_open(path, &a, &d), -EINVAL);
+	assert_null(a);
+	assert_string_equal(
+	    d.what, "not a ZIP archive: no end of central directory record");
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	corpus_release(&c);
+}
+
+/* Read entry i of c through descriptor fd (as the daemon's per-open
+ * descriptors do). */
+static void read_via_fd(struct ozx_archive *a, const struct corpus *c, size_t i,
+			int fd)
+{
+	struct ozx_io io = ozx_io_fd(fd);
+	unsigned char *buf = malloc(c->e[i].len + 1);
+
+	assert_non_null(buf);
+	assert_int_equal(ozx_file_read(a, fx_node(a, c->names[i]), &io, buf,
+				       c->e[i].len + 1, 0),
+			 (ssize_t)c->e[i].len);
+	assert_memory_equal(buf, c->e[i].data, c->e[i].len);
+	free(buf);
+}
+
+/* ozx_archive_reopen gives a working descriptor of the same file, and
+ * -EIO once the file has changed (appended to). */
+static void test_reopen(void **state)
+{
+	struct corpus c;
+	struct ozx_archive *a;
+	char *path;
+	int fd, fd2, wfd;
+
+	(void)state;
+	corpus_build(&c, 4, 20000);
+	path = write_temp(c.z.p, c.z.len);
+	assert_int_equal(ozx_archive_open(path, &a, NULL), 0);
+	fd = ozx_archive_reopen(a);
+	assert_true(fd >= 0);
+	fd2 = ozx_archive_reopen(a);
+	assert_true(fd2 >= 0);
+	assert_int_not_equal(fd, fd2);
+	/* its own file description: moving one offset leaves the other */
+	assert_int_equal(lseek(fd, 100, SEEK_SET), 100);
+	assert_int_equal(lseek(fd2, 0, SEEK_CUR), 0);
+	read_via_fd(a, &c, 1, fd);
+	read_via_fd(a, &c, 3, fd2);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(close(fd2), 0);
+
+	wfd = open(path, O_WRONLY | O_APPEND);
+	assert_true(wfd >= 0);
+	assert_int_equal(write(wfd, "!", 1), 1);
+	assert_int_equal(close(wfd), 0);
+	assert_int_equal(ozx_archive_reopen(a), -EIO);
+	ozx_archive_free(a);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	corpus_release(&c);
+}
+
+/* A change that keeps the size (a byte rewritten, mtime moved) is a
+ * change too. */
+static void test_reopen_same_size_change(void **state)
+{
+	struct corpus c;
+	struct ozx_archive *a;
+	struct timespec ts[2] = {{978307200, 0}, {978307200, 0}};
+	char *path;
+	int wfd;
+
+	(void)state;
+	corpus_build(&c, 2, 1000);
+	path = write_temp(c.z.p, c.z.len);
+	assert_int_equal(ozx_archive_open(path, &a, NULL), 0);
+	wfd = open(path, O_WRONLY);
+	assert_true(wfd >= 0);
+	assert_int_equal(pwrite(wfd, "Q", 1, 40), 1);
+	assert_int_equal(futimens(wfd, ts), 0);
+	assert_int_equal(close(wfd), 0);
+	assert_int_equal(ozx_archive_reopen(a), -EIO);
+	ozx_archive_free(a);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	corpus_release(&c);
+}
+
+/* Replaced by rename: reopen may serve the original file (the inode the
+ * handle holds) or refuse, but never hand out the new file. */
+static void test_reopen_after_replace(void **state)
+{
+	struct corpus c, other;
+	struct ozx_archive *a;
+	char *path, *path2;
+	int fd;
+
+	(void)state;
+	corpus_build(&c, 4, 20000);
+	corpus_build(&other, 5, 30000);
+	path = write_temp(c.z.p, c.z.len);
+	path2 = write_temp(other.z.p, other.z.len);
+	assert_int_equal(ozx_archive_open(path, &a, NULL), 0);
+	assert_int_equal(rename(path2, path), 0);
+	fd = ozx_archive_reopen(a);
+	if (fd != -EIO) {
+		struct stat st;
+
+		assert_true(fd >= 0);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(st.st_size, c.z.len);
+		read_via_fd(a, &c, 2, fd);
+		close(fd);
+	}
+	ozx_archive_free(a);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	free(path2);
+	corpus_release(&other);
+	corpus_release(&c);
+}
+
+/* An archive opened from an io has no file to reopen. */
+static void test_reopen_mem_archive(void **state)
+{
+	struct fx_arc *fa = open_one(100, SIZE_MAX, 0, NULL);
+
+	(void)state;
+	assert_int_equal(ozx_archive_reopen(fa->a), -EBADF);
+	fx_arc_free(fa);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_concurrent_reads),
+	    cmocka_unit_test(test_concurrent_reads_unverified),
+	    cmocka_unit_test(test_verify_first_read_any_offset),
+	    cmocka_unit_test(test_verify_first_read_deflate),
+	    cmocka_unit_test(test_fail_cb_once_concurrent),
+	    cmocka_unit_test(test_verify_off_serves_bytes),
+	    cmocka_unit_test(test_file_verify),
+	    cmocka_unit_test(test_crc_state_transitions),
+	    cmocka_unit_test(test_first_read_whole_at_offset),
+	    cmocka_unit_test(test_crc_state_verifying),
+	    cmocka_unit_test(test_io_fail_nth),
+	    cmocka_unit_test(test_io_fail_from_nth),
+	    cmocka_unit_test(test_io_fail_nth_unverified),
+	    cmocka_unit_test(test_io_short),
+	    cmocka_unit_test(test_read_through_given_io),
+	    cmocka_unit_test(test_deflate_index_random_access),
+	    cmocka_unit_test(test_deflate_index_evictions),
+	    cmocka_unit_test(test_deflate_index_no_cache),
+	    cmocka_unit_test(test_deflate_corrupt_late_unverified),
+	    cmocka_unit_test(test_open_path),
+	    cmocka_unit_test(test_reopen),
+	    cmocka_unit_test(test_reopen_same_size_change),
+	    cmocka_unit_test(test_reopen_after_replace),
+	    cmocka_unit_test(test_reopen_mem_archive),
+	};
+
+	/* OZX_TEST_FILTER=test_x runs just the matching tests */
+	if (getenv("OZX_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("OZX_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
