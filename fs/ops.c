@@ -1,0 +1,793 @@
+/*
+ * ops.c - the FUSE low-level operations: each one turns a request into a
+ * core call and sends exactly one reply.
+ *
+ * Inode numbers.  The core numbers the archive's nodes densely from 0 (the
+ * root, OZX_ROOT) and never renumbers nor reuses them while the archive is
+ * open, so the inode of node n is simply n + 1: the root is FUSE_ROOT_ID,
+ * inode 0 (which a lookup reply reads as "no such name") is never issued,
+ * and an inode maps back to its node by one subtraction and one bounds
+ * check.  Nothing is created by lookup nor destroyed by forget, so lookup
+ * counts need no bookkeeping: forget and forget_multi just reply none.
+ * Hidden nodes have numbers too, but lookup and readdir never hand them out.
+ *
+ * Caching.  The archive is immutable, so the kernel may keep everything for
+ * as long as it likes: entry and attribute timeouts are DBL_MAX (libfuse
+ * clamps them to ULONG_MAX seconds, the kernel to its largest jiffy
+ * offset), missing names are cached negative entries, open sets keep_cache
+ * and opendir cache_readdir.
+ *
+ * Reading.  Every open file gets a descriptor of its own (so its own
+ * readahead state in the kernel, and no shared seek state anywhere), up to a
+ * budget; past it, or when the process is out of descriptors, it reads
+ * through the archive's shared descriptor, which is just as correct since
+ * all reads are pread(2).  Data goes through one buffer per worker thread,
+ * allocated on its first read: no allocation per read.
+ */
+#include "config.h"
+
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+/* See the caching note above. */
+#define OZXFS_TIMEOUT DBL_MAX
+
+/*
+ * st_blksize, the preferred I/O size: stdio and Python size their buffers
+ * from it.  64 KiB makes such readers issue few requests (the kernel's
+ * readahead merges them further), yet stays small for programs that keep a
+ * buffer per open file with thousands of chunk files open.
+ */
+#define OZXFS_BLKSIZE 65536
+
+/* statfs block size; f_blocks counts the archive's bytes in these. */
+#define OZXFS_STATFS_BSIZE 4096
+
+/* An open file reading through a descriptor of its own (fi->fh). */
+struct ozxfs_file {
+	int fd;
+	struct ozx_io io;
+};
+
+static struct ozxfs *ozxfs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static fuse_ino_t ino_of(uint32_t node)
+{
+	return (fuse_ino_t)node + 1;
+}
+
+static int node_of(const struct ozxfs *fs, fuse_ino_t ino, uint32_t *node)
+{
+	if (ino < FUSE_ROOT_ID || ino - 1 >= fs->info->nnodes)
+		return -ENOENT;
+	*node = (uint32_t)(ino - 1);
+	return 0;
+}
+
+/* Attributes of a visible node; -ENOENT for anything else. */
+static int node_attr(const struct ozxfs *fs, uint32_t node, struct stat *st)
+{
+	struct ozx_stat os;
+	uint64_t size;
+	int ret;
+
+	ret = ozx_node_stat(fs->archive, node, &os);
+	if (ret)
+		return ret;
+	memset(st, 0, sizeof(*st));
+	switch (os.kind) {
+	case OZX_KIND_FILE:
+		st->st_mode = S_IFREG | 0444;
+		break;
+	case OZX_KIND_DIR:
+		st->st_mode = S_IFDIR | 0555;
+		break;
+	default:
+		return -ENOENT;
+	}
+	st->st_ino = ino_of(node);
+	st->st_nlink = os.nlink ? os.nlink : 1;
+	st->st_uid = fs->opts.uid;
+	st->st_gid = fs->opts.gid;
+	/* A hostile DEFLATE entry may declare any size; off_t cannot. */
+	size = os.size > INT64_MAX ? INT64_MAX : os.size;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)(size / 512 + (size % 512 != 0));
+	st->st_blksize = OZXFS_BLKSIZE;
+	st->st_mtime = (time_t)os.mtime;
+	st->st_atime = st->st_mtime;
+	st->st_ctime = st->st_mtime;
+	return 0;
+}
+
+static int node_entry(const struct ozxfs *fs, uint32_t node,
+		      struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = ino_of(node);
+	e->attr_timeout = OZXFS_TIMEOUT;
+	e->entry_timeout = OZXFS_TIMEOUT;
+	return node_attr(fs, node, &e->attr);
+}
+
+/*
+ * This worker thread's buffer of fs->io_size bytes, allocated on first use
+ * and freed by the key's destructor when the thread ends.
+ */
+static void *thread_buf(struct ozxfs *fs)
+{
+	void *buf = pthread_getspecific(fs->buf_key);
+
+	if (buf)
+		return buf;
+	buf = malloc(fs->io_size);
+	if (!buf)
+		return NULL;
+	if (pthread_setspecific(fs->buf_key, buf)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool log_first(atomic_bool *flag)
+{
+	return !atomic_exchange(flag, true);
+}
+
+/*
+ * The file handle for a new open: a descriptor of its own, or NULL (0 in
+ * fi->fh) to read through the archive's shared descriptor.  Returns 0, or
+ * -EIO if the archive file changed since it was mounted.
+ */
+static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
+{
+	struct ozxfs_file *f;
+	int fd;
+
+	*out = NULL;
+	if (atomic_fetch_add(&fs->fd_count, 1) >= fs->fd_budget) {
+		atomic_fetch_sub(&fs->fd_count, 1);
+		if (log_first(&fs->logged_budget))
+			fuse_log(FUSE_LOG_NOTICE,
+				 "%u files open on '%s': more share the "
+				 "archive's descriptor\n",
+				 fs->fd_budget, fs->archive_esc);
+		return 0;
+	}
+	fd = ozx_archive_reopen(fs->archive);
+	if (fd < 0) {
+		atomic_fetch_sub(&fs->fd_count, 1);
+		if (fd == -EIO) {
+			if (log_first(&fs->logged_changed))
+				fuse_log(FUSE_LOG_ERR,
+					 "archive '%s' changed since it was "
+					 "mounted: opens fail with EIO\n",
+					 fs->archive_esc);
+			return -EIO;
+		}
+		if (fd == -EMFILE || fd == -ENFILE) {
+			if (log_first(&fs->logged_budget))
+				fuse_log(FUSE_LOG_NOTICE,
+					 "out of descriptors: more files on "
+					 "'%s' share its descriptor\n",
+					 fs->archive_esc);
+		} else if (log_first(&fs->logged_reopen)) {
+			/* Deleted or renamed: our descriptor still holds it. */
+			fuse_log(FUSE_LOG_WARNING,
+				 "cannot reopen archive '%s': %s: files share "
+				 "the archive's descriptor\n",
+				 fs->archive_esc, strerror(-fd));
+		}
+		return 0;
+	}
+	f = malloc(sizeof(*f));
+	if (!f) {
+		close(fd);
+		atomic_fetch_sub(&fs->fd_count, 1);
+		return 0;
+	}
+	f->fd = fd;
+	f->io = ozx_io_fd(fd);
+	*out = f;
+	return 0;
+}
+
+static void file_close(struct ozxfs *fs, struct ozxfs_file *f)
+{
+	if (!f)
+		return;
+	close(f->fd);
+	free(f);
+	atomic_fetch_sub(&fs->fd_count, 1);
+}
+
+void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
+{
+	struct ozxfs *fs = ctx;
+	char path[OZX_MAX_PATH + 1];
+	char esc[4 * OZX_MAX_PATH + 1];
+	ssize_t len;
+
+	len = ozx_node_path(fs->archive, node, path, sizeof(path));
+	if (len < 0)
+		snprintf(esc, sizeof(esc), "#%u", (unsigned)node);
+	else
+		ozx_escape(path, (size_t)len, esc, sizeof(esc));
+	fuse_log(FUSE_LOG_ERR, "entry '%s' in '%s' is unusable: %s\n", esc,
+		 fs->archive_esc, why);
+}
+
+static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
+			      FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+
+	(void)userdata;
+	/*
+	 * max_write also sets the largest read (libfuse derives max_pages
+	 * from it): 1 MiB reads, which the per-thread buffers hold.
+	 * conn->max_read stays 0 (no limit of ours): libfuse 3.14 fails the
+	 * INIT with EPROTO unless it equals the max_read= mount option.  The
+	 * readahead window is the smaller of ours and the kernel's (its bdi
+	 * read_ahead_kb), and libfuse already starts from the kernel's.
+	 */
+	if (conn->max_write > OZXFS_MAX_IO)
+		conn->max_write = OZXFS_MAX_IO;
+	/*
+	 * Parallel lookups and readdirs in one directory, and "ls -l" or
+	 * find(1) served with attributes; the kernel's auto mode falls back
+	 * to plain readdir for huge directories listed by name only.
+	 */
+	conn->want |= want & conn->capable;
+	/* Nothing ever changes, so there is nothing to invalidate. */
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+static void ozxfs_ll_destroy(void *userdata)
+{
+	/* main() frees everything once the session loop has returned. */
+	(void)userdata;
+}
+
+static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct fuse_entry_param e;
+	size_t len = strlen(name);
+	uint32_t dir, node;
+	int ret;
+
+	if (len > OZX_MAX_COMPONENT) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	ret = node_of(fs, parent, &dir);
+	if (ret)
+		goto out_err;
+	ret = ozx_lookup(fs->archive, dir, name, len, &node);
+	if (ret == -ENOENT) {
+		/* The name will never appear: let the kernel remember. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = OZXFS_TIMEOUT;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (ret)
+		goto out_err;
+	ret = node_entry(fs, node, &e);
+	if (ret)
+		goto out_err;
+	fuse_reply_entry(req, &e);
+	return;
+out_err:
+	fuse_reply_err(req, -ret);
+}
+
+static void ozxfs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+static void ozxfs_ll_forget_multi(fuse_req_t req, size_t count,
+				  struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct stat st;
+	uint32_t node;
+	int ret;
+
+	(void)fi;
+	ret = node_of(fs, ino, &node);
+	if (!ret)
+		ret = node_attr(fs, node, &st);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fuse_reply_attr(req, &st, OZXFS_TIMEOUT);
+}
+
+static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct ozxfs_file *f;
+	struct stat st;
+	uint32_t node;
+	int ret;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY ||
+	    (fi->flags & (O_TRUNC | O_APPEND))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	ret = node_of(fs, ino, &node);
+	if (!ret)
+		ret = node_attr(fs, node, &st);
+	if (!ret && S_ISDIR(st.st_mode))
+		ret = -EISDIR;
+	if (!ret)
+		ret = file_open(fs, &f);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->keep_cache = 1;
+	/* -ENOENT: the open was interrupted and release will not come. */
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		file_close(fs, f);
+}
+
+static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct ozxfs_file *f = (struct ozxfs_file *)(uintptr_t)fi->fh;
+	void *buf, *big = NULL;
+	uint32_t node;
+	ssize_t n;
+
+	if (node_of(fs, ino, &node) || off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (size <= fs->io_size) {
+		buf = thread_buf(fs);
+	} else {
+		/* Cannot happen (init caps reads at io_size); stay correct. */
+		buf = big = malloc(size);
+	}
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = ozx_file_read(fs->archive, node, f ? &f->io : NULL, buf, size,
+			  (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(big);
+}
+
+static void ozxfs_ll_release(fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	(void)ino;
+	file_close(ozxfs_of(req), (struct ozxfs_file *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void ozxfs_ll_opendir(fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct stat st;
+	uint32_t node;
+	int ret;
+
+	ret = node_of(fs, ino, &node);
+	if (!ret)
+		ret = node_attr(fs, node, &st);
+	if (!ret && !S_ISDIR(st.st_mode))
+		ret = -ENOTDIR;
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	/* Cache the listing, and keep it across opendirs (FOPEN_KEEP_CACHE
+	 * does matter for directories with cache_readdir, whatever the
+	 * libfuse 3.14 comment says). */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+/*
+ * Directory offsets: 0 is ".", 1 is "..", and 2 + c is the core's cursor c
+ * (below 2^33), so any offset the kernel hands back resumes exactly there.
+ * Each entry is given the offset of the one after it.
+ */
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, bool plus)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct fuse_entry_param e;
+	size_t used = 0, n;
+	uint32_t dir, node;
+	const char *name;
+	size_t len;
+	char *buf;
+	off_t next;
+	int ret;
+
+	ret = node_of(fs, ino, &dir);
+	if (ret)
+		goto out_err;
+	if (off < 0) {
+		ret = -EINVAL;
+		goto out_err;
+	}
+	buf = thread_buf(fs);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_err;
+	}
+	if (size > fs->io_size)
+		size = fs->io_size;
+
+	for (;;) {
+		if (off == 0) {
+			node = dir;
+			name = ".";
+			next = 1;
+		} else if (off == 1) {
+			node = ozx_node_parent(fs->archive, dir);
+			if (node == OZX_NONE)
+				node = dir; /* the root's ".." is outside */
+			name = "..";
+			next = 2;
+		} else {
+			uint64_t cursor = (uint64_t)off - 2;
+
+			ret = ozx_dir_next(fs->archive, dir, &cursor, &node);
+			if (ret == 0)
+				break;
+			if (ret < 0)
+				goto out_err;
+			name = ozx_node_name(fs->archive, node, &len);
+			next = (off_t)(cursor + 2);
+		}
+		ret = node_entry(fs, node, &e);
+		if (ret || !name)
+			goto out_err_eio;
+		if (plus)
+			n = fuse_add_direntry_plus(req, buf + used, size - used,
+						   name, &e, next);
+		else
+			n = fuse_add_direntry(req, buf + used, size - used,
+					      name, &e.attr, next);
+		if (n > size - used)
+			break;
+		used += n;
+		off = next;
+	}
+	fuse_reply_buf(req, buf, used);
+	return;
+out_err_eio:
+	/* The core listed a node it cannot describe: an internal error. */
+	ret = -EIO;
+out_err:
+	fuse_reply_err(req, -ret);
+}
+
+static void ozxfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			     off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_common(req, ino, size, off, false);
+}
+
+static void ozxfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+				 off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_common(req, ino, size, off, true);
+}
+
+static void ozxfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino,
+				struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void ozxfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	const struct ozx_info *info = ozxfs_of(req)->info;
+	struct statvfs sv;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = OZXFS_STATFS_BSIZE;
+	sv.f_frsize = OZXFS_STATFS_BSIZE;
+	sv.f_blocks = (fsblkcnt_t)((info->size + OZXFS_STATFS_BSIZE - 1) /
+				   OZXFS_STATFS_BSIZE);
+	sv.f_files = info->nnodes;
+	sv.f_namemax = OZX_MAX_COMPONENT;
+	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct ozxfs *fs = ozxfs_of(req);
+	struct stat st;
+	uint32_t node;
+	int ret;
+
+	ret = node_of(fs, ino, &node);
+	if (!ret)
+		ret = node_attr(fs, node, &st);
+	if (!ret && (mask & W_OK))
+		ret = -EROFS;
+	/* Everyone may read everything; only directories are searchable. */
+	if (!ret && (mask & X_OK) && !S_ISDIR(st.st_mode))
+		ret = -EACCES;
+	fuse_reply_err(req, -ret);
+}
+
+static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			      size_t size)
+{
+	(void)ino;
+	(void)name;
+	(void)size;
+	fuse_reply_err(req, ENODATA);
+}
+
+static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	(void)ino;
+	if (size == 0)
+		fuse_reply_xattr(req, 0);
+	else
+		fuse_reply_buf(req, NULL, 0);
+}
+
+/* Everything below would change the archive: EROFS. */
+
+static void ozxfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			     int to_set, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)attr;
+	(void)to_set;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+			   mode_t mode, dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+			   mode_t mode)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_symlink(fuse_req_t req, const char *link,
+			     fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			    fuse_ino_t newparent, const char *newname,
+			    unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+			  const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+			   size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+			    mode_t mode, struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			      const char *value, size_t size, int flags)
+{
+	(void)ino;
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_removexattr(fuse_req_t req, fuse_ino_t ino,
+				 const char *name)
+{
+	(void)ino;
+	(void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			       off_t offset, off_t length,
+			       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)mode;
+	(void)offset;
+	(void)length;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
+				     off_t off_in, struct fuse_file_info *fi_in,
+				     fuse_ino_t ino_out, off_t off_out,
+				     struct fuse_file_info *fi_out, size_t len,
+				     int flags)
+{
+	(void)ino_in;
+	(void)off_in;
+	(void)fi_in;
+	(void)ino_out;
+	(void)off_out;
+	(void)fi_out;
+	(void)len;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops ozxfs_ll_ops = {
+    .init = ozxfs_ll_init,
+    .destroy = ozxfs_ll_destroy,
+    .lookup = ozxfs_ll_lookup,
+    .forget = ozxfs_ll_forget,
+    .forget_multi = ozxfs_ll_forget_multi,
+    .getattr = ozxfs_ll_getattr,
+    .open = ozxfs_ll_open,
+    .read = ozxfs_ll_read,
+    .release = ozxfs_ll_release,
+    .opendir = ozxfs_ll_opendir,
+    .readdir = ozxfs_ll_readdir,
+    .readdirplus = ozxfs_ll_readdirplus,
+    .releasedir = ozxfs_ll_releasedir,
+    .statfs = ozxfs_ll_statfs,
+    .access = ozxfs_ll_access,
+    .getxattr = ozxfs_ll_getxattr,
+    .listxattr = ozxfs_ll_listxattr,
+    .setattr = ozxfs_ll_setattr,
+    .mknod = ozxfs_ll_mknod,
+    .mkdir = ozxfs_ll_mkdir,
+    .unlink = ozxfs_ll_unlink,
+    .rmdir = ozxfs_ll_rmdir,
+    .symlink = ozxfs_ll_symlink,
+    .rename = ozxfs_ll_rename,
+    .link = ozxfs_ll_link,
+    .write = ozxfs_ll_write,
+    .create = ozxfs_ll_create,
+    .setxattr = ozxfs_ll_setxattr,
+    .removexattr = ozxfs_ll_removexattr,
+    .fallocate = ozxfs_ll_fallocate,
+    .copy_file_range = ozxfs_ll_copy_file_range,
+};
+
+struct fuse_session *ozxfs_ll_session_new(struct fuse_args *args,
+					  struct ozxfs *fs)
+{
+	struct fuse_session *se;
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (page <= 0)
+		page = 4096;
+	/* The kernel's largest read: max_write rounded up to whole pages. */
+	fs->io_size = ((size_t)OZXFS_MAX_IO + (size_t)page - 1) / (size_t)page *
+		      (size_t)page;
+	ret = pthread_key_create(&fs->buf_key, free);
+	if (ret) {
+		fuse_log(FUSE_LOG_ERR, "cannot create a thread key: %s\n",
+			 strerror(ret));
+		return NULL;
+	}
+	se = fuse_session_new(args, &ozxfs_ll_ops, sizeof(ozxfs_ll_ops), fs);
+	if (!se)
+		pthread_key_delete(fs->buf_key);
+	return se;
+}
+
+void ozxfs_ll_session_destroy(struct fuse_session *se, struct ozxfs *fs)
+{
+	fuse_session_destroy(se);
+	/* Workers freed theirs on exit; -s served from this thread. */
+	free(pthread_getspecific(fs->buf_key));
+	pthread_setspecific(fs->buf_key, NULL);
+	pthread_key_delete(fs->buf_key);
+}

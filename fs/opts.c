@@ -1,0 +1,266 @@
+/*
+ * opts.c - option table, parsing and usage of ozxfs.
+ *
+ * The command line is parsed twice, as squashfuse does: first here with
+ * ozxfs's own table, which takes the archive operand (the first non-option)
+ * and ozxfs's -o options, then by fuse_parse_cmdline() in main.c, which
+ * gets the mount point, -f, -d, -s and the rest.  Values are kept as
+ * strings by fuse_opt and checked strictly afterwards, because fuse_opt's
+ * "%u" would take "-1" and "12abc".
+ */
+#include "config.h"
+
+#include "opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	KEY_RW,		 /* -o rw: refused */
+	KEY_IGNORED,	 /* fstab and mount(8) options with no meaning here */
+	KEY_MAX_THREADS, /* libfuse's -o max_threads=N: our threads=N */
+};
+
+/* clang-format off */
+#define OZXFS_OPT(t, field, v) {t, offsetof(struct ozxfs_opts, field), v}
+
+static const struct fuse_opt ozxfs_opt_spec[] = {
+	OZXFS_OPT("verify=%s", verify_arg, 0),
+	OZXFS_OPT("threads=%s", threads_arg, 0),
+	OZXFS_OPT("uid=%s", uid_arg, 0),
+	OZXFS_OPT("gid=%s", gid_arg, 0),
+	OZXFS_OPT("-h", show_help, 1),
+	OZXFS_OPT("--help", show_help, 1),
+	OZXFS_OPT("-V", show_version, 1),
+	OZXFS_OPT("--version", show_version, 1),
+	FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
+	FUSE_OPT_KEY("rw", KEY_RW),
+	/* The mount is always ro: main.c adds it. */
+	FUSE_OPT_KEY("ro", KEY_IGNORED),
+	/* Always nodev,nosuid; files are never executable anyway. */
+	FUSE_OPT_KEY("dev", KEY_IGNORED),
+	FUSE_OPT_KEY("suid", KEY_IGNORED),
+	FUSE_OPT_KEY("exec", KEY_IGNORED),
+	FUSE_OPT_KEY("noexec", KEY_IGNORED),
+	/* For mount(8) and fstab only. */
+	FUSE_OPT_KEY("defaults", KEY_IGNORED),
+	FUSE_OPT_KEY("auto", KEY_IGNORED),
+	FUSE_OPT_KEY("noauto", KEY_IGNORED),
+	FUSE_OPT_KEY("nofail", KEY_IGNORED),
+	FUSE_OPT_KEY("user", KEY_IGNORED),
+	FUSE_OPT_KEY("users", KEY_IGNORED),
+	FUSE_OPT_KEY("_netdev", KEY_IGNORED),
+	FUSE_OPT_KEY("comment=", KEY_IGNORED),
+	FUSE_OPT_END,
+};
+/* clang-format on */
+
+static int ozxfs_opt_proc(void *data, const char *arg, int key,
+			  struct fuse_args *outargs)
+{
+	struct ozxfs_opts *opts = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_RW:
+		opts->rw = 1;
+		return 0;
+	case KEY_IGNORED:
+		return 0;
+	case KEY_MAX_THREADS:
+		free(opts->max_threads_arg);
+		opts->max_threads_arg = strdup(arg + strlen("max_threads="));
+		if (!opts->max_threads_arg) {
+			fuse_log(FUSE_LOG_ERR, "out of memory\n");
+			return -1;
+		}
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.automount and the like: for mount(8), not us. */
+		if (strncmp(arg, "x-", 2) == 0)
+			return 0;
+		return 1; /* libfuse's, or unknown: it will say so */
+	case FUSE_OPT_KEY_NONOPT:
+		if (!opts->archive_arg) {
+			opts->archive_arg = strdup(arg);
+			if (!opts->archive_arg) {
+				fuse_log(FUSE_LOG_ERR, "out of memory\n");
+				return -1;
+			}
+			return 0;
+		}
+		if (!opts->mountpoint_arg) {
+			opts->mountpoint_arg = strdup(arg);
+			if (!opts->mountpoint_arg) {
+				fuse_log(FUSE_LOG_ERR, "out of memory\n");
+				return -1;
+			}
+			return 1; /* fuse_parse_cmdline() wants it too */
+		}
+		fuse_log(FUSE_LOG_ERR, "unexpected argument '%s'\n", arg);
+		return -1;
+	default:
+		return 1;
+	}
+}
+
+/* A decimal number in [min, max], digits only: no sign, space or suffix. */
+static int parse_uint(const char *s, unsigned long long min,
+		      unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int bad_value(const char *name, const char *value, const char *want)
+{
+	fuse_log(FUSE_LOG_ERR, "bad value '%s' for option '%s' (expected %s)\n",
+		 value, name, want);
+	return -1;
+}
+
+static int check_opts(struct ozxfs_opts *opts)
+{
+	unsigned long long v;
+
+	if (opts->rw) {
+		fuse_log(FUSE_LOG_ERR,
+			 "option 'rw' refused: ozxfs is read-only (use ro)\n");
+		return -1;
+	}
+	if (!opts->verify_arg || strcmp(opts->verify_arg, "entry") == 0)
+		opts->verify = true;
+	else if (strcmp(opts->verify_arg, "none") == 0)
+		opts->verify = false;
+	else
+		return bad_value("verify", opts->verify_arg, "entry or none");
+
+	/* threads= wins over max_threads= when both are given. */
+	opts->threads = 0;
+	if (opts->max_threads_arg) {
+		if (parse_uint(opts->max_threads_arg, 1, OZXFS_MAX_THREADS, &v))
+			return bad_value("max_threads", opts->max_threads_arg,
+					 "1 to 256");
+		opts->threads = (unsigned)v;
+	}
+	if (opts->threads_arg) {
+		if (parse_uint(opts->threads_arg, 1, OZXFS_MAX_THREADS, &v))
+			return bad_value("threads", opts->threads_arg,
+					 "1 to 256");
+		opts->threads = (unsigned)v;
+	}
+
+	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
+	opts->uid = getuid();
+	if (opts->uid_arg) {
+		if (parse_uint(opts->uid_arg, 0, (uid_t)-1 - 1, &v))
+			return bad_value("uid", opts->uid_arg,
+					 "a numeric user ID");
+		opts->uid = (uid_t)v;
+	}
+	opts->gid = getgid();
+	if (opts->gid_arg) {
+		if (parse_uint(opts->gid_arg, 0, (gid_t)-1 - 1, &v))
+			return bad_value("gid", opts->gid_arg,
+					 "a numeric group ID");
+		opts->gid = (gid_t)v;
+	}
+
+	if (!opts->archive_arg) {
+		fuse_log(FUSE_LOG_ERR, "missing archive and mount point "
+				       "(try 'ozxfs --help')\n");
+		return -1;
+	}
+	if (!opts->mountpoint_arg) {
+		fuse_log(FUSE_LOG_ERR,
+			 "missing mount point (try 'ozxfs --help')\n");
+		return -1;
+	}
+	return 0;
+}
+
+int ozxfs_opts_parse(struct fuse_args *args, struct ozxfs_opts *opts)
+{
+	if (fuse_opt_parse(args, opts, ozxfs_opt_spec, ozxfs_opt_proc))
+		return -1;
+	if (opts->show_help || opts->show_version)
+		return 0;
+	return check_opts(opts);
+}
+
+void ozxfs_opts_free(struct ozxfs_opts *opts)
+{
+	free(opts->verify_arg);
+	free(opts->threads_arg);
+	free(opts->max_threads_arg);
+	free(opts->uid_arg);
+	free(opts->gid_arg);
+	free(opts->archive_arg);
+	free(opts->mountpoint_arg);
+	opts->verify_arg = opts->threads_arg = opts->max_threads_arg = NULL;
+	opts->uid_arg = opts->gid_arg = NULL;
+	opts->archive_arg = opts->mountpoint_arg = NULL;
+}
+
+void ozxfs_opts_help(const char *progname)
+{
+	printf("usage: %s [options] ARCHIVE.ozx MOUNTPOINT\n"
+	       "\n"
+	       "Mount a ZIP archive (an RFC-9 single-file OME-Zarr, or any "
+	       "ZIP) as a\n"
+	       "read-only directory tree.\n"
+	       "\n"
+	       "ozxfs options:\n"
+	       "    -o verify=entry|none   entry (default): serve no byte of "
+	       "an entry before\n"
+	       "                           it has matched its CRC-32; none: "
+	       "trust the archive\n"
+	       "    -o threads=N           worker threads, 1 to 256 "
+	       "(default: the CPUs this\n"
+	       "                           process may use); max_threads=N "
+	       "is the same\n"
+	       "    -o uid=N               owner of every file (default: "
+	       "the mounting user)\n"
+	       "    -o gid=N               group of every file (default: "
+	       "the mounting group)\n"
+	       "    -o ro                  accepted; the mount is always "
+	       "ro,nodev,nosuid\n"
+	       "    -o rw                  refused\n"
+	       "\n"
+	       "exit status:\n"
+	       "    0  success (the mount is ready; in the foreground: "
+	       "unmounted cleanly)\n"
+	       "    1  usage error\n"
+	       "    2  the archive cannot be opened\n"
+	       "    3  the file is not a usable archive\n"
+	       "    4  the mount failed (mount point, /dev/fuse, mount, "
+	       "session)\n"
+	       "\n"
+	       "FUSE options:\n",
+	       progname);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+void ozxfs_opts_version(void)
+{
+	printf("ozxfs %s\n", PACKAGE_VERSION);
+	printf("libfuse %s\n", fuse_pkgversion());
+	/* Next comes fusermount3's own output: keep the order. */
+	fflush(stdout);
+	fuse_lowlevel_version();
+}

@@ -1,0 +1,83 @@
+/*
+ * ozxfs.h - state shared by the parts of the ozxfs FUSE daemon.
+ *
+ * main.c owns one struct ozxfs for the life of the process; ops.c reaches it
+ * through fuse_req_userdata() and opts.c fills its options.  It has static
+ * storage (so its atomics start out zero); after the session starts, only
+ * the atomic fields are written.
+ */
+#ifndef OZXFS_H
+#define OZXFS_H
+
+/* FUSE_MAKE_VERSION(3, 12): fuse_loop_cfg_*() and fuse_parse_cmdline_312. */
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ozx.h"
+
+/* Exit statuses, as documented in --help and ozxfs(1). */
+enum ozxfs_exit {
+	OZXFS_EXIT_OK = 0,
+	OZXFS_EXIT_USAGE = 1,	   /* bad command line */
+	OZXFS_EXIT_UNREADABLE = 2, /* the archive file cannot be opened */
+	OZXFS_EXIT_UNUSABLE = 3,   /* not a ZIP archive this daemon can serve */
+	OZXFS_EXIT_MOUNT = 4,	   /* mount point, /dev/fuse or mount failed */
+};
+
+/* Largest read the kernel is allowed to send (conn->max_write in init). */
+#define OZXFS_MAX_IO (1u << 20)
+
+/* Worker threads: -o threads=N accepts 1..OZXFS_MAX_THREADS. */
+#define OZXFS_MAX_THREADS 256u
+
+/* What the command line asked for (opts.c). */
+struct ozxfs_opts {
+	/* Filled by fuse_opt_parse() through offsetof() (strings are ours). */
+	char *verify_arg;      /* -o verify=entry|none */
+	char *threads_arg;     /* -o threads=N */
+	char *max_threads_arg; /* -o max_threads=N (libfuse's name) */
+	char *uid_arg;	       /* -o uid=N */
+	char *gid_arg;	       /* -o gid=N */
+	int show_help;	       /* -h, --help */
+	int show_version;      /* -V, --version */
+
+	/* The two operands, as given. */
+	char *archive_arg;
+	char *mountpoint_arg;
+	int rw; /* -o rw was given (refused) */
+
+	/* Checked values (ozxfs_opts_parse). */
+	bool verify;	  /* check CRC-32 of each entry before serving it */
+	unsigned threads; /* worker threads, 0 = one per usable CPU */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct ozxfs {
+	struct ozx_archive *archive;
+	const struct ozx_info *info;
+	struct ozxfs_opts opts;
+	char *archive_path; /* realpath(3) of the archive, the fsname */
+	char *archive_esc;  /* archive_path made printable, for messages */
+
+	/* Per-worker-thread read buffer of io_size bytes (ops.c). */
+	pthread_key_t buf_key;
+	size_t io_size;
+
+	/* Open files holding a descriptor of their own, at most fd_budget. */
+	unsigned fd_budget;
+	_Atomic unsigned fd_count;
+
+	/* Conditions logged once per mount (atomic_exchange to true). */
+	atomic_bool logged_changed; /* the archive changed under the mount */
+	atomic_bool logged_budget;  /* fell back to the shared descriptor */
+	atomic_bool logged_reopen;  /* reopen failed for another reason */
+};
+
+#endif /* OZXFS_H */
