@@ -57,6 +57,7 @@
 struct ozxfs_file {
 	int fd;
 	struct ozx_io io;
+	struct ozxfs_file *prev, *next; /* in ozxfs.files */
 };
 
 static struct ozxfs *ozxfs_of(fuse_req_t req)
@@ -202,6 +203,13 @@ static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 	}
 	f->fd = fd;
 	f->io = ozx_io_fd(fd);
+	pthread_mutex_lock(&fs->files_lock);
+	f->prev = NULL;
+	f->next = fs->files;
+	if (f->next)
+		f->next->prev = f;
+	fs->files = f;
+	pthread_mutex_unlock(&fs->files_lock);
 	*out = f;
 	return 0;
 }
@@ -210,6 +218,14 @@ static void file_close(struct ozxfs *fs, struct ozxfs_file *f)
 {
 	if (!f)
 		return;
+	pthread_mutex_lock(&fs->files_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		fs->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&fs->files_lock);
 	close(f->fd);
 	free(f);
 	atomic_fetch_sub(&fs->fd_count, 1);
@@ -777,15 +793,23 @@ struct fuse_session *ozxfs_ll_session_new(struct fuse_args *args,
 			 strerror(ret));
 		return NULL;
 	}
+	pthread_mutex_init(&fs->files_lock, NULL);
+	fs->files = NULL;
 	se = fuse_session_new(args, &ozxfs_ll_ops, sizeof(ozxfs_ll_ops), fs);
-	if (!se)
+	if (!se) {
+		pthread_mutex_destroy(&fs->files_lock);
 		pthread_key_delete(fs->buf_key);
+	}
 	return se;
 }
 
 void ozxfs_ll_session_destroy(struct fuse_session *se, struct ozxfs *fs)
 {
 	fuse_session_destroy(se);
+	/* Files whose release never came (lazily unmounted while open). */
+	while (fs->files)
+		file_close(fs, fs->files);
+	pthread_mutex_destroy(&fs->files_lock);
 	/* Workers freed theirs on exit; -s served from this thread. */
 	free(pthread_getspecific(fs->buf_key));
 	pthread_setspecific(fs->buf_key, NULL);

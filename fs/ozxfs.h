@@ -70,9 +70,13 @@ struct ozxfs {
 	pthread_key_t buf_key;
 	size_t io_size;
 
-	/* Open files holding a descriptor of their own, at most fd_budget. */
+	/* Open files holding a descriptor of their own, at most fd_budget,
+	 * listed so that those whose release never comes (a lazy unmount
+	 * with files open) are closed when the session ends. */
 	unsigned fd_budget;
 	_Atomic unsigned fd_count;
+	pthread_mutex_t files_lock;
+	struct ozxfs_file *files;
 
 	/* Conditions logged once per mount (atomic_exchange to true). */
 	atomic_bool logged_changed; /* the archive changed under the mount */
