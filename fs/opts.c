@@ -34,6 +34,7 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("threads=%s", threads_arg, 0),
 	OZXFS_OPT("uid=%s", uid_arg, 0),
 	OZXFS_OPT("gid=%s", gid_arg, 0),
+	OZXFS_OPT("inflate_cache=%s", inflate_cache_arg, 0),
 	OZXFS_OPT("-h", show_help, 1),
 	OZXFS_OPT("--help", show_help, 1),
 	OZXFS_OPT("-V", show_version, 1),
@@ -126,6 +127,32 @@ static int parse_uint(const char *s, unsigned long long min,
 	return 0;
 }
 
+/* A size: digits with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *s, unsigned long long max,
+		      unsigned long long *out)
+{
+	static const char units[] = "KMG";
+	size_t n = strlen(s);
+	const char *u = n ? strchr(units, s[n - 1]) : NULL;
+	unsigned long long v, mul = 1;
+	char digits[32];
+	int ret;
+
+	if (u && s[n - 1]) {
+		mul = 1ULL << (10 * (1 + (u - units)));
+		n--;
+	}
+	if (n == 0 || n >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	ret = parse_uint(digits, 0, max / mul, &v);
+	if (ret)
+		return ret;
+	*out = v * mul;
+	return 0;
+}
+
 static int bad_value(const char *name, const char *value, const char *want)
 {
 	fuse_log(FUSE_LOG_ERR, "bad value '%s' for option '%s' (expected %s)\n",
@@ -162,6 +189,14 @@ static int check_opts(struct ozxfs_opts *opts)
 			return bad_value("threads", opts->threads_arg,
 					 "1 to 256");
 		opts->threads = (unsigned)v;
+	}
+
+	opts->inflate_cache = OZX_INFLATE_CACHE_DEFAULT;
+	if (opts->inflate_cache_arg) {
+		if (parse_size(opts->inflate_cache_arg, 1ULL << 40, &v))
+			return bad_value("inflate_cache", opts->inflate_cache_arg,
+					 "a size such as 64M, at most 1024G");
+		opts->inflate_cache = (size_t)v;
 	}
 
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
@@ -209,6 +244,7 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->max_threads_arg);
 	free(opts->uid_arg);
 	free(opts->gid_arg);
+	free(opts->inflate_cache_arg);
 	free(opts->archive_arg);
 	free(opts->mountpoint_arg);
 	opts->verify_arg = opts->threads_arg = opts->max_threads_arg = NULL;
@@ -237,6 +273,9 @@ void ozxfs_opts_help(const char *progname)
 	       "the mounting user)\n"
 	       "    -o gid=N               group of every file (default: "
 	       "the mounting group)\n"
+	       "    -o inflate_cache=SIZE  memory for random access into DEFLATE "
+	       "entries,\n"
+	       "                           all entries together (default 64M)\n"
 	       "    -o ro                  accepted; the mount is always "
 	       "ro,nodev,nosuid\n"
 	       "    -o rw                  refused\n"

@@ -44,6 +44,7 @@ struct ozxfs_opts {
 	char *max_threads_arg; /* -o max_threads=N (libfuse's name) */
 	char *uid_arg;	       /* -o uid=N */
 	char *gid_arg;	       /* -o gid=N */
+	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
 	int show_help;	       /* -h, --help */
 	int show_version;      /* -V, --version */
 
@@ -57,6 +58,7 @@ struct ozxfs_opts {
 	unsigned threads; /* worker threads, 0 = one per usable CPU */
 	uid_t uid;
 	gid_t gid;
+	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
 };
 
 struct ozxfs {
