@@ -50,6 +50,7 @@ static struct ozx_node *file_node(struct ozx_archive *a, uint32_t node,
 {
 	struct ozx_node *n;
 
+	*err = 0;
 	if (node >= a->nnodes) {
 		*err = -ENOENT;
 		return NULL;
