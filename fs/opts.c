@@ -35,6 +35,7 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("uid=%s", uid_arg, 0),
 	OZXFS_OPT("gid=%s", gid_arg, 0),
 	OZXFS_OPT("inflate_cache=%s", inflate_cache_arg, 0),
+	OZXFS_OPT("idle_timeout=%s", idle_timeout_arg, 0),
 	OZXFS_OPT("-h", show_help, 1),
 	OZXFS_OPT("--help", show_help, 1),
 	OZXFS_OPT("-V", show_version, 1),
@@ -165,8 +166,10 @@ static int check_opts(struct ozxfs_opts *opts)
 	unsigned long long v;
 
 	if (opts->rw) {
+		/* mount(8) passes rw unless told ro: say what to write. */
 		fuse_log(FUSE_LOG_ERR,
-			 "option 'rw' refused: ozxfs is read-only (use ro)\n");
+			 "option 'rw' refused: ozxfs is read-only (mount with "
+			 "-o ro; in fstab, add ro)\n");
 		return -1;
 	}
 	if (!opts->verify_arg || strcmp(opts->verify_arg, "entry") == 0)
@@ -197,6 +200,15 @@ static int check_opts(struct ozxfs_opts *opts)
 			return bad_value("inflate_cache", opts->inflate_cache_arg,
 					 "a size such as 64M, at most 1024G");
 		opts->inflate_cache = (size_t)v;
+	}
+
+	opts->idle_timeout = 0;
+	if (opts->idle_timeout_arg) {
+		if (parse_uint(opts->idle_timeout_arg, 0,
+			       OZXFS_MAX_IDLE_TIMEOUT, &v))
+			return bad_value("idle_timeout", opts->idle_timeout_arg,
+					 "seconds, 0 for never");
+		opts->idle_timeout = (unsigned)v;
 	}
 
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
@@ -245,10 +257,12 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->uid_arg);
 	free(opts->gid_arg);
 	free(opts->inflate_cache_arg);
+	free(opts->idle_timeout_arg);
 	free(opts->archive_arg);
 	free(opts->mountpoint_arg);
 	opts->verify_arg = opts->threads_arg = opts->max_threads_arg = NULL;
 	opts->uid_arg = opts->gid_arg = NULL;
+	opts->inflate_cache_arg = opts->idle_timeout_arg = NULL;
 	opts->archive_arg = opts->mountpoint_arg = NULL;
 }
 
@@ -276,9 +290,18 @@ void ozxfs_opts_help(const char *progname)
 	       "    -o inflate_cache=SIZE  memory for random access into DEFLATE "
 	       "entries,\n"
 	       "                           all entries together (default 64M)\n"
+	       "    -o idle_timeout=SECONDS\n"
+	       "                           unmount after SECONDS without "
+	       "requests and with\n"
+	       "                           nothing open (default 0: never)\n"
 	       "    -o ro                  accepted; the mount is always "
 	       "ro,nodev,nosuid\n"
-	       "    -o rw                  refused\n"
+	       "    -o rw                  refused (mount(8) passes it "
+	       "unless ro is given)\n"
+	       "    -o dev,suid,exec,noexec,auto,noauto,nofail,user,users,"
+	       "_netdev,defaults,\n"
+	       "       x-*,comment=...     accepted and ignored, for "
+	       "mount(8) and fstab\n"
 	       "\n"
 	       "exit status:\n"
 	       "    0  success (the mount is ready; in the foreground: "

@@ -36,6 +36,11 @@ enum ozxfs_exit {
 /* Worker threads: -o threads=N accepts 1..OZXFS_MAX_THREADS. */
 #define OZXFS_MAX_THREADS 256u
 
+/* -o idle_timeout=SECONDS accepts 0 (never, the default) to a year. */
+#define OZXFS_MAX_IDLE_TIMEOUT (366u * 24 * 3600)
+
+struct ozxfs_idle;
+
 /* What the command line asked for (opts.c). */
 struct ozxfs_opts {
 	/* Filled by fuse_opt_parse() through offsetof() (strings are ours). */
@@ -45,6 +50,7 @@ struct ozxfs_opts {
 	char *uid_arg;	       /* -o uid=N */
 	char *gid_arg;	       /* -o gid=N */
 	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
+	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
 	int show_help;	       /* -h, --help */
 	int show_version;      /* -V, --version */
 
@@ -59,6 +65,7 @@ struct ozxfs_opts {
 	uid_t uid;
 	gid_t gid;
 	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
+	unsigned idle_timeout; /* unmount after this many idle seconds, 0 never */
 };
 
 struct ozxfs {
@@ -84,6 +91,23 @@ struct ozxfs {
 	atomic_bool logged_changed; /* the archive changed under the mount */
 	atomic_bool logged_budget;  /* fell back to the shared descriptor */
 	atomic_bool logged_reopen;  /* reopen failed for another reason */
+
+	/* -o idle_timeout (idle.c): the timer, NULL when off, and the flag
+	 * every request sets (ozxfs_idle_touch) and the timer clears. */
+	struct ozxfs_idle *idle;
+	atomic_bool active;
 };
+
+/*
+ * Note that a request came, for -o idle_timeout: ops.c calls it first thing
+ * in each operation that serves a reader.  A relaxed load, and a store only
+ * when the timer has cleared the flag since, so that busy worker threads
+ * share the flag's cache line instead of bouncing it between CPUs.
+ */
+static inline void ozxfs_idle_touch(struct ozxfs *fs)
+{
+	if (!atomic_load_explicit(&fs->active, memory_order_relaxed))
+		atomic_store_explicit(&fs->active, true, memory_order_relaxed);
+}
 
 #endif /* OZXFS_H */
