@@ -366,6 +366,16 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 		ret = node_attr(fs, node, &st);
 	if (!ret && S_ISDIR(st.st_mode))
 		ret = -EISDIR;
+	/* The kernel never asks for a byte of an empty file: check it here,
+	 * or a defect of its entry would go unseen. */
+	if (!ret && st.st_size == 0) {
+		uint64_t off;
+
+		ret = fs->opts.verify
+			      ? ozx_file_verify(fs->archive, node, NULL)
+			      : ozx_file_data_offset(fs->archive, node, NULL,
+						     &off);
+	}
 	if (!ret)
 		ret = file_open(fs, &f);
 	if (ret) {
