@@ -6,11 +6,19 @@
  * with a distinct exit status, and when "ozxfs ARCHIVE MNT" returns 0 the
  * archive is indexed and mounted.  In order: parse, open the archive, check
  * the mount point and /dev/fuse, create the session, mount, daemonize (log
- * to syslog from then on), serve until unmounted or signalled, unwind.
+ * to syslog from then on), start the idle timer if asked, serve until
+ * unmounted (by anyone, or by the idle timer) or signalled, unwind.
+ *
+ * A signal (SIGTERM, SIGINT, SIGHUP) ends the session loop, and libfuse's
+ * fuse_session_unmount() then detaches the mount lazily (MNT_DETACH, or
+ * fusermount3 -u -z): a busy mount never makes the daemon hang in its
+ * unmount.  The name disappears at once; files still open on it fail with
+ * ENOTCONN once the daemon has closed /dev/fuse, and it exits with 0.
  */
 #include "config.h"
 
 #include "ozxfs.h"
+#include "idle.h"
 #include "opts.h"
 #include "ops.h"
 
@@ -100,52 +108,203 @@ static unsigned fd_budget(void)
 	return n / 2 > 16 + 32 ? (unsigned)(n / 2 - 32) : 16;
 }
 
+/* Undo the octal escapes of /proc/self/mountinfo (\040 a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+/* Whether the comma-separated list holds item. */
+static bool has_item(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (; list; list = strchr(list, ',') ? strchr(list, ',') + 1 : NULL) {
+		if (strncmp(list, item, n) == 0 &&
+		    (list[n] == ',' || list[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Whole CPUs, rounded up, of a quota per period; 0 for no limit. */
+static unsigned quota_cpus(long long quota, long long period)
+{
+	unsigned long long n;
+
+	if (quota <= 0 || period <= 0)
+		return 0;
+	n = ((unsigned long long)quota + (unsigned long long)period - 1) /
+	    (unsigned long long)period;
+	return n > OZXFS_MAX_THREADS ? OZXFS_MAX_THREADS : (unsigned)n;
+}
+
+static bool read_ll(const char *file, long long *v)
+{
+	FILE *f = fopen(file, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%lld", v) == 1;
+	fclose(f);
+	return ok;
+}
+
+/* The CPU quota of one cgroup directory, in CPUs; 0 for none. */
+static unsigned dir_quota(const char *dir, bool v2)
+{
+	char file[PATH_MAX + 32];
+	long long quota = -1, period = 0;
+	FILE *f;
+
+	if (v2) {
+		snprintf(file, sizeof(file), "%s/cpu.max", dir);
+		f = fopen(file, "re");
+		if (!f)
+			return 0;
+		/* "max 100000" fails the scan: no limit here. */
+		if (fscanf(f, "%lld %lld", &quota, &period) != 2)
+			quota = -1;
+		fclose(f);
+		return quota_cpus(quota, period);
+	}
+	/* cgroup v1: a quota of -1 is no limit. */
+	snprintf(file, sizeof(file), "%s/cpu.cfs_quota_us", dir);
+	if (!read_ll(file, &quota))
+		return 0;
+	snprintf(file, sizeof(file), "%s/cpu.cfs_period_us", dir);
+	if (!read_ll(file, &period))
+		return 0;
+	return quota_cpus(quota, period);
+}
+
 /*
- * The CPU time this process may use under cgroup v2, in whole CPUs rounded
- * up: the smallest cpu.max quota of its cgroup and every ancestor, or 0 if
- * there is none (or no cgroup v2).
+ * The smallest quota of the cgroup path (as /proc/self/cgroup names it)
+ * and its ancestors, in the hierarchy whose directory root is mounted on
+ * mnt.  A container may see its own subtree only: root is then its path.
+ */
+static unsigned hierarchy_quota(const char *mnt, const char *root,
+				const char *path, bool v2)
+{
+	const char *prefix = strcmp(mnt, "/") ? mnt : "";
+	size_t rlen = strlen(root), top = strlen(prefix);
+	unsigned best = 0, n;
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (strcmp(root, "/") != 0) {
+		if (strncmp(path, root, rlen) != 0 ||
+		    (path[rlen] != '/' && path[rlen] != '\0'))
+			return 0;
+		path += rlen;
+	}
+	if (strcmp(path, "/") == 0)
+		path = "";
+	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", prefix, path) >=
+	    sizeof(dir))
+		return 0;
+	for (;;) {
+		n = dir_quota(dir[0] ? dir : "/", v2);
+		if (n > 0 && (best == 0 || n < best))
+			best = n;
+		slash = strrchr(dir, '/');
+		if (strlen(dir) <= top || !slash || (size_t)(slash - dir) < top)
+			break;
+		*slash = '\0';
+	}
+	return best;
+}
+
+/*
+ * The CPU time this process may use, in whole CPUs rounded up: the smallest
+ * quota of its cgroup and every ancestor, under cgroup v2 (cpu.max) and v1
+ * (cpu.cfs_quota_us, as Slurm and older container hosts set), or 0 if there
+ * is none.  The hierarchies are found in /proc/self/mountinfo, not assumed
+ * at /sys/fs/cgroup: hybrid hosts put v2 at /sys/fs/cgroup/unified and the
+ * v1 cpu controller at /sys/fs/cgroup/cpu,cpuacct or elsewhere.
  */
 static unsigned cgroup_cpus(void)
 {
-	char line[PATH_MAX + 8], file[PATH_MAX + 64], *path = NULL, *slash;
-	unsigned long long quota, period;
+	char *line = NULL, *v1 = NULL, *v2 = NULL, *ctl, *path, *sep;
+	char *f_root, *f_mnt, *fstype, *super, *save;
 	unsigned best = 0, n;
+	size_t cap = 0;
 	FILE *f;
+	int i;
 
 	f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			path = line + 3;
-			path[strcspn(path, "\n")] = '\0';
-			break;
-		}
+	/* "0::PATH" (v2), "N:cpu,cpuacct:PATH" (v1 with the cpu controller) */
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		ctl = strchr(line, ':');
+		path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!path || path[1] != '/')
+			continue;
+		*path++ = '\0';
+		ctl++;
+		if (*ctl == '\0' && !v2)
+			v2 = strdup(path);
+		else if (has_item(ctl, "cpu") && !v1)
+			v1 = strdup(path);
 	}
 	fclose(f);
-	if (!path || path[0] != '/')
-		return 0;
-	for (;;) {
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/cpu.max",
-			 strcmp(path, "/") ? path : "");
-		f = fopen(file, "re");
-		if (f) {
-			if (fscanf(f, "%llu %llu", &quota, &period) == 2 &&
-			    period > 0) {
-				n = (unsigned)((quota + period - 1) / period);
-				if (n > OZXFS_MAX_THREADS)
-					n = OZXFS_MAX_THREADS;
-				if (n > 0 && (best == 0 || n < best))
-					best = n;
-			}
-			/* "max PERIOD" fails the scan: no limit here. */
-			fclose(f);
+	if (!v1 && !v2)
+		goto out_free;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		goto out_free;
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - TYPE SRC SUPER */
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		*sep = '\0';
+		fstype = strtok_r(sep + 3, " ", &save);
+		super = fstype ? strtok_r(NULL, " ", &save) : NULL;
+		super = super ? strtok_r(NULL, " ", &save) : NULL;
+		f_root = f_mnt = NULL;
+		for (i = 0, path = strtok_r(line, " ", &save); path && i < 5;
+		     i++, path = strtok_r(NULL, " ", &save)) {
+			if (i == 3)
+				f_root = path;
+			else if (i == 4)
+				f_mnt = path;
 		}
-		slash = strrchr(path, '/');
-		if (!slash || slash == path)
-			break;
-		*slash = '\0';
+		if (!fstype || !f_mnt)
+			continue;
+		unescape_mountinfo(f_root);
+		unescape_mountinfo(f_mnt);
+		n = 0;
+		if (v2 && strcmp(fstype, "cgroup2") == 0)
+			n = hierarchy_quota(f_mnt, f_root, v2, true);
+		else if (v1 && strcmp(fstype, "cgroup") == 0 && super &&
+			 has_item(super, "cpu"))
+			n = hierarchy_quota(f_mnt, f_root, v1, false);
+		if (n > 0 && (best == 0 || n < best))
+			best = n;
 	}
+	fclose(f);
+out_free:
+	free(line);
+	free(v1);
+	free(v2);
 	return best;
 }
 
@@ -257,16 +416,22 @@ static void report_archive(const struct ozxfs *fs)
 			 fs->archive_esc, info->ndirdata);
 }
 
+/* mount.fuse3 -o drop_privileges passes an open /dev/fuse as /dev/fd/N. */
+static bool is_dev_fd(const char *mnt)
+{
+	unsigned devfd;
+	char c;
+
+	return sscanf(mnt, "/dev/fd/%u%c", &devfd, &c) == 1;
+}
+
 /* A clear message for the usual mount point mistakes; 0 or -1. */
 static int check_mountpoint(const char *mnt)
 {
 	struct stat st;
-	unsigned devfd;
-	char c;
 	int fd;
 
-	/* mount.fuse3 -o drop_privileges passes an open /dev/fuse. */
-	if (sscanf(mnt, "/dev/fd/%u%c", &devfd, &c) == 1)
+	if (is_dev_fd(mnt))
 		return 0;
 	if (stat(mnt, &st)) {
 		if (errno == ENOENT)
@@ -421,15 +586,25 @@ int main(int argc, char *argv[])
 			 "missing mount point (try 'ozxfs --help')\n");
 		goto out_free_cmd;
 	}
+	/* mount.fuse3 -o drop_privileges: no path for the timer to unmount. */
+	if (fs->opts.idle_timeout && is_dev_fd(cmd.mountpoint)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "option 'idle_timeout' needs the mount point's path, "
+			 "not '%s'\n",
+			 cmd.mountpoint);
+		goto out_free_cmd;
+	}
 	if (cmd.debug)
 		log_max = FUSE_LOG_DEBUG;
 	report_archive(fs);
 
 	fs->fd_budget = fd_budget();
 	threads = fs->opts.threads ? fs->opts.threads : default_threads();
+	if (cmd.singlethread)
+		threads = 1;
 	fuse_log(FUSE_LOG_INFO,
-		 "%u worker threads, up to %u archive descriptors\n",
-		 cmd.singlethread ? 1 : threads, fs->fd_budget);
+		 "%u worker thread%s, up to %u archive descriptors\n", threads,
+		 threads == 1 ? "" : "s", fs->fd_budget);
 
 	status = OZXFS_EXIT_MOUNT;
 	if (check_dev_fuse())
@@ -461,8 +636,26 @@ int main(int argc, char *argv[])
 		log_syslog = true;
 	}
 
-	/* Until fusermount3 -u (0) or SIGINT, SIGTERM, SIGHUP (> 0). */
+	if (fs->opts.idle_timeout) {
+		ret = ozxfs_idle_new(fs, cmd.mountpoint, &fs->idle);
+		if (ret) {
+			fuse_log(FUSE_LOG_ERR,
+				 "cannot start the idle timer for '%s': %s\n",
+				 cmd.mountpoint, strerror(-ret));
+			goto out_unmount;
+		}
+		fuse_log(FUSE_LOG_INFO,
+			 "unmounting '%s' after %u s without use\n",
+			 cmd.mountpoint, fs->opts.idle_timeout);
+	}
+
+	/*
+	 * Until unmounted (0: fusermount3 -u, umount, the idle timer) or
+	 * SIGINT, SIGTERM, SIGHUP (> 0).
+	 */
 	ret = serve(se, &cmd, threads);
+	ozxfs_idle_free(fs->idle);
+	fs->idle = NULL;
 	if (ret < 0)
 		fuse_log(FUSE_LOG_ERR, "session on '%s' failed: %s\n",
 			 cmd.mountpoint, strerror(-ret));

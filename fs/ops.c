@@ -287,6 +287,7 @@ static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	uint32_t dir, node;
 	int ret;
 
+	ozxfs_idle_touch(fs);
 	if (len > OZX_MAX_COMPONENT) {
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
@@ -336,6 +337,7 @@ static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
 	uint32_t node;
 	int ret;
 
+	ozxfs_idle_touch(fs);
 	(void)fi;
 	ret = node_of(fs, ino, &node);
 	if (!ret)
@@ -356,6 +358,7 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 	uint32_t node;
 	int ret;
 
+	ozxfs_idle_touch(fs);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY ||
 	    (fi->flags & (O_TRUNC | O_APPEND))) {
 		fuse_reply_err(req, EROFS);
@@ -398,6 +401,7 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	uint32_t node;
 	ssize_t n;
 
+	ozxfs_idle_touch(fs);
 	if (node_of(fs, ino, &node) || off < 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -424,6 +428,7 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void ozxfs_ll_release(fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
 	file_close(ozxfs_of(req), (struct ozxfs_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
@@ -437,6 +442,7 @@ static void ozxfs_ll_opendir(fuse_req_t req, fuse_ino_t ino,
 	uint32_t node;
 	int ret;
 
+	ozxfs_idle_touch(fs);
 	ret = node_of(fs, ino, &node);
 	if (!ret)
 		ret = node_attr(fs, node, &st);
@@ -535,6 +541,7 @@ out_err:
 static void ozxfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			     off_t off, struct fuse_file_info *fi)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)fi;
 	readdir_common(req, ino, size, off, false);
 }
@@ -542,6 +549,7 @@ static void ozxfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void ozxfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 				 off_t off, struct fuse_file_info *fi)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)fi;
 	readdir_common(req, ino, size, off, true);
 }
@@ -549,6 +557,7 @@ static void ozxfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void ozxfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino,
 				struct fuse_file_info *fi)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
 	(void)fi;
 	fuse_reply_err(req, 0);
@@ -559,6 +568,7 @@ static void ozxfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	const struct ozx_info *info = ozxfs_of(req)->info;
 	struct statvfs sv;
 
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = OZXFS_STATFS_BSIZE;
@@ -578,6 +588,7 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	uint32_t node;
 	int ret;
 
+	ozxfs_idle_touch(fs);
 	ret = node_of(fs, ino, &node);
 	if (!ret)
 		ret = node_attr(fs, node, &st);
@@ -592,6 +603,7 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			      size_t size)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
 	(void)name;
 	(void)size;
@@ -600,6 +612,7 @@ static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
 	if (size == 0)
 		fuse_reply_xattr(req, 0);

@@ -44,11 +44,25 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	FUSE_OPT_KEY("rw", KEY_RW),
 	/* The mount is always ro: main.c adds it. */
 	FUSE_OPT_KEY("ro", KEY_IGNORED),
-	/* Always nodev,nosuid; files are never executable anyway. */
+	/*
+	 * Always nodev,nosuid (mount.fuse3 adds dev,suid for root: ignored).
+	 * No file is executable; noexec goes on to libfuse all the same, so
+	 * that an fstab line asking for it gets it (no mmap PROT_EXEC).
+	 */
 	FUSE_OPT_KEY("dev", KEY_IGNORED),
 	FUSE_OPT_KEY("suid", KEY_IGNORED),
 	FUSE_OPT_KEY("exec", KEY_IGNORED),
-	FUSE_OPT_KEY("noexec", KEY_IGNORED),
+	/* Access times are never written on a read-only mount. */
+	FUSE_OPT_KEY("relatime", KEY_IGNORED),
+	FUSE_OPT_KEY("norelatime", KEY_IGNORED),
+	FUSE_OPT_KEY("strictatime", KEY_IGNORED),
+	FUSE_OPT_KEY("nostrictatime", KEY_IGNORED),
+	FUSE_OPT_KEY("lazytime", KEY_IGNORED),
+	FUSE_OPT_KEY("nolazytime", KEY_IGNORED),
+	FUSE_OPT_KEY("diratime", KEY_IGNORED),
+	FUSE_OPT_KEY("nodiratime", KEY_IGNORED),
+	FUSE_OPT_KEY("silent", KEY_IGNORED),
+	FUSE_OPT_KEY("loud", KEY_IGNORED),
 	/* For mount(8) and fstab only. */
 	FUSE_OPT_KEY("defaults", KEY_IGNORED),
 	FUSE_OPT_KEY("auto", KEY_IGNORED),
@@ -298,8 +312,8 @@ void ozxfs_opts_help(const char *progname)
 	       "ro,nodev,nosuid\n"
 	       "    -o rw                  refused (mount(8) passes it "
 	       "unless ro is given)\n"
-	       "    -o dev,suid,exec,noexec,auto,noauto,nofail,user,users,"
-	       "_netdev,defaults,\n"
+	       "    -o dev,suid,exec,auto,noauto,nofail,user,users,_netdev,"
+	       "defaults,relatime,\n"
 	       "       x-*,comment=...     accepted and ignored, for "
 	       "mount(8) and fstab\n"
 	       "\n"

@@ -65,7 +65,7 @@ struct ozxfs_opts {
 	uid_t uid;
 	gid_t gid;
 	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
-	unsigned idle_timeout; /* unmount after this many idle seconds, 0 never */
+	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
 };
 
 struct ozxfs {

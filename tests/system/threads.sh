@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+# threads.sh - the default number of worker threads follows the CPUs the
+# daemon may use: its CPU affinity (taskset -c 0) and the CPU quota of its
+# cgroup (v2 cpu.max, or v1 cpu.cfs_quota_us as Slurm sets it), where a
+# cgroup with a quota can be made here.  Under concurrent readers the pool
+# never grows past it; -o threads=N overrides it.
+
+. "$(dirname "$0")/sys.sh"
+. "$SYS_DIR/../mount/lib.sh"
+require_mount
+command -v taskset >/dev/null || skip "taskset (util-linux) is missing"
+NCPU=$(nproc) || fail nproc
+[ "$NCPU" -ge 2 ] || skip "this process may use only $NCPU CPU: a limit of one would not show"
+
+SRC=$W/src
+MNT=$W/mnt
+mkdir -p "$SRC" || fail mkdir
+printf '{"zarr_format":3,"node_type":"group"}\n' >"$SRC/zarr.json"
+NREADERS=6
+for i in $(seq 1 $NREADERS); do
+	head -c $((4 << 20)) /dev/urandom >"$SRC/f$i" || fail urandom
+done
+A=$W/threads.ozx
+make_ozx "$SRC" "$A" stored
+
+# logged_threads: N from the daemon's "N worker thread(s)" line (-d).
+logged_threads()
+{
+	sed -n 's/^ozxfs: \([0-9][0-9]*\) worker threads\{0,1\}, .*/\1/p' "$LOG" | head -n 1
+}
+
+# max_threads_under_load: read every file at once, NREADERS readers, and
+# print the largest number of threads the daemon had meanwhile.
+max_threads_under_load()
+{
+	local i max=0 t
+	local -a pids=() tasks
+	for i in $(seq 1 $NREADERS); do
+		cat "$MNT/f$i" >"$W/out.$i" &
+		pids+=($!)
+	done
+	while :; do
+		tasks=(/proc/"$OZX_PID"/task/*)
+		t=${#tasks[@]}
+		[ "$t" -gt "$max" ] && max=$t
+		for i in "${pids[@]}"; do
+			pid_alive "$i" && continue 2
+		done
+		break
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || fail "a reader failed"
+	done
+	for i in $(seq 1 $NREADERS); do
+		cmp "$SRC/f$i" "$W/out.$i" || fail "f$i differs"
+	done
+	echo "$max"
+}
+
+# expect_pool WANT WHAT: the daemon on MNT chose WANT workers and, under
+# load, never had more than WANT + 1 threads (the workers and the main
+# thread, which only waits).
+expect_pool()
+{
+	local want=$1 got max
+	check "$2: $want worker thread(s), at most $((want + 1)) threads under $NREADERS readers"
+	got=$(logged_threads)
+	[ -n "$got" ] || { show_log; fail "no 'worker threads' line in the daemon's log"; }
+	[ "$got" -eq "$want" ] || fail "the daemon chose $got worker threads, want $want"
+	max=$(max_threads_under_load) || fail "reading under load failed"
+	[ "$max" -le $((want + 1)) ] || fail "the daemon had $max threads, want at most $((want + 1))"
+	ok "$got worker thread(s); $max threads at most"
+}
+
+check "=== no limit: at most the $NCPU CPUs this test may use ==="
+mount_ozx "$A" "$MNT" -d
+got=$(logged_threads)
+[ -n "$got" ] && [ "$got" -ge 1 ] && [ "$got" -le "$NCPU" ] ||
+	fail "the daemon chose '$got' worker threads, want 1 to $NCPU"
+ok "$got worker thread(s)"
+unmount_ozx "$MNT"
+
+check "=== taskset -c 0 ==="
+OZXFS_WRAPPER="taskset -c 0 ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT" -d
+expect_pool 1 "taskset -c 0"
+unmount_ozx "$MNT"
+
+check "=== taskset -c 0 with -o threads=3: the option wins ==="
+OZXFS_WRAPPER="taskset -c 0 ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT" -d -o threads=3
+got=$(logged_threads)
+[ "$got" = 3 ] || fail "the daemon chose '$got' worker threads, want 3"
+max=$(max_threads_under_load) || fail "reading under load failed"
+[ "$max" -le 4 ] || fail "the daemon had $max threads, want at most 4"
+ok "3 worker threads; $max threads at most"
+unmount_ozx "$MNT"
+
+# A cgroup of our own with a quota of one CPU: v2 where the cpu controller
+# is already enabled below the root (never enabled by this test), else v1's
+# cpu controller.  Removed on exit, before lib.sh's cleanup.
+CG=
+# shellcheck disable=SC2317 # run by the EXIT trap
+cg_exit()
+{
+	local rc=$? p
+	if [ -n "$CG" ] && [ -d "$CG" ]; then
+		for m in "${!OZX_PID_OF[@]}"; do
+			fusermount3 -u -- "$m" 2>/dev/null || fusermount3 -uz -- "$m" 2>/dev/null
+		done
+		while read -r p; do
+			kill -KILL "$p" 2>/dev/null
+		done <"$CG/cgroup.procs"
+		n=200
+		while [ -s "$CG/cgroup.procs" ] && [ "$n" -gt 0 ]; do
+			sleep 0.05
+			n=$((n - 1))
+		done
+		rmdir "$CG" 2>/dev/null || echo "cleanup: cannot remove cgroup $CG" >&2
+	fi
+	(exit "$rc")
+	cleanup
+}
+
+# cg_mounts: "TYPE SUPER-OPTIONS MOUNTPOINT" of every cgroup file system.
+cg_mounts()
+{
+	awk '{ for (i = 7; i < NF && $i != "-"; i++) ;
+		if ($(i + 1) ~ /^cgroup2?$/) print $(i + 1), $(i + 3), $5 }' /proc/self/mountinfo
+}
+
+# cg_can_join: a process can move itself into CG (and then leaves it).
+cg_can_join()
+{
+	sh -c 'echo $$ >"$1/cgroup.procs"' _ "$CG" 2>/dev/null
+}
+
+cg_make()
+{
+	local mnt name=ozxfs-test.$$
+	# v2
+	mnt=$(cg_mounts | awk '$1 == "cgroup2" { print $3; exit }')
+	if [ -n "$mnt" ] && grep -qw cpu "$mnt/cgroup.subtree_control" 2>/dev/null &&
+		mkdir "$mnt/$name" 2>/dev/null; then
+		CG=$mnt/$name
+		if echo "100000 100000" >"$CG/cpu.max" && cg_can_join; then
+			CGKIND="cgroup v2 cpu.max = 100000 100000"
+			return 0
+		fi
+		rmdir "$CG"
+		CG=
+	fi
+	# v1: the hierarchy with the cpu controller
+	mnt=$(cg_mounts | awk '$1 == "cgroup" && ("," $2 ",") ~ /,cpu,/ { print $3; exit }')
+	if [ -n "$mnt" ] && mkdir "$mnt/$name" 2>/dev/null; then
+		CG=$mnt/$name
+		if echo 100000 >"$CG/cpu.cfs_period_us" && echo 100000 >"$CG/cpu.cfs_quota_us" &&
+			cg_can_join; then
+			CGKIND="cgroup v1 cpu.cfs_quota_us = cpu.cfs_period_us = 100000"
+			return 0
+		fi
+		rmdir "$CG"
+		CG=
+	fi
+	return 1
+}
+
+check "=== a cgroup with a CPU quota of one CPU ==="
+if [ "$(id -u)" -ne 0 ]; then
+	echo "note: not tested: not root, cannot make a cgroup"
+	exit 0
+fi
+trap cg_exit EXIT
+if ! cg_make; then
+	echo "note: not tested: no cgroup with a cpu controller can be made here"
+	exit 0
+fi
+echo "note: $CG: $CGKIND"
+cat >"$W/incg" <<EOF
+#!/bin/sh
+echo \$\$ >"$CG/cgroup.procs" || exit 99
+exec "\$@"
+EOF
+chmod +x "$W/incg"
+OZXFS_WRAPPER="$W/incg ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT" -d
+grep -qF "${CG##*/}" "/proc/$OZX_PID/cgroup" || fail "the daemon is not in $CG: $(cat "/proc/$OZX_PID/cgroup")"
+expect_pool 1 "a quota of one CPU"
+unmount_ozx "$MNT"
+exit 0
