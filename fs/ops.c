@@ -27,6 +27,7 @@
 #include "config.h"
 
 #include "ops.h"
+#include "xattr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -600,24 +601,53 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, -ret);
 }
 
+/* Reply to getxattr/listxattr with what fs/xattr.c returned into buf. */
+static void reply_xattr(fuse_req_t req, ssize_t ret, const char *buf,
+			size_t size)
+{
+	if (ret < 0)
+		fuse_reply_err(req, (int)-ret);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)ret);
+	else
+		fuse_reply_buf(req, buf, (size_t)ret);
+}
+
 static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			      size_t size)
 {
-	ozxfs_idle_touch(ozxfs_of(req));
-	(void)ino;
-	(void)name;
-	(void)size;
-	fuse_reply_err(req, ENODATA);
+	struct ozxfs *fs = ozxfs_of(req);
+	char *buf = size ? thread_buf(fs) : NULL;
+	uint32_t node;
+	ssize_t ret;
+
+	ozxfs_idle_touch(fs);
+	if (size > fs->io_size)
+		size = fs->io_size;
+	ret = node_of(fs, ino, &node);
+	if (!ret && size && !buf)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = ozxfs_xattr_get(fs->archive, node, name, buf, size);
+	reply_xattr(req, ret == -ENOENT ? -ENODATA : ret, buf, size);
 }
 
 static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	ozxfs_idle_touch(ozxfs_of(req));
-	(void)ino;
-	if (size == 0)
-		fuse_reply_xattr(req, 0);
-	else
-		fuse_reply_buf(req, NULL, 0);
+	struct ozxfs *fs = ozxfs_of(req);
+	char *buf = size ? thread_buf(fs) : NULL;
+	uint32_t node;
+	ssize_t ret;
+
+	ozxfs_idle_touch(fs);
+	if (size > fs->io_size)
+		size = fs->io_size;
+	ret = node_of(fs, ino, &node);
+	if (!ret && size && !buf)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = ozxfs_xattr_list(fs->archive, node, buf, size);
+	reply_xattr(req, ret == -ENOENT ? 0 : ret, buf, size);
 }
 
 /* Everything below would change the archive: EROFS. */

@@ -1,0 +1,115 @@
+/*
+ * xattr.c - the user.ozx.* extended attributes (see xattr.h).
+ */
+#include "config.h"
+
+#include "xattr.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rfc9check.h"
+
+#define SUMMARY_MAX 1024
+
+static const char file_names[] =
+    "user.ozx.crc32\0user.ozx.method\0user.ozx.offset\0"
+    "user.ozx.compressed_size\0user.ozx.verified";
+static const char root_names[] = "user.ozx.comment\0user.ozx.rfc9";
+
+/* Copy a value of len bytes out, the getxattr(2) way. */
+static ssize_t reply(const void *val, size_t len, char *buf, size_t size)
+{
+	if (size == 0)
+		return (ssize_t)len;
+	if (len > size)
+		return -ERANGE;
+	memcpy(buf, val, len);
+	return (ssize_t)len;
+}
+
+ssize_t ozxfs_xattr_list(struct ozx_archive *a, uint32_t node, char *buf,
+			 size_t size)
+{
+	struct ozx_stat st;
+
+	if (ozx_node_stat(a, node, &st) || st.kind == OZX_KIND_HIDDEN)
+		return -ENOENT;
+	if (st.kind == OZX_KIND_FILE)
+		return reply(file_names, sizeof(file_names), buf, size);
+	if (node == OZX_ROOT)
+		return reply(root_names, sizeof(root_names), buf, size);
+	return 0;
+}
+
+static ssize_t get_rfc9(struct ozx_archive *a, char *buf, size_t size)
+{
+	struct ozxfs_rfc9 r;
+	char line[SUMMARY_MAX];
+	size_t n;
+	int ret;
+
+	ret = ozxfs_rfc9_check(a, NULL, &r);
+	n = ozxfs_rfc9_summary(&r, line, sizeof(line));
+	ozxfs_rfc9_release(&r);
+	if (ret)
+		return ret;
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	return reply(line, n, buf, size);
+}
+
+static ssize_t get_file(struct ozx_archive *a, uint32_t node,
+			const struct ozx_stat *st, const char *name, char *buf,
+			size_t size)
+{
+	const char *s;
+	char v[32];
+	uint64_t off;
+	int ret;
+
+	if (!strcmp(name, "user.ozx.crc32")) {
+		snprintf(v, sizeof(v), "%08" PRIx32, st->crc32);
+		s = v;
+	} else if (!strcmp(name, "user.ozx.method")) {
+		s = ozxfs_method_name(st->method, v);
+	} else if (!strcmp(name, "user.ozx.offset")) {
+		ret = ozx_file_data_offset(a, node, NULL, &off);
+		if (ret)
+			return ret;
+		snprintf(v, sizeof(v), "%" PRIu64, off);
+		s = v;
+	} else if (!strcmp(name, "user.ozx.compressed_size")) {
+		snprintf(v, sizeof(v), "%" PRIu64, st->comp_size);
+		s = v;
+	} else if (!strcmp(name, "user.ozx.verified")) {
+		s = st->crc_state == OZX_CRC_VERIFIED ? "yes"
+		    : st->crc_state == OZX_CRC_FAILED ? "corrupt"
+						      : "no";
+	} else {
+		return -ENODATA;
+	}
+	return reply(s, strlen(s), buf, size);
+}
+
+ssize_t ozxfs_xattr_get(struct ozx_archive *a, uint32_t node, const char *name,
+			char *buf, size_t size)
+{
+	const struct ozx_info *info = ozx_archive_info(a);
+	struct ozx_stat st;
+
+	if (ozx_node_stat(a, node, &st) || st.kind == OZX_KIND_HIDDEN)
+		return -ENOENT;
+	if (st.kind == OZX_KIND_FILE)
+		return get_file(a, node, &st, name, buf, size);
+	if (node != OZX_ROOT)
+		return -ENODATA;
+	if (!strcmp(name, "user.ozx.comment"))
+		return reply(info->comment, info->comment_len, buf, size);
+	if (!strcmp(name, "user.ozx.rfc9"))
+		return get_rfc9(a, buf, size);
+	return -ENODATA;
+}
