@@ -9,7 +9,10 @@
  * the bits of the previous input byte not yet consumed, and the 32 KiB
  * window that precedes the point (inflateGetDictionary).  A later read at
  * offset `off` primes a fresh inflate state with the nearest point at or
- * before `off` and decodes at most one span plus the read's own length.
+ * before `off` and decodes at most one span plus the read's own length --
+ * plus one DEFLATE block where blocks are longer than a span: points can
+ * only sit at block boundaries, and zlib's blocks of very repetitive data
+ * can hold several MiB of output.
  *
  * Memory is bounded by a cap on all access-point windows together (the
  * archive's inflate cache): the span of an entry is chosen so that its
