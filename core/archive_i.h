@@ -175,9 +175,6 @@ static inline uint64_t node_lho(const struct ozx_node *n)
 	return n->x & LHO_MASK;
 }
 
-/* tree.c: the length of the valid UTF-8 character at s, or 0. */
-size_t ozx_utf8_seq(const unsigned char *s, size_t len);
-
 /* The visible name of n: what follows the last '/' of its stored name. */
 const char *ozx_node_component(const struct ozx_archive *a,
 			       const struct ozx_node *n, size_t *len);

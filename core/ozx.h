@@ -288,6 +288,13 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
 const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
 
 /*
+ * The length (1 to 4) of the valid UTF-8 character that starts s (len > 0
+ * bytes available): RFC 3629, no overlong forms, no surrogates, at most
+ * U+10FFFF.  Returns 0 if s does not start a valid character.
+ */
+size_t ozx_utf8_seq(const unsigned char *s, size_t len);
+
+/*
  * Write name[0..len) into buf (size bytes, NUL-terminated) with bytes that
  * are not printable UTF-8 shown as \xNN, for messages.  Returns buf.
  */

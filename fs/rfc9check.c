@@ -55,47 +55,13 @@ struct jp {
 	struct ozxfs_json_res *res;
 };
 
-/* The length of the valid UTF-8 character at s (RFC 3629), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len <= n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
 bool ozxfs_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
 	while (i < len) {
-		size_t k = utf8_seq(u + i, len - i);
+		size_t k = ozx_utf8_seq(u + i, len - i);
 
 		if (k == 0)
 			return false;
@@ -182,7 +148,7 @@ static int jstring(struct jp *j, char *dst, size_t dsize, size_t *dlen)
 		if (c < 0x20)
 			return -EINVAL;
 		if (c != '\\') {
-			k = utf8_seq(j->p, (size_t)(j->end - j->p));
+			k = ozx_utf8_seq(j->p, (size_t)(j->end - j->p));
 			if (k == 0)
 				return -EINVAL;
 			for (size_t i = 0; i < k; i++)
