@@ -300,10 +300,18 @@ static int verify(struct ozx_archive *a, uint32_t node,
 	if (ret == -EIO)
 		return ret; /* fail_entry set FAILED and woke the waiters */
 	pthread_mutex_lock(&a->lock[s]);
-	if (ret == 0)
-		atomic_fetch_xor(&n->st, OZX_CRC_VERIFYING ^ OZX_CRC_VERIFIED);
-	else /* out of memory: let a later read try again */
-		atomic_fetch_and(&n->st, ~(uint32_t)ST_CRC_MASK);
+	/*
+	 * Leave VERIFYING for VERIFIED, or (out of memory: let a later read
+	 * try again) UNVERIFIED; but never undo a FAILED that another thread
+	 * set meanwhile (fail_entry from resolve on another path).
+	 */
+	st = atomic_load(&n->st);
+	while ((st & ST_CRC_MASK) == OZX_CRC_VERIFYING &&
+	       !atomic_compare_exchange_weak(
+		       &n->st, &st,
+		       (st & ~ST_CRC_MASK) |
+			       (ret == 0 ? OZX_CRC_VERIFIED : OZX_CRC_UNVERIFIED)))
+		;
 	pthread_cond_broadcast(&a->cond[s]);
 	pthread_mutex_unlock(&a->lock[s]);
 	*kept = ret == 0 && keep;
