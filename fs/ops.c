@@ -17,12 +17,25 @@
  * offset), missing names are cached negative entries, open sets keep_cache
  * and opendir cache_readdir.
  *
- * Reading.  Every open file gets a descriptor of its own (so its own
- * readahead state in the kernel, and no shared seek state anywhere), up to a
- * budget; past it, or when the process is out of descriptors, it reads
- * through the archive's shared descriptor, which is just as correct since
- * all reads are pread(2).  Data goes through one buffer per worker thread,
- * allocated on its first read: no allocation per read.
+ * Opening.  By default the first open answers ENOSYS, and from then on the
+ * kernel opens files without a request (zero-message opens, with
+ * FOPEN_KEEP_CACHE) and sends no release: reads come with fi->fh == 0 and
+ * go through the archive's shared descriptor.  That is safe, since every
+ * read is a pread(2) and no seek state exists, and it halves the requests
+ * of a small chunk file (lookup and read instead of lookup, open, read and
+ * release): scripts/bench measured 2x the first-touch and 3.5x the
+ * second-pass rate for 22 KB files.  The mount is ro, so the VFS refuses
+ * opens for writing before they could reach us.  The kernel never reads an
+ * empty file, so only its open can check its entry: an archive with empty
+ * files keeps served opens.
+ *
+ * With -o fd_per_open (or on a kernel without zero-message opens, or with
+ * empty files in the archive) every
+ * open does reach the daemon and gets a descriptor of its own (so its own
+ * readahead state in the kernel), up to a budget; past it, or when the
+ * process is out of descriptors, it reads through the archive's shared
+ * descriptor.  Data goes through one buffer per worker thread, allocated
+ * on its first read: no allocation per read.
  */
 #include "config.h"
 
@@ -248,12 +261,34 @@ void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
 		 fs->archive_esc, why);
 }
 
+/* Whether any visible file is empty (one pass over the node table). */
+static bool has_empty_file(const struct ozxfs *fs)
+{
+	struct ozx_stat st;
+
+	for (uint32_t i = 0; i < fs->info->nnodes; i++)
+		if (ozx_node_stat(fs->archive, i, &st) == 0 &&
+		    st.kind == OZX_KIND_FILE && st.size == 0)
+			return true;
+	return false;
+}
+
 static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
 			      FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
 
-	(void)userdata;
+	struct ozxfs *fs = userdata;
+
+	/* Before any other request, so no worker thread reads it earlier. */
+	fs->served_open = fs->opts.fd_per_open ||
+			  !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) ||
+			  has_empty_file(fs);
+	fuse_log(FUSE_LOG_NOTICE, "%s\n",
+		 fs->served_open ? "opens: each open file has a descriptor "
+				   "of its own"
+				 : "opens: zero-message, reads through the "
+				   "archive's descriptor");
 	/*
 	 * max_write also sets the largest read (libfuse derives max_pages
 	 * from it): 1 MiB reads, which the per-thread buffers hold.
@@ -379,6 +414,11 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 			      ? ozx_file_verify(fs->archive, node, NULL)
 			      : ozx_file_data_offset(fs->archive, node, NULL,
 						     &off);
+	}
+	if (!ret && !fs->served_open) {
+		/* From now on the kernel opens files without asking. */
+		fuse_reply_err(req, ENOSYS);
+		return;
 	}
 	if (!ret)
 		ret = file_open(fs, &f);

@@ -36,6 +36,7 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("gid=%s", gid_arg, 0),
 	OZXFS_OPT("inflate_cache=%s", inflate_cache_arg, 0),
 	OZXFS_OPT("idle_timeout=%s", idle_timeout_arg, 0),
+	OZXFS_OPT("fd_per_open", fd_per_open, 1),
 	OZXFS_OPT("-h", show_help, 1),
 	OZXFS_OPT("--help", show_help, 1),
 	OZXFS_OPT("-V", show_version, 1),
@@ -308,6 +309,10 @@ void ozxfs_opts_help(const char *progname)
 	       "                           unmount after SECONDS without "
 	       "requests and with\n"
 	       "                           nothing open (default 0: never)\n"
+	       "    -o fd_per_open         each open file reads through a "
+	       "descriptor of its\n"
+	       "                           own (costs an open and a release "
+	       "request per file)\n"
 	       "    -o ro                  accepted; the mount is always "
 	       "ro,nodev,nosuid\n"
 	       "    -o rw                  refused (mount(8) passes it "

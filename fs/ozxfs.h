@@ -51,6 +51,7 @@ struct ozxfs_opts {
 	char *gid_arg;	       /* -o gid=N */
 	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
 	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
+	int fd_per_open;       /* -o fd_per_open */
 	int show_help;	       /* -h, --help */
 	int show_version;      /* -V, --version */
 
@@ -78,6 +79,13 @@ struct ozxfs {
 	/* Per-worker-thread read buffer of io_size bytes (ops.c). */
 	pthread_key_t buf_key;
 	size_t io_size;
+
+	/*
+	 * Opens reach the daemon: -o fd_per_open, or a kernel without
+	 * zero-message opens.  Otherwise open answers ENOSYS once, and the
+	 * kernel then opens files without asking (ops.c, "Opening").
+	 */
+	bool served_open;
 
 	/* Open files holding a descriptor of their own, at most fd_budget,
 	 * listed so that those whose release never comes (a lazy unmount
