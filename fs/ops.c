@@ -27,7 +27,8 @@
  * second-pass rate for 22 KB files.  The mount is ro, so the VFS refuses
  * opens for writing before they could reach us.  The kernel never reads an
  * empty file, so only its open can check its entry: an archive with empty
- * files keeps served opens.
+ * files keeps served opens; so does -o idle_timeout, for which an open
+ * served from the kernel's cache must still count as a use.
  *
  * With -o fd_per_open (or on a kernel without zero-message opens, or with
  * empty files in the archive) every
@@ -281,7 +282,7 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	struct ozxfs *fs = userdata;
 
 	/* Before any other request, so no worker thread reads it earlier. */
-	fs->served_open = fs->opts.fd_per_open ||
+	fs->served_open = fs->opts.fd_per_open || fs->opts.idle_timeout ||
 			  !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) ||
 			  has_empty_file(fs);
 	fuse_log(FUSE_LOG_NOTICE, "%s\n",
