@@ -144,7 +144,7 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag);
 /* inflate_idx.c */
 void ozx_zcache_init(struct ozx_zcache *c, size_t cap);
 void ozx_zcache_release(struct ozx_zcache *c);
-void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x);
+bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x);
 void ozx_zcache_free_index(struct ozx_zidx *x); /* NULL: no-op */
 /* One pass over the whole entry: CRC-32 of the output, sizes checked,
  * the output copied to keep (room for the entry) when not NULL, and an

@@ -348,8 +348,10 @@ void ozx_zcache_release(struct ozx_zcache *c)
 }
 
 /* Offer a freshly built index to the cache (which takes it), replacing a
- * placeholder if there is one. */
-void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+ * placeholder if there is one.  Returns true if x went in (a reference the
+ * caller set in x->refs keeps it from eviction), false if another index of
+ * the entry was there already and x was freed. */
+bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
 {
 	struct ozx_zcache *c = &a->zc;
 	struct ozx_zidx **p;
@@ -360,7 +362,7 @@ void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
 		/* Somebody else's is there already; keep theirs. */
 		pthread_mutex_unlock(&c->lock);
 		ozx_zcache_free_index(x);
-		return;
+		return false;
 	}
 	if (*p) {
 		struct ozx_zidx *ph = *p;
@@ -376,6 +378,7 @@ void ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
 	evict(c);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+	return true;
 }
 
 /* Drop our placeholder after a failed build. */
@@ -541,12 +544,7 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 		/* A CRC mismatch is the verifier's business (verify=entry
 		 * checked before we got here; verify=none trusts). */
 		x->refs = 1;
-		ozx_zcache_put(a, x);
-		pthread_mutex_lock(&a->zc.lock);
-		if (*slot(&a->zc, node) != x)
-			x = NULL; /* lost a race; ours was freed */
-		pthread_mutex_unlock(&a->zc.lock);
-		if (!x)
+		if (!ozx_zcache_put(a, x)) /* lost a race; ours was freed */
 			return ozx_inflate_read(a, node, io, data_off, buf, len,
 						off, f);
 	}

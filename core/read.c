@@ -291,7 +291,7 @@ static int verify(struct ozx_archive *a, uint32_t node,
 		if (ret == 0 && f != F_NONE)
 			ret = fail_entry(a, node, f);
 		else if (ret == 0 && x && crc == n->crc)
-			ozx_zcache_put(a, x);
+			(void)ozx_zcache_put(a, x); /* or it is freed */
 		else
 			ozx_zcache_free_index(x);
 	}
