@@ -30,12 +30,11 @@
  * files keeps served opens; so does -o idle_timeout, for which an open
  * served from the kernel's cache must still count as a use.
  *
- * With -o fd_per_open (or on a kernel without zero-message opens, or with
- * empty files in the archive) every
- * open does reach the daemon and gets a descriptor of its own (so its own
- * readahead state in the kernel), up to a budget; past it, or when the
- * process is out of descriptors, it reads through the archive's shared
- * descriptor.  Data goes through one buffer per worker thread, allocated
+ * Otherwise (-o fd_per_open, -o idle_timeout, empty files, or a kernel
+ * without zero-message opens) every open reaches the daemon and gets a
+ * descriptor of its own (so its own readahead state in the kernel), up to
+ * a budget; past it, or when the process is out of descriptors, it reads
+ * through the archive's shared descriptor.  Data goes through one buffer per worker thread, allocated
  * on its first read: no allocation per read.
  */
 #include "config.h"
@@ -278,7 +277,6 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
 			      FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
-
 	struct ozxfs *fs = userdata;
 
 	/* Before any other request, so no worker thread reads it earlier. */

@@ -81,9 +81,10 @@ struct ozxfs {
 	size_t io_size;
 
 	/*
-	 * Opens reach the daemon: -o fd_per_open, or a kernel without
-	 * zero-message opens.  Otherwise open answers ENOSYS once, and the
-	 * kernel then opens files without asking (ops.c, "Opening").
+	 * Opens reach the daemon: -o fd_per_open, -o idle_timeout, a kernel
+	 * without zero-message opens, or an archive with an empty file.
+	 * Otherwise open answers ENOSYS once, and the kernel then opens files
+	 * without asking (ops.c, "Opening").  Set by init.
 	 */
 	bool served_open;
 
