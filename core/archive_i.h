@@ -11,9 +11,11 @@
 #ifndef OZX_ARCHIVE_I_H
 #define OZX_ARCHIVE_I_H
 
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -164,6 +166,16 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 /* rfc9.c: read the RFC-9 JSON of a comment into info. */
 void ozx_rfc9_parse(const char *s, size_t len, bool in_eocd64,
 		    struct ozx_info *info);
+
+/*
+ * CRC-32 (the ZIP one, as zlib's crc32) of p[0..n) continuing crc; 0 starts.
+ * libdeflate's: 16 GB/s here against 6.9 for zlib's crc32_z, and every
+ * byte served passes through it once.
+ */
+static inline uint32_t ozx_crc32(uint32_t crc, const void *p, size_t n)
+{
+	return libdeflate_crc32(crc, p, n);
+}
 
 static inline unsigned node_kind(const struct ozx_node *n)
 {

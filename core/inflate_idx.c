@@ -214,7 +214,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	}
 	inflateReset(&s->z);
 	s->z.avail_in = 0; /* the last use's input is not ours */
-	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	*crc = 0;
 	while (zr != Z_STREAM_END) {
 		size_t got;
 
@@ -243,7 +243,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 			*f = F_LONG;
 			break;
 		}
-		*crc = (uint32_t)crc32_z(*crc, s->out, got);
+		*crc = ozx_crc32(*crc, s->out, got);
 		if (keep)
 			memcpy(keep + out, s->out, got);
 		out += got;

@@ -225,7 +225,7 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 		if (!buf)
 			return -ENOMEM;
 	}
-	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	*crc = 0;
 	while (done < size) {
 		size_t k = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 		unsigned char *p = out ? out + done : buf;
@@ -233,7 +233,7 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 		ret = ozx_io_read_full(io, p, k, data_off + done);
 		if (ret)
 			break;
-		*crc = (uint32_t)crc32_z(*crc, p, k);
+		*crc = ozx_crc32(*crc, p, k);
 		done += k;
 	}
 	if (!out)
