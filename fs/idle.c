@@ -51,10 +51,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bdi.h"
 
 extern char **environ;
 
@@ -78,19 +79,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* st_dev of what path shows, without asking any FUSE daemon (ours). */
-static int mount_dev(const char *path, dev_t *dev)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path,
-		  AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW,
-		  STATX_TYPE, &stx))
-		return -errno;
-	*dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	return 0;
 }
 
 /*
@@ -137,7 +125,7 @@ static int idle_unmount(struct ozxfs_idle *idle)
 	dev_t dev;
 	int ret;
 
-	ret = mount_dev(idle->mountpoint, &dev);
+	ret = ozxfs_mount_dev(idle->mountpoint, &dev);
 	if (ret)
 		return ret == -ENOENT ? -ESTALE : ret;
 	if (dev != idle->dev)
@@ -149,7 +137,7 @@ static int idle_unmount(struct ozxfs_idle *idle)
 	ret = fusermount_unmount(idle->mountpoint);
 	if (ret == -ECHILD) {
 		/* Its status is lost: look whether the mount is still there. */
-		ret = mount_dev(idle->mountpoint, &dev) == 0 && dev == idle->dev
+		ret = ozxfs_mount_dev(idle->mountpoint, &dev) == 0 && dev == idle->dev
 			  ? -EBUSY
 			  : 0;
 	}
@@ -246,7 +234,7 @@ int ozxfs_idle_new(struct ozxfs *fs, const char *mountpoint,
 		ret = -ENOMEM;
 		goto out_free_idle;
 	}
-	ret = mount_dev(mountpoint, &idle->dev);
+	ret = ozxfs_mount_dev(mountpoint, &idle->dev);
 	if (ret)
 		goto out_free_mountpoint;
 

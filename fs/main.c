@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "ozxfs.h"
+#include "bdi.h"
 #include "idle.h"
 #include "opts.h"
 #include "ops.h"
@@ -626,6 +627,12 @@ int main(int argc, char *argv[])
 			 fs->archive_esc, cmd.mountpoint);
 		goto out_remove_handlers;
 	}
+	/* Before the session serves, and on the terminal if it fails. */
+	if (fs->opts.readahead_kib && !is_dev_fd(cmd.mountpoint))
+		fs->readahead_set =
+			ozxfs_bdi_set_readahead(cmd.mountpoint,
+						fs->opts.readahead_kib,
+						fs->opts.readahead_arg != NULL) == 0;
 	if (fuse_daemonize(cmd.foreground)) {
 		fuse_log(FUSE_LOG_ERR, "cannot go into the background\n");
 		goto out_unmount;

@@ -299,6 +299,12 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->max_write > OZXFS_MAX_IO)
 		conn->max_write = OZXFS_MAX_IO;
 	/*
+	 * The kernel takes the smaller of this and the bdi's read_ahead_kb,
+	 * which main() has raised if it could (bdi.c): ask for as much.
+	 */
+	if (fs->readahead_set)
+		conn->max_readahead = fs->opts.readahead_kib << 10;
+	/*
 	 * Parallel lookups and readdirs in one directory, and "ls -l" or
 	 * find(1) served with attributes; the kernel's auto mode falls back
 	 * to plain readdir for huge directories listed by name only.

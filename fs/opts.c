@@ -36,6 +36,7 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("gid=%s", gid_arg, 0),
 	OZXFS_OPT("inflate_cache=%s", inflate_cache_arg, 0),
 	OZXFS_OPT("idle_timeout=%s", idle_timeout_arg, 0),
+	OZXFS_OPT("readahead=%s", readahead_arg, 0),
 	OZXFS_OPT("fd_per_open", fd_per_open, 1),
 	OZXFS_OPT("-h", show_help, 1),
 	OZXFS_OPT("--help", show_help, 1),
@@ -226,6 +227,18 @@ static int check_opts(struct ozxfs_opts *opts)
 		opts->idle_timeout = (unsigned)v;
 	}
 
+	opts->readahead_kib = OZXFS_READAHEAD_DEFAULT_KIB;
+	if (opts->readahead_arg) {
+		if (parse_size(opts->readahead_arg,
+			       (unsigned long long)OZXFS_MAX_READAHEAD_KIB << 10,
+			       &v) ||
+		    v % 1024)
+			return bad_value("readahead", opts->readahead_arg,
+					 "a size in KiB such as 1M or 512K, "
+					 "at most 64M, 0 for the kernel's");
+		opts->readahead_kib = (unsigned)(v >> 10);
+	}
+
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
 	opts->uid = getuid();
 	if (opts->uid_arg) {
@@ -273,11 +286,13 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->gid_arg);
 	free(opts->inflate_cache_arg);
 	free(opts->idle_timeout_arg);
+	free(opts->readahead_arg);
 	free(opts->archive_arg);
 	free(opts->mountpoint_arg);
 	opts->verify_arg = opts->threads_arg = opts->max_threads_arg = NULL;
 	opts->uid_arg = opts->gid_arg = NULL;
 	opts->inflate_cache_arg = opts->idle_timeout_arg = NULL;
+	opts->readahead_arg = NULL;
 	opts->archive_arg = opts->mountpoint_arg = NULL;
 }
 
@@ -309,6 +324,10 @@ void ozxfs_opts_help(const char *progname)
 	       "                           unmount after SECONDS without "
 	       "requests and with\n"
 	       "                           nothing open (default 0: never)\n"
+	       "    -o readahead=SIZE      the mount's readahead window "
+	       "(default 1M; 0: the\n"
+	       "                           kernel's, 128K); setting it "
+	       "takes root\n"
 	       "    -o fd_per_open         each open file reads through a "
 	       "descriptor of its\n"
 	       "                           own (costs an open and a release "

@@ -36,6 +36,10 @@ enum ozxfs_exit {
 /* Worker threads: -o threads=N accepts 1..OZXFS_MAX_THREADS. */
 #define OZXFS_MAX_THREADS 256u
 
+/* -o readahead=SIZE: 1 MiB unless given (bdi.c says why), at most 64 MiB. */
+#define OZXFS_READAHEAD_DEFAULT_KIB 1024u
+#define OZXFS_MAX_READAHEAD_KIB (64u << 10)
+
 /* -o idle_timeout=SECONDS accepts 0 (never, the default) to a year. */
 #define OZXFS_MAX_IDLE_TIMEOUT (366u * 24 * 3600)
 
@@ -51,6 +55,7 @@ struct ozxfs_opts {
 	char *gid_arg;	       /* -o gid=N */
 	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
 	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
+	char *readahead_arg;	 /* -o readahead=SIZE */
 	int fd_per_open;       /* -o fd_per_open */
 	int show_help;	       /* -h, --help */
 	int show_version;      /* -V, --version */
@@ -67,6 +72,7 @@ struct ozxfs_opts {
 	gid_t gid;
 	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
 	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
+	unsigned readahead_kib; /* the mount's readahead, 0 the kernel's */
 };
 
 struct ozxfs {
@@ -87,6 +93,10 @@ struct ozxfs {
 	 * without asking (ops.c, "Opening").  Set by init.
 	 */
 	bool served_open;
+
+	/* main() raised the mount's read_ahead_kb to opts.readahead_kib
+	 * (bdi.c), so init asks the kernel for that window too. */
+	bool readahead_set;
 
 	/* Open files holding a descriptor of their own, at most fd_budget,
 	 * listed so that those whose release never comes (a lazy unmount
