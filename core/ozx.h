@@ -266,6 +266,15 @@ ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 		      uint64_t off);
 
 /*
+ * As ozx_file_read, into a buffer of cap >= len bytes of which the call may
+ * use all: the bytes read start at buf + *at (where the entry's local
+ * header came with them, which saves reads of a small entry).
+ */
+ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, void *buf, size_t cap,
+			 size_t len, uint64_t off, size_t *at);
+
+/*
  * Verify the whole entry against its CRC-32 now (once per handle).  Returns
  * 0 if it matches (or already had), -EIO if the entry is unusable, -ENOENT
  * if node is not a file.

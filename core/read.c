@@ -18,6 +18,7 @@
 #include "ozx.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -97,23 +98,12 @@ static int fail_entry(struct ozx_archive *a, uint32_t node,
 	return -EIO;
 }
 
-/* The 64-bit sizes of a local header's ZIP64 extra, where present. */
-static int lh_zip64(const struct ozx_io *io, uint64_t off, uint16_t xlen,
-		    uint32_t usize32, uint32_t csize32, uint64_t *usize,
-		    uint64_t *csize)
+/* The 64-bit sizes in a local header's extra field x[0..xlen). */
+static int lh_zip64(const unsigned char *x, uint16_t xlen, uint32_t usize32,
+		    uint32_t csize32, uint64_t *usize, uint64_t *csize)
 {
-	unsigned char *x;
-	struct ozx_cursor c;
-	int ret;
+	struct ozx_cursor c = ozx_cursor_make(x, xlen);
 
-	x = malloc(xlen ? xlen : 1);
-	if (!x)
-		return -ENOMEM;
-	ret = ozx_io_read_full(io, x, xlen, off);
-	if (ret)
-		goto out_free_x;
-	c = ozx_cursor_make(x, xlen);
-	ret = -EINVAL;
 	while (ozx_cursor_left(&c) >= 4) {
 		uint16_t id = ozx_cursor_u16(&c), sz = ozx_cursor_u16(&c);
 		struct ozx_cursor f = ozx_cursor_make(ozx_cursor_take(&c, sz),
@@ -128,50 +118,38 @@ static int lh_zip64(const struct ozx_io *io, uint64_t off, uint16_t xlen,
 			*usize = ozx_cursor_u64(&f);
 		if (csize32 == OZX_U32_MAX)
 			*csize = ozx_cursor_u64(&f);
-		ret = f.ok ? 0 : -EINVAL;
-		break;
+		return f.ok ? 0 : -EINVAL;
 	}
-out_free_x:
-	free(x);
-	return ret;
+	return -EINVAL;
 }
 
 /*
- * Read and check the local header on first use; *data_off is where the
- * entry's bytes start.  Returns 0 or -EIO (the entry failed).
+ * The bytes of a local header to read at once: the fixed part, the name
+ * and as much of the extra field as the entry has room for (all of it in
+ * the usual case; the ZIP64 sizes are there).
  */
-static int resolve(struct ozx_archive *a, uint32_t node,
-		   const struct ozx_io *io, uint64_t *data_off)
+static size_t lh_span(const struct ozx_node *n)
+{
+	return OZX_LOCAL_LEN + n->name_len + (size_t)(n->x >> LHO_BITS);
+}
+
+/*
+ * Check the local header of node, whose first have bytes (at least the
+ * fixed part and the name) are in b; the extra field is read from io where
+ * it goes past them.  On success marks the entry resolved and sets
+ * *data_off.  Returns 0, -ENOMEM, or -EIO (the entry failed).
+ */
+static int check_local(struct ozx_archive *a, uint32_t node,
+		       const struct ozx_io *io, const unsigned char *b,
+		       size_t have, uint64_t *data_off)
 {
 	struct ozx_node *n = &a->nodes[node];
-	uint32_t st = atomic_load(&n->st);
-	unsigned char b[OZX_LOCAL_LEN + OZX_MAX_PATH];
-	struct ozx_cursor c;
+	struct ozx_cursor c = ozx_cursor_make(b, OZX_LOCAL_LEN);
 	uint64_t lho = node_lho(n), usize, csize;
 	uint16_t flags, method, nlen, xlen, max_x = (uint16_t)(n->x >> LHO_BITS);
 	uint32_t csize32, usize32;
 	int ret;
 
-	if ((st & ST_CRC_MASK) == OZX_CRC_FAILED)
-		return -EIO;
-	if (st & ST_RESOLVED) {
-		*data_off = lho + OZX_LOCAL_LEN + n->name_len +
-			    (st >> ST_LEXTRA_SHIFT & 0xffff);
-		return 0;
-	}
-	if (n->bits & NODE_ENCRYPTED)
-		return fail_entry(a, node, F_ENCRYPTED);
-	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
-		return fail_entry(a, node, F_METHOD);
-	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
-	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
-	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
-		return fail_entry(a, node,
-				  n->method ? F_RATIO : F_STORED_SIZE);
-	ret = ozx_io_read_full(io, b, OZX_LOCAL_LEN + n->name_len, lho);
-	if (ret)
-		return fail_entry(a, node, F_IO);
-	c = ozx_cursor_make(b, OZX_LOCAL_LEN);
 	if (ozx_cursor_u32(&c) != OZX_SIG_LOCAL)
 		return fail_entry(a, node, F_LH_SIG);
 	ozx_cursor_skip(&c, 2); /* version needed */
@@ -189,26 +167,115 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 		return fail_entry(a, node, F_LH_METHOD);
 	if (flags & (OZX_FLAG_ENCRYPTED | OZX_FLAG_STRONG_ENC))
 		return fail_entry(a, node, F_ENCRYPTED);
+	if (xlen > max_x)
+		return fail_entry(a, node, F_OVERLAP);
 	/* With a data descriptor the local sizes may be zero; the central
 	 * directory's are the ones that count. */
 	if (!(flags & OZX_FLAG_DESCRIPTOR)) {
 		usize = usize32;
 		csize = csize32;
 		if (usize32 == OZX_U32_MAX || csize32 == OZX_U32_MAX) {
-			ret = lh_zip64(io, lho + OZX_LOCAL_LEN + nlen, xlen,
-				       usize32, csize32, &usize, &csize);
-			if (ret == -ENOMEM)
-				return ret;
+			size_t at = OZX_LOCAL_LEN + nlen;
+			unsigned char *x = NULL;
+
+			if (at + xlen > have) {
+				x = malloc(xlen ? xlen : 1);
+				if (!x)
+					return -ENOMEM;
+				if (ozx_io_read_full(io, x, xlen, lho + at)) {
+					free(x);
+					return fail_entry(a, node, F_IO);
+				}
+			}
+			ret = lh_zip64(x ? x : b + at, xlen, usize32, csize32,
+				       &usize, &csize);
+			free(x);
 			if (ret)
 				return fail_entry(a, node, F_LH_SIZES);
 		}
 		if (usize != n->size || csize != n->comp_size)
 			return fail_entry(a, node, F_LH_SIZES);
 	}
-	if (xlen > max_x)
-		return fail_entry(a, node, F_OVERLAP);
 	atomic_fetch_or(&n->st, ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
 	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
+	return 0;
+}
+
+/* Checks that need no read: method, encryption, sizes.  0 or -EIO. */
+static int check_central(struct ozx_archive *a, uint32_t node)
+{
+	struct ozx_node *n = &a->nodes[node];
+
+	if (n->bits & NODE_ENCRYPTED)
+		return fail_entry(a, node, F_ENCRYPTED);
+	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
+		return fail_entry(a, node, F_METHOD);
+	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
+	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
+	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
+		return fail_entry(a, node,
+				  n->method ? F_RATIO : F_STORED_SIZE);
+	return 0;
+}
+
+/*
+ * Read and check the local header on first use; *data_off is where the
+ * entry's bytes start.  Returns 0, -ENOMEM, or -EIO (the entry failed).
+ */
+static int resolve(struct ozx_archive *a, uint32_t node,
+		   const struct ozx_io *io, uint64_t *data_off)
+{
+	struct ozx_node *n = &a->nodes[node];
+	uint32_t st = atomic_load(&n->st);
+	unsigned char b[OZX_LOCAL_LEN + OZX_MAX_PATH + 64];
+	size_t span = lh_span(n);
+	int ret;
+
+	if ((st & ST_CRC_MASK) == OZX_CRC_FAILED)
+		return -EIO;
+	if (st & ST_RESOLVED) {
+		*data_off = node_lho(n) + OZX_LOCAL_LEN + n->name_len +
+			    (st >> ST_LEXTRA_SHIFT & 0xffff);
+		return 0;
+	}
+	ret = check_central(a, node);
+	if (ret)
+		return ret;
+	if (span > sizeof(b))
+		span = sizeof(b);
+	if (ozx_io_read_full(io, b, span, node_lho(n)))
+		return fail_entry(a, node, F_IO);
+	return check_local(a, node, io, b, span, data_off);
+}
+
+/*
+ * A STORED entry not yet resolved whose local header and bytes fit in
+ * buf[0..cap): read both with one pread, check the header, and set *at to
+ * where the bytes start in buf.  Returns 0, 1 if it does not apply (the
+ * caller reads the usual way), -ENOMEM, or -EIO (the entry failed).
+ */
+static int read_with_header(struct ozx_archive *a, uint32_t node,
+			    const struct ozx_io *io, unsigned char *buf,
+			    size_t cap, size_t *at)
+{
+	struct ozx_node *n = &a->nodes[node];
+	size_t span = lh_span(n);
+	uint64_t data_off;
+	int ret;
+
+	if (!buf || n->method != OZX_METHOD_STORE ||
+	    (atomic_load(&n->st) & ST_RESOLVED) || n->size > cap ||
+	    span > cap - n->size)
+		return 1;
+	ret = check_central(a, node);
+	if (ret)
+		return ret;
+	if (ozx_io_read_full(io, buf, span + (size_t)n->size, node_lho(n)))
+		return fail_entry(a, node, F_IO);
+	ret = check_local(a, node, io, buf, span, &data_off);
+	if (ret)
+		return ret;
+	*at = (size_t)(data_off - node_lho(n));
 	return 0;
 }
 
@@ -242,20 +309,23 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 }
 
 /*
- * Verify the entry, once.  When keep is not NULL (room for the whole
- * entry), the entry's bytes are left there.  Returns 0 when verified and
- * *kept tells whether keep holds the bytes; -EIO when the entry failed.
+ * Verify the entry, once.  keep, when not NULL, is room for cap bytes:
+ * if the entry fits, its bytes are left there, starting at *at.  Returns 0
+ * when verified, with *at SIZE_MAX unless keep holds the bytes; -EIO when
+ * the entry failed; -ENOMEM.
  */
 static int verify(struct ozx_archive *a, uint32_t node,
-		  const struct ozx_io *io, unsigned char *keep, bool *kept)
+		  const struct ozx_io *io, unsigned char *keep, size_t cap,
+		  size_t *at)
 {
 	struct ozx_node *n = &a->nodes[node];
 	unsigned s = node % OZX_NSTRIPES;
+	unsigned char *whole = keep && cap >= n->size ? keep : NULL;
 	uint64_t data_off;
 	uint32_t crc, st;
 	int ret;
 
-	*kept = false;
+	*at = SIZE_MAX;
 	for (;;) {
 		st = atomic_load(&n->st);
 		switch (st & ST_CRC_MASK) {
@@ -277,26 +347,36 @@ static int verify(struct ozx_archive *a, uint32_t node,
 			break;
 	}
 
-	ret = resolve(a, node, io, &data_off);
-	if (ret == 0 && n->method == OZX_METHOD_STORE) {
-		ret = crc_stored(io, data_off, n->size, keep, &crc);
-		if (ret && ret != -ENOMEM)
-			ret = fail_entry(a, node, F_IO);
-	} else if (ret == 0) {
-		struct ozx_zidx *x = NULL;
-		enum ozx_fail f;
+	/* A small STORED entry: header and bytes in one read. */
+	ret = read_with_header(a, node, io, keep, cap, at);
+	if (ret == 0) {
+		crc = ozx_crc32(0, keep + *at, (size_t)n->size);
+	} else if (ret == 1) {
+		ret = resolve(a, node, io, &data_off);
+		if (ret == 0 && n->method == OZX_METHOD_STORE) {
+			ret = crc_stored(io, data_off, n->size, whole, &crc);
+			if (ret && ret != -ENOMEM)
+				ret = fail_entry(a, node, F_IO);
+		} else if (ret == 0) {
+			struct ozx_zidx *x = NULL;
+			enum ozx_fail f;
 
-		ret = ozx_inflate_whole(a, node, io, data_off, keep, &crc, &x,
-					&f);
-		if (ret == 0 && f != F_NONE)
-			ret = fail_entry(a, node, f);
-		else if (ret == 0 && x && crc == n->crc)
-			(void)ozx_zcache_put(a, x); /* or it is freed */
-		else
-			ozx_zcache_free_index(x);
+			ret = ozx_inflate_whole(a, node, io, data_off, whole,
+						&crc, &x, &f);
+			if (ret == 0 && f != F_NONE)
+				ret = fail_entry(a, node, f);
+			else if (ret == 0 && x && crc == n->crc)
+				(void)ozx_zcache_put(a, x); /* or it is freed */
+			else
+				ozx_zcache_free_index(x);
+		}
+		if (ret == 0 && whole)
+			*at = 0;
 	}
 	if (ret == 0 && crc != n->crc)
 		ret = fail_entry(a, node, F_CRC);
+	if (ret)
+		*at = SIZE_MAX;
 	if (ret == -EIO)
 		return ret; /* fail_entry set FAILED and woke the waiters */
 	pthread_mutex_lock(&a->lock[s]);
@@ -314,19 +394,18 @@ static int verify(struct ozx_archive *a, uint32_t node,
 		;
 	pthread_cond_broadcast(&a->cond[s]);
 	pthread_mutex_unlock(&a->lock[s]);
-	*kept = ret == 0 && keep;
 	return ret;
 }
 
 int ozx_file_verify(struct ozx_archive *a, uint32_t node,
 		    const struct ozx_io *io)
 {
-	bool kept;
+	size_t at;
 	int err;
 
 	if (!file_node(a, node, &err))
 		return err == -EISDIR ? -ENOENT : err;
-	return verify(a, node, io ? io : &a->io, NULL, &kept);
+	return verify(a, node, io ? io : &a->io, NULL, 0, &at);
 }
 
 int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
@@ -339,37 +418,44 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
 	return resolve(a, node, io ? io : &a->io, off);
 }
 
-ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
-		      const struct ozx_io *io, void *buf, size_t len,
-		      uint64_t off)
+ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, void *buf, size_t cap,
+			 size_t len, uint64_t off, size_t *at)
 {
 	struct ozx_node *n;
 	uint64_t data_off;
-	size_t want;
-	bool kept = false;
+	size_t want, got = SIZE_MAX;
 	int ret;
 
+	*at = 0;
 	n = file_node(a, node, &ret);
 	if (!n)
 		return ret;
 	if (!io)
 		io = &a->io;
+	if (len > cap)
+		len = cap;
 	want = off >= n->size ? 0
 	       : n->size - off < len ? (size_t)(n->size - off)
 				      : len;
 	if (a->verify) {
 		/* If the whole entry fits, verify through the caller's
 		 * buffer: one read serves both. */
-		ret = verify(a, node, io, want && len >= n->size ? buf : NULL,
-			     &kept);
+		ret = verify(a, node, io, want ? buf : NULL, cap, &got);
 		if (ret)
 			return ret;
-		if (kept) {
-			memmove(buf, (unsigned char *)buf + off, want);
-			return (ssize_t)want;
-		}
 	} else if ((atomic_load(&n->st) & ST_CRC_MASK) == OZX_CRC_FAILED) {
 		return -EIO;
+	} else if (want) {
+		ret = read_with_header(a, node, io, buf, cap, &got);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			got = SIZE_MAX;
+	}
+	if (got != SIZE_MAX) {
+		*at = got + (size_t)off;
+		return (ssize_t)want;
 	}
 	if (want == 0)
 		return 0;
@@ -389,6 +475,18 @@ ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 	if (ozx_io_read_full(io, buf, want, data_off + off))
 		return -EIO;
 	return (ssize_t)want;
+}
+
+ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, void *buf, size_t len,
+		      uint64_t off)
+{
+	size_t at;
+	ssize_t n = ozx_file_read_at(a, node, io, buf, len, len, off, &at);
+
+	if (n > 0 && at)
+		memmove(buf, (unsigned char *)buf + at, (size_t)n);
+	return n;
 }
 
 const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node)

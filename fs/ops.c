@@ -444,6 +444,7 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct ozxfs *fs = ozxfs_of(req);
 	struct ozxfs_file *f = (struct ozxfs_file *)(uintptr_t)fi->fh;
 	void *buf, *big = NULL;
+	size_t cap = size, at;
 	uint32_t node;
 	ssize_t n;
 
@@ -454,6 +455,7 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	if (size <= fs->io_size) {
 		buf = thread_buf(fs);
+		cap = fs->io_size;
 	} else {
 		/* Cannot happen (init caps reads at io_size); stay correct. */
 		buf = big = malloc(size);
@@ -462,12 +464,14 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = ozx_file_read(fs->archive, node, f ? &f->io : NULL, buf, size,
-			  (uint64_t)off);
+	/* The whole buffer, so that a small entry's local header and bytes
+	 * come in one pread. */
+	n = ozx_file_read_at(fs->archive, node, f ? &f->io : NULL, buf, cap,
+			     size, (uint64_t)off, &at);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
+		fuse_reply_buf(req, (char *)buf + at, (size_t)n);
 	free(big);
 }
 

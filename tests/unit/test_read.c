@@ -592,6 +592,127 @@ static void test_crc_state_verifying(void **state)
 	free(d);
 }
 
+/* ---- ozx_file_read_at: header and bytes in one pread ------------------ */
+
+/*
+ * Entries: "s" STORED with a ZIP64 local extra (the sizes live there),
+ * "t" STORED, "d" DEFLATE, "n" STORED whose local header names another
+ * file.  Opened through a counting io.
+ */
+struct at_arc {
+	struct fx_zip z;
+	struct fx_ent e[4];
+	struct ozx_mem mem;
+	struct ozx_io inner, io;
+	struct fx_faulty f;
+	struct ozx_archive *a;
+};
+
+static void at_open(struct at_arc *t, size_t size, bool verify)
+{
+	static const char *const names[] = {"s", "t", "d", "n"};
+	struct fx_opts o = {.zip64 = FX_Z64_LOCAL};
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < 4; i++) {
+		t->e[i].name = names[i];
+		t->e[i].len = size;
+		t->e[i].data = fx_random_bytes(size, 40 + (unsigned)i);
+		t->e[i].method = i == 2 ? 8 : 0;
+	}
+	fx_zip_build(&t->z, t->e, 4, &o);
+	/* "n": a local header name that is not the central one */
+	t->z.p[t->z.lh_off[3] + 30] = 'm';
+	t->mem.p = t->z.p;
+	t->mem.len = t->z.len;
+	t->inner = ozx_io_mem(&t->mem);
+	t->io = fx_io_faulty(&t->f, &t->inner);
+	assert_int_equal(ozx_archive_open_io(&t->io, t->z.len, &t->a, NULL),
+			 0);
+	ozx_archive_set_verify(t->a, verify);
+}
+
+static void at_close(struct at_arc *t)
+{
+	size_t i;
+
+	ozx_archive_free(t->a);
+	for (i = 0; i < 4; i++)
+		free((void *)t->e[i].data);
+	fx_zip_release(&t->z);
+}
+
+/* Preads of one ozx_file_read_at(); checks the bytes it returns. */
+static unsigned at_read(struct at_arc *t, const char *name, size_t cap,
+			size_t len, uint64_t off, ssize_t expect)
+{
+	size_t i = (size_t)(strchr("stdn", name[0]) - "stdn"), at = 99999;
+	unsigned char *buf = malloc(cap);
+	unsigned before = atomic_load(&t->f.calls);
+	ssize_t got;
+
+	assert_non_null(buf);
+	got = ozx_file_read_at(t->a, fx_node(t->a, name), NULL, buf, cap,
+			       len, off, &at);
+	assert_int_equal(got, expect);
+	if (got > 0) {
+		assert_true(at + (size_t)got <= cap);
+		assert_memory_equal(buf + at,
+				    (const unsigned char *)t->e[i].data + off,
+				    (size_t)got);
+	}
+	free(buf);
+	return atomic_load(&t->f.calls) - before;
+}
+
+/* A small STORED entry read with room to spare costs one pread, ZIP64
+ * local extra included; then plain reads; other methods unchanged. */
+static void test_read_at_one_pread(void **state)
+{
+	struct at_arc t;
+	int verify;
+
+	(void)state;
+	for (verify = 0; verify < 2; verify++) {
+		at_open(&t, 5000, verify);
+		/* first read, part of the entry, room for all: 1 pread */
+		assert_int_equal(at_read(&t, "s", 65536, 4096, 0, 4096), 1);
+		assert_int_equal(ozx_node_stat(t.a, fx_node(t.a, "s"),
+					       &(struct ozx_stat){0}),
+				 0);
+		/* the rest: resolved (and verified), so 1 plain pread */
+		assert_int_equal(at_read(&t, "s", 65536, 4096, 4096, 904), 1);
+		/* at an offset, first read: still 1 */
+		assert_int_equal(at_read(&t, "t", 65536, 100, 1234, 100), 1);
+		/* too little room for header and bytes: the usual way */
+		assert_true(at_read(&t, "t", 5000, 5000, 0, 5000) >= 1);
+		/* DEFLATE: correct, whatever it costs */
+		assert_true(at_read(&t, "d", 65536, 5000, 0, 5000) >= 1);
+		/* the local header is still checked on this path */
+		at_read(&t, "n", 65536, 5000, 0, -EIO);
+		assert_string_equal(ozx_file_failure(t.a, fx_node(t.a, "n")),
+				    "local header name differs from central "
+				    "directory");
+		at_close(&t);
+	}
+	/* verify on: the one pread also verified the entry */
+	at_open(&t, 5000, true);
+	assert_int_equal(at_read(&t, "s", 65536, 10, 0, 10), 1);
+	{
+		struct ozx_stat st;
+
+		assert_int_equal(ozx_node_stat(t.a, fx_node(t.a, "s"), &st), 0);
+		assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+	}
+	/* a flipped byte in the data fails the CRC through this path */
+	t.z.p[t.z.data_off[1] + 4999] ^= 1;
+	at_read(&t, "t", 65536, 10, 0, -EIO);
+	assert_string_equal(ozx_file_failure(t.a, fx_node(t.a, "t")),
+			    "CRC-32 mismatch");
+	at_close(&t);
+}
+
 /* ---- io failures ---------------------------------------------------- */
 
 #define IO_FAILURE "archive read failed or came up short"
@@ -1176,6 +1297,7 @@ int main(void)
 	    cmocka_unit_test(test_crc_state_transitions),
 	    cmocka_unit_test(test_first_read_whole_at_offset),
 	    cmocka_unit_test(test_crc_state_verifying),
+	    cmocka_unit_test(test_read_at_one_pread),
 	    cmocka_unit_test(test_io_fail_nth),
 	    cmocka_unit_test(test_io_fail_from_nth),
 	    cmocka_unit_test(test_io_fail_nth_unverified),
