@@ -276,7 +276,7 @@ static bool has_empty_file(const struct ozxfs *fs)
 static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
-			      FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+			      FUSE_CAP_READDIRPLUS;
 	struct ozxfs *fs = userdata;
 
 	/* Before any other request, so no worker thread reads it earlier. */
@@ -305,11 +305,16 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	if (fs->readahead_set)
 		conn->max_readahead = fs->opts.readahead_kib << 10;
 	/*
-	 * Parallel lookups and readdirs in one directory, and "ls -l" or
-	 * find(1) served with attributes; the kernel's auto mode falls back
-	 * to plain readdir for huge directories listed by name only.
+	 * Parallel lookups and readdirs in one directory, and every listing
+	 * served with attributes (READDIRPLUS), so that "ls -l" or find(1)
+	 * costs no LOOKUP per name.  Not the kernel's auto mode: that sends
+	 * plain READDIR after a directory's first buffer, and a LOOKUP for
+	 * each name after it.  Measured on 1,000,002 entries: find+stat
+	 * 16.9 s with auto, 2.7 s without; "ls -f -R" (names only) 1.2 s
+	 * with auto, 2.9 s without.
 	 */
 	conn->want |= want & conn->capable;
+	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 	/* Nothing ever changes, so there is nothing to invalidate. */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 }
