@@ -239,6 +239,41 @@ static void hide(struct ozx_archive *a, uint32_t i, enum why why)
 			    OZX_KIND_HIDDEN | why << NODE_WHY_SHIFT);
 }
 
+/*
+ * Double the hash table once nodes outnumber buckets two to one.  It was
+ * sized for the records, but implied directories are nodes too, and a
+ * hostile archive can imply a hundred per record: chains would grow as
+ * long and every lookup with them.  Out of memory, the table stays as it
+ * is (slower, still right).
+ */
+static void hash_grow(struct ozx_archive *a)
+{
+	uint32_t nb = a->nbuckets * 2, *old = a->buckets, i, b;
+
+	if (a->nnodes <= 2 * (uint64_t)a->nbuckets ||
+	    a->nbuckets >= UINT32_C(1) << 31)
+		return;
+	a->buckets = malloc(sizeof(*a->buckets) * nb);
+	if (!a->buckets) {
+		a->buckets = old;
+		return;
+	}
+	memset(a->buckets, 0xff, sizeof(*a->buckets) * nb);
+	b = a->nbuckets;
+	a->nbuckets = nb;
+	for (i = 0; i < b; i++) {
+		uint32_t j = old[i];
+
+		while (j != OZX_NONE) {
+			uint32_t next = a->nodes[j].hnext;
+
+			hash_insert(a, j);
+			j = next;
+		}
+	}
+	free(old);
+}
+
 static int new_dir(struct ozx_archive *a, uint32_t parent, const char *name,
 		   size_t len, uint32_t mtime, uint32_t *out)
 {
@@ -273,6 +308,7 @@ static int new_dir(struct ozx_archive *a, uint32_t parent, const char *name,
 	n->bits = OZX_KIND_DIR;
 	*out = a->nnodes++;
 	hash_insert(a, *out);
+	hash_grow(a);
 	return 0;
 }
 

@@ -8,6 +8,9 @@
 
 #include "fixture.h"
 
+/* White box: the hash table's size (test_deep_paths_hash). */
+#include "archive_i.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -742,6 +745,46 @@ static void test_file_shadowed_by_dir(void **state)
 	}
 }
 
+/*
+ * Every record 60 directories deep, none shared: the nodes outnumber the
+ * records 61 to 1, and the name hash grows with them (at most two nodes a
+ * bucket), so lookups stay short; every file is still found.
+ */
+static void test_deep_paths_hash(void **state)
+{
+	enum { NREC = 300, DEPTH = 60 };
+	char **names = calloc(NREC, sizeof(*names));
+	struct fx_arc *fa;
+	size_t i;
+
+	(void)state;
+	assert_non_null(names);
+	for (i = 0; i < NREC; i++) {
+		char *p = names[i] = malloc(8 + 2 * DEPTH + 2);
+
+		assert_non_null(p);
+		p += sprintf(p, "r%03zu/", i);
+		for (int d = 0; d < DEPTH; d++)
+			p += sprintf(p, "d/");
+		sprintf(p, "f");
+	}
+	fa = open_names((const char *const *)names, NREC);
+	assert_true(fa->a->nnodes > NREC * DEPTH);
+	assert_true(2 * (uint64_t)fa->a->nbuckets >= fa->a->nnodes);
+	for (i = 0; i < NREC; i++) {
+		uint32_t node;
+
+		assert_int_equal(ozx_lookup_path(fa->a, names[i], &node), 0);
+		assert_int_equal(ozx_node_stat(fa->a, node,
+					       &(struct ozx_stat){0}),
+				 0);
+	}
+	for (i = 0; i < NREC; i++)
+		free(names[i]);
+	free(names);
+	fx_arc_free(fa);
+}
+
 /* A directory's link count is 2 plus its subdirectories. */
 static void test_nlink(void **state)
 {
@@ -864,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_implied_dirs_while_names_grow),
 	    cmocka_unit_test(test_duplicates_last_wins),
 	    cmocka_unit_test(test_file_shadowed_by_dir),
+	    cmocka_unit_test(test_deep_paths_hash),
 	    cmocka_unit_test(test_nlink),
 	    cmocka_unit_test(test_node_accessors_edges),
 	    cmocka_unit_test(test_escape),
