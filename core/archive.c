@@ -210,6 +210,7 @@ void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs)
 	zs->hits = c->hits;
 	zs->builds = c->builds;
 	zs->evictions = c->evictions;
+	zs->decoded = atomic_load(&c->decoded);
 	pthread_mutex_unlock(&c->lock);
 }
 

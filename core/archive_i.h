@@ -88,6 +88,7 @@ struct ozx_zcache {
 	struct ozx_zidx *map[OZX_ZMAP];
 	struct ozx_zidx *head, *tail;
 	uint64_t hits, builds, evictions;
+	_Atomic uint64_t decoded; /* output decoded by reads (no lock) */
 };
 
 struct ozx_archive {

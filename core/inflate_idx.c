@@ -9,10 +9,13 @@
  * the bits of the previous input byte not yet consumed, and the 32 KiB
  * window that precedes the point (inflateGetDictionary).  A later read at
  * offset `off` primes a fresh inflate state with the nearest point at or
- * before `off` and decodes at most one span plus the read's own length --
- * plus one DEFLATE block where blocks are longer than a span: points can
- * only sit at block boundaries, and zlib's blocks of very repetitive data
- * can hold several MiB of output.
+ * before `off` and decodes at most two spans plus the read's own length.
+ * Points sit at block boundaries where they can; but DEFLATE puts no limit
+ * on a block's output (zlib's blocks of very repetitive data hold several
+ * MiB, a hostile stream can be one block of a GiB), so once a block has
+ * run two spans past the last point, the pass takes a mid-block point
+ * instead: a copy of the whole inflate state (inflateCopy: Huffman tables,
+ * bit buffer and window), which a read copies again to resume from.
  *
  * Memory is bounded by a cap on all access-point windows together (the
  * archive's inflate cache): the span of an entry is chosen so that its
@@ -54,8 +57,13 @@ struct zpoint {
 	uint64_t in;  /* compressed offset of the first whole byte */
 	uint8_t bits; /* unused bits of the byte before in, 0..7 */
 	uint16_t wlen;
-	unsigned char *window;
+	unsigned char *window; /* at a block boundary, else NULL */
+	z_stream *state;       /* mid-block: the inflate state, else NULL */
 };
+
+/* What a mid-block point counts against the cap: its window plus the
+ * rest of zlib's inflate state (about 7 KiB, opaque). */
+#define STATE_BYTES (WINSIZE + 8192u)
 
 struct ozx_zidx {
 	uint32_t node;
@@ -130,19 +138,20 @@ void ozx_zcache_free_index(struct ozx_zidx *x)
 {
 	if (!x)
 		return;
-	for (uint32_t i = 0; i < x->npoints; i++)
+	for (uint32_t i = 0; i < x->npoints; i++) {
 		free(x->pts[i].window);
+		if (x->pts[i].state) {
+			inflateEnd(x->pts[i].state);
+			free(x->pts[i].state);
+		}
+	}
 	free(x->pts);
 	free(x);
 }
 
-static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
-		     uint64_t in)
+/* Room for one more point.  0 or -ENOMEM. */
+static int grow_points(struct ozx_zidx *x)
 {
-	struct zpoint *p;
-	unsigned char *w;
-	uInt wlen = WINSIZE;
-
 	if (x->npoints == x->cap) {
 		uint32_t cap = x->cap ? x->cap * 2 : 16;
 		struct zpoint *np = realloc(x->pts, sizeof(*np) * cap);
@@ -152,6 +161,19 @@ static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
 		x->pts = np;
 		x->cap = cap;
 	}
+	return 0;
+}
+
+/* A point at a block boundary: the window before it, and the bits. */
+static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
+		     uint64_t in)
+{
+	struct zpoint *p;
+	unsigned char *w;
+	uInt wlen = WINSIZE;
+
+	if (grow_points(x))
+		return -ENOMEM;
 	w = malloc(WINSIZE);
 	if (!w)
 		return -ENOMEM;
@@ -165,28 +187,57 @@ static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
 	p->bits = (uint8_t)(z->data_type & 7);
 	p->wlen = (uint16_t)wlen;
 	p->window = w;
+	p->state = NULL;
 	x->bytes += WINSIZE + sizeof(*p);
 	return 0;
 }
 
-/* Feed input: refill z->next_in from the entry when it is empty.
- * Returns 0, 1 when the entry's compressed bytes are exhausted, -EIO. */
-static int feed(struct zscratch *s, const struct ozx_io *io, uint64_t data_off,
-		uint64_t comp_size, uint64_t *in_pos)
+/* A point inside a block: a copy of the whole inflate state. */
+static int add_state_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
+			   uint64_t in)
+{
+	struct zpoint *p;
+	z_stream *c;
+
+	if (grow_points(x))
+		return -ENOMEM;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (inflateCopy(c, z) != Z_OK) {
+		free(c);
+		return -ENOMEM;
+	}
+	p = &x->pts[x->npoints++];
+	p->out = out;
+	p->in = in;
+	p->bits = 0; /* in the state's bit buffer */
+	p->wlen = 0;
+	p->window = NULL;
+	p->state = c;
+	x->bytes += STATE_BYTES + sizeof(*c) + sizeof(*p);
+	return 0;
+}
+
+/* Feed input: refill z->next_in from the entry (through the buffer in of
+ * IN_CHUNK bytes) when it is empty.  Returns 0, 1 when the entry's
+ * compressed bytes are exhausted, -EIO. */
+static int feed(z_stream *z, unsigned char *in, const struct ozx_io *io,
+		uint64_t data_off, uint64_t comp_size, uint64_t *in_pos)
 {
 	size_t want;
 
-	if (s->z.avail_in)
+	if (z->avail_in)
 		return 0;
 	if (*in_pos >= comp_size)
 		return 1;
 	want = comp_size - *in_pos < IN_CHUNK ? (size_t)(comp_size - *in_pos)
 					      : IN_CHUNK;
-	if (ozx_io_read_full(io, s->in, want, data_off + *in_pos))
+	if (ozx_io_read_full(io, in, want, data_off + *in_pos))
 		return -EIO;
 	*in_pos += want;
-	s->z.next_in = s->in;
-	s->z.avail_in = (uInt)want;
+	z->next_in = in;
+	z->avail_in = (uInt)want;
 	return 0;
 }
 
@@ -218,7 +269,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	while (zr != Z_STREAM_END) {
 		size_t got;
 
-		ret = feed(s, io, data_off, n->comp_size, &in_pos);
+		ret = feed(&s->z, s->in, io, data_off, n->comp_size, &in_pos);
 		if (ret < 0) {
 			*f = F_IO;
 			ret = 0;
@@ -247,10 +298,17 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		if (keep)
 			memcpy(keep + out, s->out, got);
 		out += got;
-		/* At the end of a block header that is not the last block. */
+		/* At the end of a block header that is not the last block;
+		 * or inside a block that has gone on for too long. */
 		if (x && (s->z.data_type & 128) && !(s->z.data_type & 64) &&
 		    out - last >= span) {
 			ret = add_point(x, &s->z, out, in_pos - s->z.avail_in);
+			if (ret)
+				break;
+			last = out;
+		} else if (x && out - last >= 2 * span && out < n->size) {
+			ret = add_state_point(x, &s->z, out,
+					      in_pos - s->z.avail_in);
 			if (ret)
 				break;
 			last = out;
@@ -328,6 +386,7 @@ static void evict(struct ozx_zcache *c)
 void ozx_zcache_init(struct ozx_zcache *c, size_t cap)
 {
 	memset(c, 0, sizeof(*c));
+	atomic_init(&c->decoded, 0);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	c->cap = cap;
@@ -446,62 +505,81 @@ static void put_ref(struct ozx_zcache *c, struct ozx_zidx *x)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Decode [off, off + len) starting from point p (NULL: the stream start). */
+/*
+ * Decode [off, off + len) starting from point p (NULL: the stream start).
+ * *decoded counts the output decoded on the way.
+ */
 static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
 			   uint64_t data_off, const struct zpoint *p,
 			   unsigned char *buf, size_t len, uint64_t off,
-			   enum ozx_fail *f)
+			   uint64_t *decoded, enum ozx_fail *f)
 {
 	struct zscratch *s = scratch();
+	z_stream copy, *z;
 	uint64_t in_pos = 0, out = 0;
 	size_t done = 0;
+	ssize_t ret;
 	int zr = Z_OK, r;
 
 	if (!s)
 		return -ENOMEM;
-	inflateReset(&s->z);
-	s->z.avail_in = 0; /* the last use's input is not ours */
+	z = &s->z;
+	if (p && p->state) {
+		/* Mid-block: resume from a copy of the saved state. */
+		memset(&copy, 0, sizeof(copy));
+		if (inflateCopy(&copy, p->state) != Z_OK)
+			return -ENOMEM;
+		z = &copy;
+	} else {
+		inflateReset(z);
+	}
+	z->avail_in = 0; /* the last use's input is not ours */
 	if (p) {
 		in_pos = p->in;
 		out = p->out;
+	}
+	if (p && p->window) {
 		if (p->bits) {
 			unsigned char b;
 
 			if (ozx_io_read_full(io, &b, 1, data_off + p->in - 1)) {
 				*f = F_IO;
-				return 0;
+				ret = 0;
+				goto out;
 			}
-			inflatePrime(&s->z, p->bits, b >> (8 - p->bits));
+			inflatePrime(z, p->bits, b >> (8 - p->bits));
 		}
-		inflateSetDictionary(&s->z, p->window, p->wlen);
+		inflateSetDictionary(z, p->window, p->wlen);
 	}
+	ret = 0;
 	while (done < len) {
 		size_t got, from;
 
 		if (zr == Z_STREAM_END) {
 			*f = F_SHORT;
-			return 0;
+			goto out;
 		}
-		r = feed(s, io, data_off, n->comp_size, &in_pos);
+		r = feed(z, s->in, io, data_off, n->comp_size, &in_pos);
 		if (r < 0) {
 			*f = F_IO;
-			return 0;
+			goto out;
 		}
-		s->z.next_out = s->out;
-		s->z.avail_out = OUT_CHUNK;
-		zr = inflate(&s->z, Z_NO_FLUSH);
+		z->next_out = s->out;
+		z->avail_out = OUT_CHUNK;
+		zr = inflate(z, Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
 			*f = F_INFLATE;
-			return 0;
+			goto out;
 		}
-		got = OUT_CHUNK - s->z.avail_out;
+		got = OUT_CHUNK - z->avail_out;
+		*decoded += got;
 		if (zr == Z_BUF_ERROR && got == 0) {
 			*f = r > 0 ? F_SHORT : F_INFLATE;
-			return 0;
+			goto out;
 		}
 		if (got > n->size - out) {
 			*f = F_LONG;
-			return 0;
+			goto out;
 		}
 		if (out + got > off) {
 			from = out < off ? (size_t)(off - out) : 0;
@@ -514,7 +592,11 @@ static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
 		}
 		out += got;
 	}
-	return (ssize_t)done;
+	ret = (ssize_t)done;
+out:
+	if (z == &copy)
+		inflateEnd(&copy);
+	return ret;
 }
 
 ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
@@ -531,8 +613,14 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	ssize_t r;
 
 	*f = F_NONE;
-	if (n->size <= span_of(a, n->size))
-		return decode_from(n, io, data_off, NULL, buf, len, off, f);
+	if (n->size <= span_of(a, n->size)) {
+		uint64_t d = 0;
+
+		r = decode_from(n, io, data_off, NULL, buf, len, off, &d, f);
+		atomic_fetch_add_explicit(&a->zc.decoded, d,
+					  memory_order_relaxed);
+		return r;
+	}
 	x = get(&a->zc, node, &build, &err);
 	if (!x && build) {
 		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
@@ -563,7 +651,13 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	}
 	if (lo > 0)
 		p = &x->pts[lo - 1];
-	r = decode_from(n, io, data_off, p, buf, len, off, f);
+	{
+		uint64_t d = 0;
+
+		r = decode_from(n, io, data_off, p, buf, len, off, &d, f);
+		atomic_fetch_add_explicit(&a->zc.decoded, d,
+					  memory_order_relaxed);
+	}
 	put_ref(&a->zc, x);
 	return r;
 }

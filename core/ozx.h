@@ -157,6 +157,9 @@ struct ozx_zstats {
 	uint64_t hits;         /* reads that found their entry's index */
 	uint64_t builds;       /* indices built on a read */
 	uint64_t evictions;
+	uint64_t decoded;      /* bytes of output decoded to serve reads
+				* (index builds not counted): with len
+				* bytes read, the cost of random access */
 };
 void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs);
 

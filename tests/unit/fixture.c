@@ -282,7 +282,10 @@ void fx_zip_build(struct fx_zip *z, const struct fx_ent *e, size_t n,
 		size_t csize = ei->len;
 		uint32_t crc = fx_crc32(ei->data, ei->len);
 
-		if (ei->method == 8) {
+		if (ei->method == 8 && ei->packed) {
+			stored = ei->packed;
+			csize = ei->packed_len;
+		} else if (ei->method == 8) {
 			packed = fx_deflate(ei->data, ei->len,
 					    ei->raw_blocks ? 0 : -1, &csize);
 			stored = packed;

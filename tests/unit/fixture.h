@@ -176,6 +176,9 @@ struct fx_ent {
 			    verbatim under that method number */
 	bool raw_blocks; /* method 8: zlib level 0 (stored blocks), so a
 			    flipped content byte keeps the stream valid */
+	const void *packed; /* method 8: this raw DEFLATE stream of
+			       packed_len bytes as is, not zlib's */
+	size_t packed_len;
 	uint16_t flags;	 /* extra general purpose flags (both headers) */
 	enum fx_dd dd;
 	const void *lh_extra; /* extra bytes after any ZIP64 field */

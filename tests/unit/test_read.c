@@ -1059,6 +1059,107 @@ static size_t stored_block_at(const unsigned char *p, size_t len, size_t from)
 	return 0;
 }
 
+/* Bits into a raw DEFLATE stream, least significant first. */
+struct bitw {
+	unsigned char *p;
+	size_t nbits;
+};
+
+static void put_bits(struct bitw *w, uint32_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++, w->nbits++)
+		if (v >> i & 1)
+			w->p[w->nbits / 8] |= (unsigned char)(1u << (w->nbits % 8));
+}
+
+/* A Huffman code: most significant bit first. */
+static void put_code(struct bitw *w, uint32_t code, unsigned n)
+{
+	while (n--)
+		put_bits(w, code >> n & 1, 1);
+}
+
+/*
+ * One fixed-Huffman block, the only one, of 1 + 258 * k zero bytes: a
+ * literal 0, then k matches of length 258 at distance 1.  DEFLATE allows
+ * it; zlib's deflate never writes blocks near this long.
+ */
+static unsigned char *one_block_zeros(size_t k, size_t *len)
+{
+	struct bitw w = {calloc(1, (3 + 8 + 13 * k + 7) / 8 + 1), 0};
+
+	assert_non_null(w.p);
+	put_bits(&w, 1, 1);	  /* BFINAL */
+	put_bits(&w, 1, 2);	  /* BTYPE 01: fixed codes */
+	put_code(&w, 0x30, 8);	  /* literal 0 */
+	for (size_t i = 0; i < k; i++) {
+		put_code(&w, 0xc5, 8); /* length 258: symbol 285 */
+		put_code(&w, 0, 5);    /* distance 1: code 0 */
+	}
+	put_code(&w, 0, 7); /* end of block: symbol 256 */
+	*len = (w.nbits + 7) / 8;
+	return w.p;
+}
+
+/*
+ * A DEFLATE entry that is one block of 33 MB: the index takes points
+ * inside the block (copies of the inflate state), so a read anywhere
+ * decodes about two spans (1 MiB each here), not everything before it.
+ */
+static void test_deflate_one_huge_block(void **state)
+{
+	const size_t k = 130000, size = 1 + 258 * k, len = 65536;
+	const size_t bound = 2 * (1u << 20) + 2 * (128u << 10) + len;
+	size_t plen;
+	unsigned char *zeros = calloc(1, size), *packed, *buf = malloc(len);
+	struct fx_ent e = {.name = "z", .len = size, .method = 8};
+	static const double where[] = {0.99, 0.5, 0.01, 0.75, 0.999};
+	struct ozx_zstats zs;
+	struct fx_zip z;
+	struct fx_arc *fa;
+	uint32_t x;
+
+	(void)state;
+	assert_non_null(zeros);
+	assert_non_null(buf);
+	packed = one_block_zeros(k, &plen);
+	e.data = zeros;
+	e.packed = packed;
+	e.packed_len = plen;
+	fx_zip_build(&z, &e, 1, NULL);
+	fa = fx_arc_open(z.p, z.len);
+	z.p = NULL;
+	fx_zip_release(&z);
+	assert_int_equal(fa->ret, 0);
+	x = fx_node(fa->a, "z");
+	/* the first read verifies the entry and builds its index */
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, len, 0),
+			 (ssize_t)len);
+	assert_memory_equal(buf, zeros, len);
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		uint64_t off = (uint64_t)(where[i] * (double)(size - len)), d;
+
+		ozx_archive_zstats(fa->a, &zs);
+		d = zs.decoded;
+		memset(buf, 0xaa, len);
+		assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, len, off),
+				 (ssize_t)len);
+		assert_memory_equal(buf, zeros, len);
+		ozx_archive_zstats(fa->a, &zs);
+		if (zs.decoded - d > bound)
+			print_error("read at %llu decoded %llu bytes, bound "
+				    "%zu\n",
+				    (unsigned long long)off,
+				    (unsigned long long)(zs.decoded - d), bound);
+		assert_true(zs.decoded - d <= bound);
+	}
+	assert_int_equal(zs.builds, 0); /* verify built it, no read did */
+	fx_arc_free(fa);
+	free(packed);
+	free(zeros);
+	free(buf);
+}
+
 /* A DEFLATE entry corrupt late in its stream: with verify off, reads of
  * the part before the damage may be served, reads past it fail, and the
  * entry ends up failed with the reason. */
@@ -1298,6 +1399,7 @@ int main(void)
 	    cmocka_unit_test(test_first_read_whole_at_offset),
 	    cmocka_unit_test(test_crc_state_verifying),
 	    cmocka_unit_test(test_read_at_one_pread),
+	    cmocka_unit_test(test_deflate_one_huge_block),
 	    cmocka_unit_test(test_io_fail_nth),
 	    cmocka_unit_test(test_io_fail_from_nth),
 	    cmocka_unit_test(test_io_fail_nth_unverified),
