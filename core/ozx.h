@@ -182,7 +182,9 @@ enum ozx_crc_state {
 	OZX_CRC_UNVERIFIED = 0,
 	OZX_CRC_VERIFYING = 1, /* another thread is verifying it now */
 	OZX_CRC_VERIFIED = 2,
-	OZX_CRC_FAILED = 3,    /* corrupt or unusable: every read is -EIO */
+	OZX_CRC_FAILED = 3,    /* corrupt or unusable: every read is -EIO
+				* (a failed read of the archive is not
+				* this: the next read tries again) */
 };
 
 struct ozx_stat {
@@ -260,7 +262,9 @@ int ozx_dir_next(const struct ozx_archive *a, uint32_t dir, uint64_t *cursor,
  * on.  Returns the number of bytes read (less than len only at end of
  * entry; 0 at or past it), or:
  *   -EIO     the entry is unusable (corrupt, header or size mismatch,
- *            unsupported method, encrypted) or the archive read failed
+ *            unsupported method, encrypted: ozx_file_failure() says
+ *            which, for good), or the archive read failed (it says
+ *            nothing, and the next call tries again)
  *   -EISDIR  node is a directory
  *   -ENOENT  node is not a file
  */
@@ -279,8 +283,8 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 
 /*
  * Verify the whole entry against its CRC-32 now (once per handle).  Returns
- * 0 if it matches (or already had), -EIO if the entry is unusable, -ENOENT
- * if node is not a file.
+ * 0 if it matches (or already had), -EIO if the entry is unusable or the
+ * archive read failed (as ozx_file_read), -ENOENT if node is not a file.
  */
 int ozx_file_verify(struct ozx_archive *a, uint32_t node,
 		    const struct ozx_io *io);

@@ -78,13 +78,20 @@ static void wake(struct ozx_archive *a, uint32_t node)
 	pthread_mutex_unlock(&a->lock[s]);
 }
 
-/* Mark the entry unusable for reason f; report it if we were first. */
+/*
+ * Mark the entry unusable for reason f; report it if we were first.  A
+ * failed read of the archive (F_IO) is not the entry's fault and may pass
+ * (a disk or network error): it fails this read only, and the next one
+ * tries again.
+ */
 static int fail_entry(struct ozx_archive *a, uint32_t node,
 		      enum ozx_fail f)
 {
 	struct ozx_node *n = &a->nodes[node];
 	uint32_t old = atomic_load(&n->st), new;
 
+	if (f == F_IO)
+		return -EIO;
 	do {
 		if ((old & ST_CRC_MASK) == OZX_CRC_FAILED)
 			return -EIO;
@@ -377,13 +384,12 @@ static int verify(struct ozx_archive *a, uint32_t node,
 		ret = fail_entry(a, node, F_CRC);
 	if (ret)
 		*at = SIZE_MAX;
-	if (ret == -EIO)
-		return ret; /* fail_entry set FAILED and woke the waiters */
 	pthread_mutex_lock(&a->lock[s]);
 	/*
-	 * Leave VERIFYING for VERIFIED, or (out of memory: let a later read
-	 * try again) UNVERIFIED; but never undo a FAILED that another thread
-	 * set meanwhile (fail_entry from resolve on another path).
+	 * Leave VERIFYING for VERIFIED, or (out of memory or a failed read
+	 * of the archive: let a later read try again) UNVERIFIED; but never
+	 * undo a FAILED, which fail_entry set here or another thread set
+	 * meanwhile (from resolve on another path).
 	 */
 	st = atomic_load(&n->st);
 	while ((st & ST_CRC_MASK) == OZX_CRC_VERIFYING &&

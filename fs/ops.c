@@ -51,6 +51,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 /* See the caching note above. */
@@ -245,20 +246,65 @@ static void file_close(struct ozxfs *fs, struct ozxfs_file *f)
 	atomic_fetch_sub(&fs->fd_count, 1);
 }
 
+/* The node's path, made printable, for messages. */
+#define ESC_MAX (4 * OZX_MAX_PATH + 1)
+static void node_esc(const struct ozxfs *fs, uint32_t node, char esc[ESC_MAX])
+{
+	char path[OZX_MAX_PATH + 1];
+	ssize_t len = ozx_node_path(fs->archive, node, path, sizeof(path));
+
+	if (len < 0)
+		snprintf(esc, ESC_MAX, "#%u", (unsigned)node);
+	else
+		ozx_escape(path, (size_t)len, esc, ESC_MAX);
+}
+
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
 {
 	struct ozxfs *fs = ctx;
-	char path[OZX_MAX_PATH + 1];
-	char esc[4 * OZX_MAX_PATH + 1];
-	ssize_t len;
+	char esc[ESC_MAX];
 
-	len = ozx_node_path(fs->archive, node, path, sizeof(path));
-	if (len < 0)
-		snprintf(esc, sizeof(esc), "#%u", (unsigned)node);
-	else
-		ozx_escape(path, (size_t)len, esc, sizeof(esc));
+	node_esc(fs, node, esc);
 	fuse_log(FUSE_LOG_ERR, "entry '%s' in '%s' is unusable: %s\n", esc,
 		 fs->archive_esc, why);
+}
+
+/*
+ * A read of node failed with EIO: log why if the entry is unusable (the
+ * fail callback did, once) or, if the archive read failed (a disk or
+ * network error, or the file shrank; the next read tries again), say so at
+ * most once a second, counting the failures not logged in between.
+ */
+static void log_read_error(struct ozxfs *fs, uint32_t node)
+{
+	struct timespec ts;
+	char esc[ESC_MAX];
+	long long last;
+	unsigned skipped;
+
+	if (ozx_file_failure(fs->archive, node))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	last = atomic_load(&fs->io_log_sec);
+	if (ts.tv_sec <= last ||
+	    !atomic_compare_exchange_strong(&fs->io_log_sec, &last,
+					    (long long)ts.tv_sec)) {
+		atomic_fetch_add(&fs->io_unlogged, 1);
+		return;
+	}
+	skipped = atomic_exchange(&fs->io_unlogged, 0);
+	node_esc(fs, node, esc);
+	if (skipped)
+		fuse_log(FUSE_LOG_ERR,
+			 "reading entry '%s' of '%s' failed: archive read "
+			 "failed or came up short (and %u reads since the "
+			 "last message)\n",
+			 esc, fs->archive_esc, skipped);
+	else
+		fuse_log(FUSE_LOG_ERR,
+			 "reading entry '%s' of '%s' failed: archive read "
+			 "failed or came up short\n",
+			 esc, fs->archive_esc);
 }
 
 /* Whether any visible file is empty (one pass over the node table). */
@@ -477,6 +523,8 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_buf(req, (char *)buf + at, (size_t)n);
+	if (n == -EIO)
+		log_read_error(fs, node);
 	free(big);
 }
 

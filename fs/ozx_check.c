@@ -172,9 +172,15 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 		return -ENOMEM;
 	for (uint32_t node = 1; node < c->nnodes && !ret; node++) {
 		const char *why = ozx_file_failure(c->a, node);
+		struct ozx_stat st;
 		ssize_t n;
 		char *e;
 
+		/* Not verified and not failed: the archive read failed. */
+		if (!why && ozx_node_stat(c->a, node, &st) == 0 &&
+		    st.kind == OZX_KIND_FILE &&
+		    st.crc_state != OZX_CRC_VERIFIED)
+			why = "archive read failed or came up short";
 		if (!why)
 			continue;
 		n = ozx_node_path(c->a, node, buf, OZX_MAX_PATH + 1);

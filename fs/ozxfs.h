@@ -110,6 +110,11 @@ struct ozxfs {
 	atomic_bool logged_changed; /* the archive changed under the mount */
 	atomic_bool logged_budget;  /* fell back to the shared descriptor */
 	atomic_bool logged_reopen;  /* reopen failed for another reason */
+	/* Failed reads of the archive are logged at most once a second:
+	 * CLOCK_MONOTONIC second of the last message, and those not logged
+	 * since. */
+	_Atomic long long io_log_sec;
+	_Atomic unsigned io_unlogged;
 
 	/* -o idle_timeout (idle.c): the timer, NULL when off, and the flag
 	 * every request sets (ozxfs_idle_touch) and the timer clears. */

@@ -131,6 +131,17 @@ print(i.header_offset + 100 + i.compress_size // 2)' "$W/cut.ozx") || fail "no c
 truncate -s "$cut" "$W/cut.ozx" || fail truncate
 expect_fail "$EIO" "reading an entry cut off by the truncation" cat "$MNT/sub/bad.bin"
 expect_fail "$EIO" "reading an entry stored after the cut" cat "$MNT/z.txt"
+check "the log names the failed read, and no entry is marked unusable for it"
+grep -q "reading entry '.*' of '.*' failed: archive read failed or came up short" "$LOG" ||
+	{ show_log; fail "no 'archive read failed' line in $LOG"; }
+grep -q "is unusable" "$LOG" && { show_log; fail "a failed read marked an entry unusable"; }
+ok "$(grep -m 1 'archive read failed' "$LOG")"
+check "the archive restored (same file): the entries read again"
+cp "$W/ok.ozx" "$W/whole.ozx" || fail cp
+dd if="$W/whole.ozx" of="$W/cut.ozx" bs=64k conv=notrunc status=none || fail "dd the bytes back"
+cmp "$W/ok.ozx" "$W/cut.ozx" || fail "the restored archive differs"
+cmp "$SRC/z.txt" "$MNT/z.txt" || fail "z.txt differs after the restore"
+ok "z.txt reads again after a failed read"
 unmount_ozx "$MNT"
 
 echo "PASS: $TEST_NAME"
