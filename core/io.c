@@ -8,6 +8,7 @@
 #include "ozx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +63,14 @@ struct ozx_io ozx_io_mem(struct ozx_mem *mem)
 	struct ozx_io io = { mem_pread, mem };
 
 	return io;
+}
+
+void ozx_io_willneed(const struct ozx_io *io, uint64_t off, uint64_t len)
+{
+	if (io->pread == fd_pread && off <= (uint64_t)INT64_MAX &&
+	    len <= (uint64_t)INT64_MAX - off)
+		(void)posix_fadvise((int)(intptr_t)io->ctx, (off_t)off,
+				    (off_t)len, POSIX_FADV_WILLNEED);
 }
 
 int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,

@@ -300,6 +300,8 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 			return -ENOMEM;
 	}
 	*crc = 0;
+	if (size > CHUNK)
+		ozx_io_willneed(io, data_off, size);
 	while (done < size) {
 		size_t k = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 		unsigned char *p = out ? out + done : buf;
