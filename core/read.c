@@ -286,24 +286,32 @@ static int read_with_header(struct ozx_archive *a, uint32_t node,
 	return 0;
 }
 
-/* Stream the STORED entry through the CRC, into out if given. */
+/*
+ * Stream the STORED entry through the CRC: into out (room for the whole
+ * entry) if given, else through scratch (scratch_len bytes; allocated
+ * here if too small to be worth it).
+ */
 static int crc_stored(const struct ozx_io *io, uint64_t data_off,
-		      uint64_t size, unsigned char *out, uint32_t *crc)
+		      uint64_t size, unsigned char *out, unsigned char *scratch,
+		      size_t scratch_len, uint32_t *crc)
 {
-	unsigned char *buf = out;
+	unsigned char *buf = out ? out : scratch, *own = NULL;
+	size_t chunk = CHUNK;
 	uint64_t done = 0;
 	int ret = 0;
 
-	if (!buf) {
-		buf = malloc(size < CHUNK ? (size_t)size + 1 : CHUNK);
+	if (!out && scratch && scratch_len >= CHUNK) {
+		chunk = scratch_len;
+	} else if (!out) {
+		buf = own = malloc(size < CHUNK ? (size_t)size + 1 : CHUNK);
 		if (!buf)
 			return -ENOMEM;
 	}
 	*crc = 0;
-	if (size > CHUNK)
+	if (size > chunk)
 		ozx_io_willneed(io, data_off, size);
 	while (done < size) {
-		size_t k = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		size_t k = size - done < chunk ? (size_t)(size - done) : chunk;
 		unsigned char *p = out ? out + done : buf;
 
 		ret = ozx_io_read_full(io, p, k, data_off + done);
@@ -312,14 +320,14 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 		*crc = ozx_crc32(*crc, p, k);
 		done += k;
 	}
-	if (!out)
-		free(buf);
+	free(own);
 	return ret;
 }
 
 /*
  * Verify the entry, once.  keep, when not NULL, is room for cap bytes:
- * if the entry fits, its bytes are left there, starting at *at.  Returns 0
+ * if the entry fits, its bytes are left there, starting at *at (else keep
+ * is the scratch buffer of a STORED entry's CRC pass).  Returns 0
  * when verified, with *at SIZE_MAX unless keep holds the bytes; -EIO when
  * the entry failed; -ENOMEM.
  */
@@ -363,7 +371,8 @@ static int verify(struct ozx_archive *a, uint32_t node,
 	} else if (ret == 1) {
 		ret = resolve(a, node, io, &data_off);
 		if (ret == 0 && n->method == OZX_METHOD_STORE) {
-			ret = crc_stored(io, data_off, n->size, whole, &crc);
+			ret = crc_stored(io, data_off, n->size, whole, keep,
+					 keep ? cap : 0, &crc);
 			if (ret && ret != -ENOMEM)
 				ret = fail_entry(a, node, F_IO);
 		} else if (ret == 0) {
