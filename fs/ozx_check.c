@@ -160,27 +160,34 @@ static int verify_all(struct check *c, unsigned jobs, bool quiet,
 	return atomic_load(&c->err);
 }
 
-/* The entries that failed, as findings named in directory order. */
+/*
+ * The entries that failed, as findings named in directory order: corrupt
+ * ones, and (not verified, not failed: the archive read failed) unreadable
+ * ones, which make the check one that could not be done.
+ */
 static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
-			  unsigned *ncorrupt)
+			  unsigned *ncorrupt, unsigned *nunread)
 {
 	char *buf = malloc(OZX_MAX_PATH + 1);
 	int ret = 0;
 
-	*ncorrupt = 0;
+	*ncorrupt = *nunread = 0;
 	if (!buf)
 		return -ENOMEM;
 	for (uint32_t node = 1; node < c->nnodes && !ret; node++) {
 		const char *why = ozx_file_failure(c->a, node);
 		struct ozx_stat st;
+		bool unread = false;
 		ssize_t n;
 		char *e;
 
-		/* Not verified and not failed: the archive read failed. */
 		if (!why && ozx_node_stat(c->a, node, &st) == 0 &&
 		    st.kind == OZX_KIND_FILE &&
-		    st.crc_state != OZX_CRC_VERIFIED)
-			why = "archive read failed or came up short";
+		    st.crc_state != OZX_CRC_VERIFIED) {
+			why = "cannot be read: archive read failed or came up "
+			      "short";
+			unread = true;
+		}
 		if (!why)
 			continue;
 		n = ozx_node_path(c->a, node, buf, OZX_MAX_PATH + 1);
@@ -188,7 +195,10 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 		ret = ozxfs_rfc9_add(r, OZXFS_RFC9_ERROR, "entry", NULL,
 				     "'%s': %s", e, why);
 		tool_esc_free(e);
-		(*ncorrupt)++;
+		if (unread)
+			(*nunread)++;
+		else
+			(*ncorrupt)++;
 	}
 	free(buf);
 	return ret;
@@ -219,7 +229,7 @@ static const char *level_name(enum ozxfs_rfc9_level l)
 struct totals {
 	const char *file; /* printable */
 	uint32_t nrecords, nfiles, verified;
-	unsigned ncorrupt;
+	unsigned ncorrupt, nunread;
 	uint64_t bytes;
 	bool crc; /* the entries were verified */
 	int status;
@@ -253,6 +263,8 @@ static void report_text(const struct ozxfs_rfc9 *r, const struct totals *t)
 			printf(", %" PRIu32 " files verified (%s)%s",
 			       t->verified, tool_bytes(t->bytes, b, sizeof(b)),
 			       t->ncorrupt ? ", some corrupt" : "");
+		if (t->crc && t->nunread)
+			printf(", %u unreadable", t->nunread);
 		else
 			printf(", CRC-32 not checked");
 	}
@@ -271,9 +283,10 @@ static void report_json(const struct ozxfs_rfc9 *r, const struct totals *t)
 	json_str(summary);
 	printf(",\"entries\":%" PRIu32 ",\"files\":%" PRIu32
 	       ",\"crc_checked\":%s,\"verified\":%" PRIu32
-	       ",\"corrupt\":%u,\"bytes\":%" PRIu64 ",\"findings\":[",
+	       ",\"corrupt\":%u,\"unreadable\":%u,\"bytes\":%" PRIu64
+	       ",\"findings\":[",
 	       t->nrecords, t->nfiles, t->crc ? "true" : "false", t->verified,
-	       t->ncorrupt, t->bytes);
+	       t->ncorrupt, t->nunread, t->bytes);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct ozxfs_rfc9_finding *f = &r->f[i];
 
@@ -405,16 +418,17 @@ int cmd_check(int argc, char **argv)
 	if (ret)
 		goto out_nomem;
 	if (crc) {
-		ret = entry_findings(&c, &r, &t.ncorrupt);
+		ret = entry_findings(&c, &r, &t.ncorrupt, &t.nunread);
 		if (ret)
 			goto out_nomem;
-		t.verified = atomic_load(&c.nfiles) - t.ncorrupt;
+		t.verified = atomic_load(&c.nfiles) - t.ncorrupt - t.nunread;
 		t.bytes = atomic_load(&c.bytes);
 	}
 	t.nrecords = ozx_archive_info(c.a)->nrecords;
 	t.nfiles = ozx_archive_info(c.a)->nfiles;
 out_report:
-	t.status = r.nerrors	 ? CHECK_ERRORS
+	t.status = t.nunread	 ? CHECK_TROUBLE
+		   : r.nerrors	 ? CHECK_ERRORS
 		   : r.nwarnings ? CHECK_WARNINGS
 				 : CHECK_CLEAN;
 	if (json)
