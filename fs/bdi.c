@@ -54,6 +54,7 @@ static int write_kib(const char *path, unsigned kib)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	if (write(fd, v, (size_t)len) != len)
 		ret = errno ? -errno : -EIO;
 	if (close(fd) && !ret)

@@ -229,12 +229,17 @@ static int check_opts(struct ozxfs_opts *opts)
 
 	opts->readahead_kib = OZXFS_READAHEAD_DEFAULT_KIB;
 	if (opts->readahead_arg) {
+		long page = sysconf(_SC_PAGESIZE);
+
+		/* The kernel keeps whole pages: 1K would turn it off. */
+		if (page <= 0)
+			page = 4096;
 		if (parse_size(opts->readahead_arg,
 			       (unsigned long long)OZXFS_MAX_READAHEAD_KIB << 10,
 			       &v) ||
-		    v % 1024)
+		    v % (unsigned long long)page)
 			return bad_value("readahead", opts->readahead_arg,
-					 "a size in KiB such as 1M or 512K, "
+					 "whole pages such as 1M or 512K, "
 					 "at most 64M, 0 for the kernel's");
 		opts->readahead_kib = (unsigned)(v >> 10);
 	}

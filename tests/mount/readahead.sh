@@ -29,7 +29,7 @@ ra_kb()
 # largest_read: the largest READ reply in $LOG (fuse_out_header included).
 largest_read()
 {
-	awk '/opcode: READ/ { r[$3] = 1 }
+	awk '/opcode: READ \(/ { r[$3] = 1 }
 	     /success, outsize:/ { u = $3; if (u in r) { n = $6 + 0; if (n > m) m = n } }
 	     END { print m + 0 }' "$LOG"
 }
@@ -71,7 +71,7 @@ max=$(largest_read)
 ok "read_ahead_kb $kb (untouched), largest READ reply $max bytes"
 unmount_ozx
 
-for bad in 1000 65M 4X -1 ''; do
+for bad in 1000 1K 6K 65M 4X -1 ''; do
 	expect_fail "bad value '$bad' for option 'readahead'" "readahead=$bad" \
 		"$OZXFS" -f -o "readahead=$bad" "$A" "$MNT"
 done
