@@ -9,9 +9,11 @@
  * stripe and then see VERIFIED or FAILED.  FAILED is final and reported
  * through the fail callback exactly once, by the thread that set it.
  *
- * A small entry read whole is verified and served by the same read: the
- * caller's buffer receives the entry, is checked, and the requested range
- * is moved to its front.
+ * A small entry is verified and served by the same read: the caller's
+ * buffer receives the entry (with its local header, in one pread, where
+ * it fits), is checked, and the requested range is served from where it
+ * lies in the buffer (ozx_file_read_at) or moved to its front
+ * (ozx_file_read).
  */
 #include "config.h"
 
@@ -308,11 +310,18 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 			return -ENOMEM;
 	}
 	*crc = 0;
-	if (size > chunk)
-		ozx_io_willneed(io, data_off, size);
 	while (done < size) {
 		size_t k = size - done < chunk ? (size_t)(size - done) : chunk;
 		unsigned char *p = out ? out + done : buf;
+
+		/* Ask the disk for what follows while this chunk is read
+		 * and summed (the kernel caps one hint at its readahead
+		 * limit, so the hint moves along). */
+		if (size > chunk && done + k < size)
+			ozx_io_willneed(io, data_off + done + k,
+					size - done - k < 4 * (uint64_t)chunk
+						? size - done - k
+						: 4 * (uint64_t)chunk);
 
 		ret = ozx_io_read_full(io, p, k, data_off + done);
 		if (ret)
