@@ -73,16 +73,29 @@ pid_alive()
 	[ "$st" != Z ] && [ "$st" != X ]
 }
 
-# wait_gone PID SECONDS: poll every 0.05 s until PID has exited.
+# wait_until SECONDS CMD...: run CMD every 0.05 s until it succeeds; 1 if
+# it still fails after SECONDS.  The one polling loop of the tests.
+wait_until()
+{
+	local n=$(($1 * 20))
+	shift
+	until "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+pid_gone()
+{
+	! pid_alive "$1"
+}
+
+# wait_gone PID SECONDS: poll until PID has exited; 1 if it has not.
 wait_gone()
 {
-	local pid=$1 n=$(($2 * 20))
-	while [ "$n" -gt 0 ]; do
-		pid_alive "$pid" || return 0
-		sleep 0.05
-		n=$((n - 1))
-	done
-	return 1
+	wait_until "$2" pid_gone "$1"
 }
 
 # mi_escape PATH: PATH as /proc/self/mountinfo writes it (the kernel

@@ -49,16 +49,13 @@ expect_idle_unmount()
 # stays_mounted SECONDS WHILE: the mount is still there, and the daemon
 # alive, all through SECONDS.  Here, waiting for time to pass IS the
 # assertion: with SECONDS = 2*T+1 the idle timer looks at least 8 times and
-# must not unmount once.  (Polled every 0.1 s to fail early.)
+# must not unmount once.  (An idle unmount ends the daemon: waiting for it
+# to end fails early.)
 stays_mounted()
 {
-	local end=$(($(sys_now_ms) + $1 * 1000))
 	check "still mounted after $1 s while $2"
-	while [ "$(sys_now_ms)" -lt "$end" ]; do
-		is_mounted "$OZX_MNT" || { show_log; fail "'$OZX_MNT' unmounted while $2"; }
-		pid_alive "$OZX_PID" || { show_log; fail "the daemon exited while $2"; }
-		sleep 0.1
-	done
+	wait_gone "$OZX_PID" "$1" && { show_log; fail "the daemon exited while $2"; }
+	is_mounted "$OZX_MNT" || { show_log; fail "'$OZX_MNT' unmounted while $2"; }
 	grep -q 'idle_timeout' "$LOG" && { show_log; fail "the log tells of an idle unmount while $2"; }
 	ok "mounted"
 }
@@ -87,13 +84,12 @@ mkfifo "$W/hold" || fail mkfifo
 (cd "$MNT/d" && exec cat "$W/hold") &
 holder=$!
 OZX_EXTRA_PIDS+=("$holder")
-n=600
-until [ "$(readlink "/proc/$holder/cwd" 2>/dev/null)" = "$MNT/d" ]; do
-	pid_alive "$holder" || fail "the process meant to sit in $MNT/d exited"
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "no process in $MNT/d after 30 s"
-	sleep 0.05
-done
+holder_inside()
+{
+	pid_gone "$holder" || [ "$(readlink "/proc/$holder/cwd" 2>/dev/null)" = "$MNT/d" ]
+}
+wait_until 30 holder_inside || fail "no process in $MNT/d after 30 s"
+pid_alive "$holder" || fail "the process meant to sit in $MNT/d exited"
 stays_mounted "$HOLD" "a process's working directory is in it"
 : >"$W/hold" # opens the FIFO for writing and closes it: cat sees EOF
 wait "$holder" || fail "the holder failed"

@@ -104,13 +104,12 @@ sys_daemon_exit()
 # still is after SECONDS.
 sys_wait_unmounted()
 {
-	local n=$(($2 * 20))
-	while is_mounted "$1"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.05
-	done
-	return 0
+	wait_until "$2" not_mounted "$1"
+}
+
+not_mounted()
+{
+	! is_mounted "$1"
 }
 
 # sys_has_open PID FILE: process PID has FILE open.

@@ -193,12 +193,12 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 "$OZX" pack "$W/slow" "$OUT/slow.ozx" 2>"$W/slow.err" &
 pid=$!
-n=0
-while [ $n -lt 400 ] && ! ls "$OUT" | grep -q '^slow\.ozx\.'; do
-	pid_alive "$pid" || break
-	sleep 0.01
-	n=$((n + 1))
-done
+# under way: its temporary file is there (or it has ended already)
+slow_started()
+{
+	pid_gone "$pid" || ls "$OUT" | grep -q '^slow\.ozx\.'
+}
+wait_until 4 slow_started
 if pid_alive "$pid"; then
 	kill -INT "$pid"
 	wait "$pid"
