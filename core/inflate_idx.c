@@ -506,14 +506,16 @@ static void put_ref(struct ozx_zcache *c, struct ozx_zidx *x)
 }
 
 /*
- * Decode [off, off + len) starting from point p (NULL: the stream start).
- * *decoded counts the output decoded on the way.
+ * Decode [off, off + len) of node starting from point p (NULL: the stream
+ * start), adding what it decodes on the way to the cache's count.
  */
-static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
-			   uint64_t data_off, const struct zpoint *p,
-			   unsigned char *buf, size_t len, uint64_t off,
-			   uint64_t *decoded, enum ozx_fail *f)
+static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
+			   const struct ozx_io *io, uint64_t data_off,
+			   const struct zpoint *p, unsigned char *buf,
+			   size_t len, uint64_t off, enum ozx_fail *f)
 {
+	const struct ozx_node *n = &a->nodes[node];
+	uint64_t decoded = 0;
 	struct zscratch *s = scratch();
 	z_stream copy, *z;
 	uint64_t in_pos = 0, out = 0;
@@ -572,7 +574,7 @@ static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
 			goto out;
 		}
 		got = OUT_CHUNK - z->avail_out;
-		*decoded += got;
+		decoded += got;
 		if (zr == Z_BUF_ERROR && got == 0) {
 			*f = r > 0 ? F_SHORT : F_INFLATE;
 			goto out;
@@ -596,6 +598,8 @@ static ssize_t decode_from(const struct ozx_node *n, const struct ozx_io *io,
 out:
 	if (z == &copy)
 		inflateEnd(&copy);
+	atomic_fetch_add_explicit(&a->zc.decoded, decoded,
+				  memory_order_relaxed);
 	return ret;
 }
 
@@ -613,14 +617,9 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	ssize_t r;
 
 	*f = F_NONE;
-	if (n->size <= span_of(a, n->size)) {
-		uint64_t d = 0;
-
-		r = decode_from(n, io, data_off, NULL, buf, len, off, &d, f);
-		atomic_fetch_add_explicit(&a->zc.decoded, d,
-					  memory_order_relaxed);
-		return r;
-	}
+	if (n->size <= span_of(a, n->size))
+		return decode_from(a, node, io, data_off, NULL, buf, len, off,
+				   f);
 	x = get(&a->zc, node, &build, &err);
 	if (!x && build) {
 		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
@@ -651,13 +650,7 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	}
 	if (lo > 0)
 		p = &x->pts[lo - 1];
-	{
-		uint64_t d = 0;
-
-		r = decode_from(n, io, data_off, p, buf, len, off, &d, f);
-		atomic_fetch_add_explicit(&a->zc.decoded, d,
-					  memory_order_relaxed);
-	}
+	r = decode_from(a, node, io, data_off, p, buf, len, off, f);
 	put_ref(&a->zc, x);
 	return r;
 }

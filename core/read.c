@@ -228,6 +228,24 @@ static int check_central(struct ozx_archive *a, uint32_t node)
 }
 
 /*
+ * First use: the checks of the central record, then len bytes from the
+ * local header on read into b (at least the header and its name) and the
+ * header checked.  Returns as check_local().
+ */
+static int read_local(struct ozx_archive *a, uint32_t node,
+		      const struct ozx_io *io, unsigned char *b, size_t len,
+		      uint64_t *data_off)
+{
+	int ret = check_central(a, node);
+
+	if (ret)
+		return ret;
+	if (ozx_io_read_full(io, b, len, node_lho(&a->nodes[node])))
+		return fail_entry(a, node, F_IO);
+	return check_local(a, node, io, b, len, data_off);
+}
+
+/*
  * Read and check the local header on first use; *data_off is where the
  * entry's bytes start.  Returns 0, -ENOMEM, or -EIO (the entry failed).
  */
@@ -238,7 +256,6 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 	uint32_t st = atomic_load(&n->st);
 	unsigned char b[OZX_LOCAL_LEN + OZX_MAX_PATH + 64];
 	size_t span = lh_span(n);
-	int ret;
 
 	if ((st & ST_CRC_MASK) == OZX_CRC_FAILED)
 		return -EIO;
@@ -247,14 +264,8 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 			    (st >> ST_LEXTRA_SHIFT & 0xffff);
 		return 0;
 	}
-	ret = check_central(a, node);
-	if (ret)
-		return ret;
-	if (span > sizeof(b))
-		span = sizeof(b);
-	if (ozx_io_read_full(io, b, span, node_lho(n)))
-		return fail_entry(a, node, F_IO);
-	return check_local(a, node, io, b, span, data_off);
+	return read_local(a, node, io, b, span < sizeof(b) ? span : sizeof(b),
+			  data_off);
 }
 
 /*
@@ -276,12 +287,7 @@ static int read_with_header(struct ozx_archive *a, uint32_t node,
 	    (atomic_load(&n->st) & ST_RESOLVED) || n->size > cap ||
 	    span > cap - n->size)
 		return 1;
-	ret = check_central(a, node);
-	if (ret)
-		return ret;
-	if (ozx_io_read_full(io, buf, span + (size_t)n->size, node_lho(n)))
-		return fail_entry(a, node, F_IO);
-	ret = check_local(a, node, io, buf, span, &data_off);
+	ret = read_local(a, node, io, buf, span + (size_t)n->size, &data_off);
 	if (ret)
 		return ret;
 	*at = (size_t)(data_off - node_lho(n));
