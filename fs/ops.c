@@ -278,7 +278,7 @@ void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
 static void log_read_error(struct ozxfs *fs, uint32_t node)
 {
 	struct timespec ts;
-	char esc[ESC_MAX];
+	char esc[ESC_MAX], more[64] = "";
 	long long last;
 	unsigned skipped;
 
@@ -293,18 +293,14 @@ static void log_read_error(struct ozxfs *fs, uint32_t node)
 		return;
 	}
 	skipped = atomic_exchange(&fs->io_unlogged, 0);
-	node_esc(fs, node, esc);
 	if (skipped)
-		fuse_log(FUSE_LOG_ERR,
-			 "reading entry '%s' of '%s' failed: archive read "
-			 "failed or came up short (and %u reads since the "
-			 "last message)\n",
-			 esc, fs->archive_esc, skipped);
-	else
-		fuse_log(FUSE_LOG_ERR,
-			 "reading entry '%s' of '%s' failed: archive read "
-			 "failed or came up short\n",
-			 esc, fs->archive_esc);
+		snprintf(more, sizeof(more),
+			 " (and %u reads since the last message)", skipped);
+	node_esc(fs, node, esc);
+	fuse_log(FUSE_LOG_ERR,
+		 "reading entry '%s' of '%s' failed: archive read failed or "
+		 "came up short%s\n",
+		 esc, fs->archive_esc, more);
 }
 
 /* Whether any visible file is empty (one pass over the node table). */
