@@ -2,11 +2,23 @@
  * archive_i.h - the inside of struct ozx_archive, shared by the core's
  * modules and by nobody else.
  *
- * Memory budget: one struct ozx_node (56 bytes) and one hash bucket (4
- * bytes, rounded up to a power of two) per central-directory record and
- * per implied directory, plus the names (each stored once, NUL-terminated).
- * The central directory itself is streamed through a bounded buffer and
- * never kept.
+ * Memory budget: one struct ozx_node (56 bytes) and 4 to 8 bytes of hash
+ * buckets (a power of two, at least one per two nodes) per node, and the
+ * names, each stored once and NUL-terminated.  Nodes are:
+ *   - one per central-directory record, with its whole name: 64 bytes
+ *     plus name length + 1;
+ *   - one per implied directory, with its last component only: 64 bytes
+ *     plus component length + 1.  The components of the directories a
+ *     name implies are disjoint pieces of that name, so implied names
+ *     together never take more than the records' names;
+ *   - at most OZX_IMPLIED_PER_RECORD (4) implied directories per record
+ *     plus OZX_IMPLIED_EXTRA (65,536) in all (tree.c refuses an archive
+ *     past that as soon as it gets there).
+ * So at most 320 bytes plus twice the name per record, plus 4 MiB.  While
+ * the tree is built, the order of creation (4 bytes per node, grown by
+ * doubling) and the node table's growth slack come on top; both are given
+ * back before the open returns.  The central directory itself is streamed
+ * through a bounded buffer and never kept.
  */
 #ifndef OZX_ARCHIVE_I_H
 #define OZX_ARCHIVE_I_H

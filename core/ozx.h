@@ -32,11 +32,24 @@
 #define OZX_ROOT ((uint32_t)0)
 #define OZX_NONE ((uint32_t)0xffffffff)
 
-/* Limits enforced on archive contents (names beyond them are hidden). */
+/* Limits enforced on archive contents: names beyond the first three are
+ * hidden, archives beyond the others refused (-EFBIG). */
 #define OZX_MAX_COMPONENT 255 /* bytes in one path component */
 #define OZX_MAX_PATH 4095     /* bytes in a whole entry name */
 #define OZX_MAX_DEPTH 128     /* path components in one name */
 #define OZX_MAX_ENTRIES 100000000u /* central-directory records */
+/*
+ * Directories implied by names (those without a record of their own), at
+ * most OZX_IMPLIED_PER_RECORD per record plus OZX_IMPLIED_EXTRA in all.
+ * A directory costs a node like a record does, and without this bound
+ * every record could imply 127 of them.  A Zarr chunk key implies at most
+ * ndim - 1 directories of its own (c/T/0/0/0/0 for a chunk grid of
+ * T x 1 x 1 x 1 x 1), so no OME-Zarr array (5 dimensions at most) needs
+ * more than 4 per record; the extra covers groups, arrays and their "c"
+ * directories, and small archives of any shape.
+ */
+#define OZX_IMPLIED_PER_RECORD 4u
+#define OZX_IMPLIED_EXTRA 65536u
 
 /*
  * Where a malformed archive went wrong: a static string and the archive

@@ -15,6 +15,11 @@
  * it into a list.  Children are linked in the order their names first
  * appear in the archive, which gives O(1) per entry listing with a cursor
  * that is just the next child's node number.  Nothing here recurses.
+ *
+ * Implied directories are budgeted per record (ozx.h): an archive whose
+ * names imply more is refused as soon as the first one too many would be
+ * made, so a "directory bomb" (each record a private chain of a hundred
+ * directories) costs the time and memory of the budget, not of its names.
  */
 #include "config.h"
 
@@ -274,13 +279,27 @@ static void hash_grow(struct ozx_archive *a)
 	free(old);
 }
 
+/* The most implied directories an archive of nrecords records may have. */
+static uint64_t implied_max(uint64_t nrecords)
+{
+	return nrecords * OZX_IMPLIED_PER_RECORD + OZX_IMPLIED_EXTRA;
+}
+
+/* Node numbers are 32 bits with OZX_NONE reserved: the budget keeps them
+ * in range, so node counts need no other check. */
+_Static_assert(1 + OZX_MAX_ENTRIES + OZX_IMPLIED_PER_RECORD *
+			   (uint64_t)OZX_MAX_ENTRIES + OZX_IMPLIED_EXTRA <
+		       OZX_NONE,
+	       "node numbers overflow");
+
+/* A new implied directory; -EFBIG past the budget. */
 static int new_dir(struct ozx_archive *a, uint32_t parent, const char *name,
 		   size_t len, uint32_t mtime, uint32_t *out)
 {
 	struct ozx_node *n;
 	int ret;
 
-	if (a->nnodes == OZX_NONE - 1)
+	if (a->nnodes - 1 - a->info.nrecords >= implied_max(a->info.nrecords))
 		return -EFBIG;
 	if (a->nnodes == a->nodes_cap) {
 		uint32_t cap = a->nodes_cap + a->nodes_cap / 2 + 16;
@@ -489,6 +508,11 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 
 	memset(root, 0, sizeof(*root));
 	ret = ozx_names_add(a, "", 0, &root->name_off);
+	if (ret == -EFBIG && diag) {
+		/* the names of the records filled the table (as in cdir.c) */
+		diag->what = "archive too large";
+		diag->off = 0;
+	}
 	if (ret)
 		goto out_free_order;
 	root->parent = OZX_NONE;
@@ -500,6 +524,13 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 
 	for (i = 1; i <= a->info.nrecords; i++) {
 		ret = place(a, i, &o, dir_mtime);
+		if (ret == -EFBIG && diag) {
+			/* Record i's name would have made the first directory
+			 * past the budget (or filled the names table with
+			 * implied ones): refused here, before any more. */
+			diag->what = "too many directories implied by names";
+			diag->off = node_lho(&a->nodes[i]);
+		}
 		if (ret)
 			goto out_free_order;
 	}
@@ -514,10 +545,6 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 	}
 out_free_order:
 	free(o.v);
-	if (ret == -EFBIG && diag) {
-		diag->what = "too many entries";
-		diag->off = 0;
-	}
 	return ret;
 }
 

@@ -785,6 +785,100 @@ static void test_deep_paths_hash(void **state)
 	fx_arc_free(fa);
 }
 
+/*
+ * The implied-directory budget (issue 14, item 5: a directory bomb).
+ * open_bomb() builds and opens n records "NNNNN/a/.../a/f", each with
+ * directories of its own: BOMB_DIRS (OZX_MAX_DEPTH components, the most a
+ * name may have) but the last record, which has last.
+ */
+enum { BOMB_DIRS = OZX_MAX_DEPTH - 1, BOMB_NAME = 8 + 2 * OZX_MAX_DEPTH };
+
+/* Record i's name, dirs directories deep, into buf[BOMB_NAME]. */
+static char *bomb_name(char *buf, size_t i, size_t dirs)
+{
+	char *p = buf + sprintf(buf, "%05zu/", i);
+
+	for (size_t d = 1; d < dirs; d++)
+		p += sprintf(p, "a/");
+	sprintf(p, "f");
+	return buf;
+}
+
+static struct fx_arc *open_bomb(size_t n, size_t last, struct fx_zip *z)
+{
+	struct fx_ent *e = calloc(n, sizeof(*e));
+	char(*names)[BOMB_NAME] = calloc(n, sizeof(*names));
+	struct fx_arc *fa;
+
+	assert_non_null(e);
+	assert_non_null(names);
+	for (size_t i = 0; i < n; i++)
+		e[i].name = bomb_name(names[i], i, i + 1 < n ? BOMB_DIRS : last);
+	fx_zip_build(z, e, n, NULL);
+	fa = fx_arc_open_copy(z->p, z->len);
+	free(names);
+	free(e);
+	return fa;
+}
+
+/* Records that imply more directories than the budget allows are refused
+ * with their own reason, at the record that crossed it; exactly at the
+ * budget, or with one deep record fewer, the archive opens. */
+static void test_implied_dirs_budget(void **state)
+{
+	/* the fewest deep records that overrun the budget: 533 */
+	const size_t n = OZX_IMPLIED_EXTRA /
+				 (BOMB_DIRS - OZX_IMPLIED_PER_RECORD) +
+			 1;
+	const uint64_t budget = n * OZX_IMPLIED_PER_RECORD + OZX_IMPLIED_EXTRA;
+	const size_t room = (size_t)(budget - (n - 1) * BOMB_DIRS);
+	char name[BOMB_NAME];
+	struct fx_arc *fa;
+	struct fx_zip z;
+	uint32_t x;
+
+	(void)state;
+	assert_true(room < BOMB_DIRS);
+
+	fa = open_bomb(n, BOMB_DIRS, &z);
+	assert_int_equal(fa->ret, -EFBIG);
+	assert_null(fa->a);
+	assert_non_null(fa->d.what);
+	assert_string_equal(fa->d.what,
+			    "too many directories implied by names");
+	assert_int_equal(fa->d.off, z.lh_off[n - 1]);
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+
+	/* one directory too many, in the last record */
+	fa = open_bomb(n, room + 1, &z);
+	assert_int_equal(fa->ret, -EFBIG);
+	assert_string_equal(fa->d.what,
+			    "too many directories implied by names");
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+
+	/* exactly the budget */
+	fa = open_bomb(n, room, &z);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->nnodes,
+			 1 + n + (uint32_t)budget);
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+
+	/* one record fewer */
+	fa = open_bomb(n - 1, BOMB_DIRS, &z);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->ndirs,
+			 1 + (n - 1) * BOMB_DIRS);
+	assert_int_equal(ozx_lookup_path(fa->a, bomb_name(name, n - 2,
+							  BOMB_DIRS), &x),
+			 0);
+	assert_int_equal(kind_of(fa->a, x), OZX_KIND_FILE);
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+}
+
 /* A directory's link count is 2 plus its subdirectories. */
 static void test_nlink(void **state)
 {
@@ -908,6 +1002,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicates_last_wins),
 	    cmocka_unit_test(test_file_shadowed_by_dir),
 	    cmocka_unit_test(test_deep_paths_hash),
+	    cmocka_unit_test(test_implied_dirs_budget),
 	    cmocka_unit_test(test_nlink),
 	    cmocka_unit_test(test_node_accessors_edges),
 	    cmocka_unit_test(test_escape),
