@@ -430,40 +430,42 @@ void ozx_zcache_release(struct ozx_zcache *c)
 	pthread_cond_destroy(&c->cond);
 }
 
-/* Offer a freshly built index to the cache (which takes it), replacing a
- * placeholder if there is one.  Returns true if x went in (a reference the
- * caller set in x->refs keeps it from eviction), false if another index of
- * the entry was there already and x was freed. */
-bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+/* Take node's placeholder, if it has one, out of the map (lock held). */
+static void unplace(struct ozx_zcache *c, uint32_t node)
 {
-	struct ozx_zcache *c = &a->zc;
-	struct ozx_zidx **p;
+	struct ozx_zidx **p = slot(c, node);
 
-	pthread_mutex_lock(&c->lock);
-	p = slot(c, x->node);
-	if (*p && !(*p)->building && stale(a, *p))
-		drop(c, *p);
-	if (stale(a, x) || (*p && !(*p)->building)) {
-		/* Built across a change, or somebody else's is there
-		 * already (keep theirs). */
-		if (*p && (*p)->building) {
-			struct ozx_zidx *ph = *p;
-
-			*p = ph->hnext;
-			lru_unlink(c, ph);
-			free(ph);
-			pthread_cond_broadcast(&c->cond);
-		}
-		pthread_mutex_unlock(&c->lock);
-		ozx_zcache_free_index(x);
-		return false;
-	}
-	if (*p) {
+	if (*p && (*p)->building) {
 		struct ozx_zidx *ph = *p;
 
 		*p = ph->hnext;
 		lru_unlink(c, ph);
 		free(ph);
+	}
+}
+
+/* Offer a freshly built index to the cache (which takes it), replacing a
+ * placeholder if there is one.  Returns true if x went in (a reference the
+ * caller set in x->refs keeps it from eviction), false if another index of
+ * the entry was there already, or x was built across a change of the
+ * archive, and x was freed. */
+bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+{
+	struct ozx_zcache *c = &a->zc;
+	struct ozx_zidx *old;
+
+	pthread_mutex_lock(&c->lock);
+	old = *slot(c, x->node);
+	if (old && !old->building) {
+		if (!stale(a, old))
+			goto out_free_index; /* somebody else's: keep theirs */
+		drop(c, old);
+	}
+	unplace(c, x->node);
+	if (stale(a, x)) {
+		/* Its waiters build again, in the new generation. */
+		pthread_cond_broadcast(&c->cond);
+		goto out_free_index;
 	}
 	x->hnext = c->map[x->node % OZX_ZMAP];
 	c->map[x->node % OZX_ZMAP] = x;
@@ -473,22 +475,18 @@ bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return true;
+
+out_free_index:
+	pthread_mutex_unlock(&c->lock);
+	ozx_zcache_free_index(x);
+	return false;
 }
 
 /* Drop our placeholder after a failed build. */
 static void drop_placeholder(struct ozx_zcache *c, uint32_t node)
 {
-	struct ozx_zidx **p;
-
 	pthread_mutex_lock(&c->lock);
-	p = slot(c, node);
-	if (*p && (*p)->building) {
-		struct ozx_zidx *ph = *p;
-
-		*p = ph->hnext;
-		lru_unlink(c, ph);
-		free(ph);
-	}
+	unplace(c, node);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -674,7 +672,8 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 		/* A CRC mismatch is the verifier's business (verify=entry
 		 * checked before we got here; verify=none trusts). */
 		x->refs = 1;
-		if (!ozx_zcache_put(a, x)) /* lost a race; ours was freed */
+		/* Lost a race, or built across a change: ours was freed. */
+		if (!ozx_zcache_put(a, x))
 			return ozx_inflate_read(a, node, io, data_off, buf, len,
 						off, f);
 	}

@@ -1522,6 +1522,29 @@ static void test_change_check(void **state)
 	chfx_free(f);
 }
 
+/* An access-point index built before a change is not used after it: with
+ * verify off (so that only the read builds indices), a change noticed by
+ * ozx_archive_check makes the next read build the index again. */
+static void test_change_index_stale(void **state)
+{
+	struct chfx *f = chfx_open();
+	struct ozx_zstats z0, z1;
+
+	(void)state;
+	ozx_archive_set_verify(f->a, false);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	read_ok(f, 1, f->d, 4096, 1u << 20);
+	ozx_archive_zstats(f->a, &z0);
+	assert_int_equal(z0.builds, 1);
+	touch(&f->c);
+	assert_int_equal(ozx_archive_check(f->a), 1);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	ozx_archive_zstats(f->a, &z1);
+	assert_int_equal(z1.builds, 2);
+	assert_int_equal(z1.used, z0.used);
+	chfx_free(f);
+}
+
 struct toucher {
 	struct chfx *f;
 	int i;
@@ -1825,6 +1848,7 @@ int main(void)
 	    cmocka_unit_test(test_change_touch_only),
 	    cmocka_unit_test(test_change_during_verify),
 	    cmocka_unit_test(test_change_check),
+	    cmocka_unit_test(test_change_index_stale),
 	    cmocka_unit_test(test_change_touch_concurrent),
 	    cmocka_unit_test(test_open_path),
 	    cmocka_unit_test(test_reopen),
