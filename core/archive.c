@@ -19,6 +19,7 @@
 
 static void init_locks(struct ozx_archive *a)
 {
+	pthread_mutex_init(&a->seen_lock, NULL);
 	for (unsigned i = 0; i < OZX_NSTRIPES; i++) {
 		pthread_mutex_init(&a->lock[i], NULL);
 		pthread_cond_init(&a->cond[i], NULL);
@@ -82,6 +83,11 @@ static int archive_open(const struct ozx_io *io, uint64_t size,
 	a->info.size = size;
 	init_locks(a);
 	ozx_zcache_init(&a->zc, OZX_INFLATE_CACHE_DEFAULT);
+	/* Before the first read: a change during the open is then seen by
+	 * the first read after it. */
+	ret = ozx_change_init(a);
+	if (ret)
+		goto out_free_archive;
 	ret = ozx_eocd_find(&a->io, size, &e, diag);
 	if (ret)
 		goto out_free_archive;
@@ -169,6 +175,7 @@ void ozx_archive_free(struct ozx_archive *a)
 		pthread_mutex_destroy(&a->lock[i]);
 		pthread_cond_destroy(&a->cond[i]);
 	}
+	pthread_mutex_destroy(&a->seen_lock);
 	ozx_zcache_release(&a->zc);
 	if (a->fd >= 0)
 		close(a->fd);
@@ -221,40 +228,43 @@ void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
 	a->fail_ctx = ctx;
 }
 
-static bool same_file(const struct stat *x, const struct stat *y)
+void ozx_archive_set_change_cb(struct ozx_archive *a, ozx_change_fn fn,
+			       void *ctx)
 {
-	return x->st_dev == y->st_dev && x->st_ino == y->st_ino &&
-	       x->st_size == y->st_size &&
-	       x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
-	       x->st_mtim.tv_nsec == y->st_mtim.tv_nsec &&
-	       x->st_ctim.tv_sec == y->st_ctim.tv_sec &&
-	       x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
+	a->change_fn = fn;
+	a->change_ctx = ctx;
 }
 
 int ozx_archive_reopen(const struct ozx_archive *a)
 {
+	struct stat st, ours;
 	char proc[64];
-	struct stat st;
 	int fd, err;
 
 	if (a->fd < 0)
 		return -EBADF;
 	/* Through /proc the new description is of our very inode, even if
-	 * the path was renamed over since; the path is the fallback. */
+	 * the path was renamed over or unlinked since. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
 	fd = open(proc, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && (errno == ENOENT || errno == EACCES))
-		fd = open(a->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT && errno != EACCES)
+		return -errno;
+	/* No /proc: the path, if it still names our inode.  Comparing size
+	 * and mtime too would refuse after a mere touch(1); a change of the
+	 * bytes is what every read checks, through either descriptor. */
+	fd = open(a->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st)) {
+	if (fstat(fd, &st) || fstat(a->fd, &ours)) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
-	if (!same_file(&st, &a->st)) {
+	if (st.st_dev != ours.st_dev || st.st_ino != ours.st_ino) {
 		close(fd);
-		return -EIO;
+		return -ESTALE;
 	}
 	return fd;
 }

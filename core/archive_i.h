@@ -44,6 +44,7 @@
 #define ST_FAIL_SHIFT 3   /* 5 bits: index into the failure table */
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
+#define ST_LEXTRA_MASK (0xffffu << ST_LEXTRA_SHIFT)
 
 /* Files: local header offset in the low 48 bits, and in the high 16 the
  * most extra bytes its local header may have before the data would run
@@ -122,11 +123,33 @@ struct ozx_archive {
 	bool verify;
 	ozx_fail_fn fail_fn;
 	void *fail_ctx;
+
+	/*
+	 * The source's identity as last seen (change.c), and its generation:
+	 * even, odd while a change is being taken in (a seqlock for seen),
+	 * two more per change.  A verdict VERIFIED holds for the generation
+	 * it was reached in; taking in a change clears them all.
+	 */
+	pthread_mutex_t seen_lock;
+	_Atomic uint64_t seen_dev, seen_ino, seen_size, seen_mtime;
+	_Atomic uint64_t gen;
+	ozx_change_fn change_fn;
+	void *change_ctx;
 	/* Threads waiting for another thread's verification of an entry. */
 	pthread_mutex_t lock[OZX_NSTRIPES];
 	pthread_cond_t cond[OZX_NSTRIPES];
 	struct ozx_zcache zc;
 };
+
+/* change.c: take the source's first stamp (at open); 0 or -errno. */
+int ozx_change_init(struct ozx_archive *a);
+/* The generation now (even: waits out a change being taken in). */
+uint64_t ozx_gen(struct ozx_archive *a);
+/* After reading through io: 0 if the bytes read are those of generation
+ * g (the stamp is the one last seen, and no change was taken in since g),
+ * -ESTALE if not (the caller reads again), -errno if the stamp failed. */
+int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io,
+		  uint64_t g);
 
 /* eocd.c */
 struct ozx_eocd {

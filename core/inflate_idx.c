@@ -68,7 +68,9 @@ struct zpoint {
 struct ozx_zidx {
 	uint32_t node;
 	bool building;      /* a placeholder: some thread is building it */
+	bool dropped;       /* out of the cache, freed with its last ref */
 	int refs;
+	uint64_t gen;       /* the archive's generation its build began in */
 	size_t bytes;       /* what it counts against the cap */
 	struct ozx_zidx *hnext;
 	struct ozx_zidx *prev, *next; /* LRU list, most recent first */
@@ -262,6 +264,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		if (!x)
 			return -ENOMEM;
 		x->node = node;
+		x->gen = ozx_gen(a);
 	}
 	inflateReset(&s->z);
 	s->z.avail_in = 0; /* the last use's input is not ours */
@@ -364,6 +367,27 @@ static void lru_front(struct ozx_zcache *c, struct ozx_zidx *x)
 		c->tail = x;
 }
 
+/*
+ * Take x out of the map and the LRU list: an index built in an older
+ * generation, whose access points may hold bytes of before a change
+ * (change.c).  Freed now, or by its last reference.
+ */
+static void drop(struct ozx_zcache *c, struct ozx_zidx *x)
+{
+	*slot(c, x->node) = x->hnext;
+	lru_unlink(c, x);
+	c->used -= x->bytes;
+	if (x->refs == 0)
+		ozx_zcache_free_index(x);
+	else
+		x->dropped = true;
+}
+
+static bool stale(struct ozx_archive *a, const struct ozx_zidx *x)
+{
+	return x->gen != atomic_load(&a->gen);
+}
+
 /* Evict unreferenced indices, oldest first, until under the cap. */
 static void evict(struct ozx_zcache *c)
 {
@@ -406,29 +430,42 @@ void ozx_zcache_release(struct ozx_zcache *c)
 	pthread_cond_destroy(&c->cond);
 }
 
-/* Offer a freshly built index to the cache (which takes it), replacing a
- * placeholder if there is one.  Returns true if x went in (a reference the
- * caller set in x->refs keeps it from eviction), false if another index of
- * the entry was there already and x was freed. */
-bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+/* Take node's placeholder, if it has one, out of the map (lock held). */
+static void unplace(struct ozx_zcache *c, uint32_t node)
 {
-	struct ozx_zcache *c = &a->zc;
-	struct ozx_zidx **p;
+	struct ozx_zidx **p = slot(c, node);
 
-	pthread_mutex_lock(&c->lock);
-	p = slot(c, x->node);
-	if (*p && !(*p)->building) {
-		/* Somebody else's is there already; keep theirs. */
-		pthread_mutex_unlock(&c->lock);
-		ozx_zcache_free_index(x);
-		return false;
-	}
-	if (*p) {
+	if (*p && (*p)->building) {
 		struct ozx_zidx *ph = *p;
 
 		*p = ph->hnext;
 		lru_unlink(c, ph);
 		free(ph);
+	}
+}
+
+/* Offer a freshly built index to the cache (which takes it), replacing a
+ * placeholder if there is one.  Returns true if x went in (a reference the
+ * caller set in x->refs keeps it from eviction), false if another index of
+ * the entry was there already, or x was built across a change of the
+ * archive, and x was freed. */
+bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
+{
+	struct ozx_zcache *c = &a->zc;
+	struct ozx_zidx *old;
+
+	pthread_mutex_lock(&c->lock);
+	old = *slot(c, x->node);
+	if (old && !old->building) {
+		if (!stale(a, old))
+			goto out_free_index; /* somebody else's: keep theirs */
+		drop(c, old);
+	}
+	unplace(c, x->node);
+	if (stale(a, x)) {
+		/* Its waiters build again, in the new generation. */
+		pthread_cond_broadcast(&c->cond);
+		goto out_free_index;
 	}
 	x->hnext = c->map[x->node % OZX_ZMAP];
 	c->map[x->node % OZX_ZMAP] = x;
@@ -438,31 +475,28 @@ bool ozx_zcache_put(struct ozx_archive *a, struct ozx_zidx *x)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return true;
+
+out_free_index:
+	pthread_mutex_unlock(&c->lock);
+	ozx_zcache_free_index(x);
+	return false;
 }
 
 /* Drop our placeholder after a failed build. */
 static void drop_placeholder(struct ozx_zcache *c, uint32_t node)
 {
-	struct ozx_zidx **p;
-
 	pthread_mutex_lock(&c->lock);
-	p = slot(c, node);
-	if (*p && (*p)->building) {
-		struct ozx_zidx *ph = *p;
-
-		*p = ph->hnext;
-		lru_unlink(c, ph);
-		free(ph);
-	}
+	unplace(c, node);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
 
 /* Get the entry's index with a reference held, or NULL with *build set
  * when the caller is to build it (a placeholder now marks that). */
-static struct ozx_zidx *get(struct ozx_zcache *c, uint32_t node, bool *build,
+static struct ozx_zidx *get(struct ozx_archive *a, uint32_t node, bool *build,
 			    int *err)
 {
+	struct ozx_zcache *c = &a->zc;
 	struct ozx_zidx *x;
 
 	*build = false;
@@ -471,6 +505,10 @@ static struct ozx_zidx *get(struct ozx_zcache *c, uint32_t node, bool *build,
 		x = *slot(c, node);
 		if (!x)
 			break;
+		if (!x->building && stale(a, x)) {
+			drop(c, x);
+			continue;
+		}
 		if (!x->building) {
 			x->refs++;
 			lru_unlink(c, x);
@@ -486,6 +524,7 @@ static struct ozx_zidx *get(struct ozx_zcache *c, uint32_t node, bool *build,
 		*err = -ENOMEM;
 	} else {
 		x->node = node;
+		x->gen = ozx_gen(a);
 		x->building = true;
 		x->hnext = c->map[node % OZX_ZMAP];
 		c->map[node % OZX_ZMAP] = x;
@@ -501,6 +540,8 @@ static void put_ref(struct ozx_zcache *c, struct ozx_zidx *x)
 {
 	pthread_mutex_lock(&c->lock);
 	x->refs--;
+	if (x->dropped && x->refs == 0)
+		ozx_zcache_free_index(x);
 	evict(c);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -620,7 +661,7 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	if (n->size <= span_of(a, n->size))
 		return decode_from(a, node, io, data_off, NULL, buf, len, off,
 				   f);
-	x = get(&a->zc, node, &build, &err);
+	x = get(a, node, &build, &err);
 	if (!x && build) {
 		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
 					f);
@@ -631,7 +672,8 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 		/* A CRC mismatch is the verifier's business (verify=entry
 		 * checked before we got here; verify=none trusts). */
 		x->refs = 1;
-		if (!ozx_zcache_put(a, x)) /* lost a race; ours was freed */
+		/* Lost a race, or built across a change: ours was freed. */
+		if (!ozx_zcache_put(a, x))
 			return ozx_inflate_read(a, node, io, data_off, buf, len,
 						off, f);
 	}

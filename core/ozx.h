@@ -61,16 +61,34 @@ struct ozx_diag {
 };
 
 /*
+ * What identifies a source's bytes: while none of these changes, no byte
+ * did (for a file: a write(2) moves the mtime before it copies a byte).
+ */
+struct ozx_stamp {
+	uint64_t dev, ino;
+	uint64_t size;
+	int64_t mtime_ns;
+};
+
+/*
  * Source of archive bytes.  pread() returns the number of bytes read (short
  * only at end of file) or -errno; it must be safe to call from several
  * threads at once and must keep no position (pread(2) semantics).
+ *
+ * stamp(), NULL for a source that cannot change (memory), stores the
+ * source's identity as it is now and returns 0, or -errno.  The read path
+ * calls it after its preads: the same stamp as when the entry was verified
+ * proves that the bytes just read are the bytes verified.  Every io of one
+ * archive must report the same source (a descriptor of the same file).
  */
 struct ozx_io {
 	ssize_t (*pread)(void *ctx, void *buf, size_t len, uint64_t off);
 	void *ctx;
+	int (*stamp)(void *ctx, struct ozx_stamp *st);
 };
 
-/* An io reading file descriptor fd with pread(2) (retrying EINTR). */
+/* An io reading file descriptor fd with pread(2) (retrying EINTR), its
+ * stamp from fstat(2). */
 struct ozx_io ozx_io_fd(int fd);
 
 /* An io reading the memory mem[0..len) (for tests and fuzzing). */
@@ -138,20 +156,45 @@ const struct ozx_io *ozx_archive_io(const struct ozx_archive *a);
 
 /*
  * A new, independent read-only descriptor of the same archive file (its own
- * open file description, so its own readahead state), checked to be the
- * same file, unchanged since open (size, mtime and ctime).  The caller
- * closes it.  Returns the descriptor, or:
- *   -EIO     the archive file was replaced or changed since open
+ * open file description, so its own readahead state): of the very inode the
+ * handle holds, through /proc/self/fd, even after the path was renamed over
+ * or unlinked; where /proc is missing, through the path if it still names
+ * that inode (device and inode number).  Size and mtime need no look here:
+ * reads through the new descriptor are checked as through the handle's.
+ * The caller closes it.  Returns the descriptor, or:
+ *   -ESTALE  no /proc, and the path names another file now
  *   -EBADF   the archive was not opened from a path
- *   -EMFILE, -ENFILE, ... from open(2)
+ *   -ENOENT, -EMFILE, -ENFILE, ... from open(2)
  */
 int ozx_archive_reopen(const struct ozx_archive *a);
 
 /*
+ * Look at the archive's identity now, as every read does after its preads
+ * (with verify on).  If it changed since the last look (a new stamp from
+ * the io), every verified entry becomes unverified, each entry's local
+ * header is read again on next use, and the change callback is called:
+ * each entry is then checked against its CRC-32 again before any more of
+ * its bytes are served, and one whose bytes changed fails for good.
+ * Returns 1 if it had changed, 0 if not (or the io has no stamp), -errno
+ * if the stamp failed.
+ */
+int ozx_archive_check(struct ozx_archive *a);
+
+/*
+ * Called once per change ozx_archive_check() or a read notices, from that
+ * thread, with no lock held.  For logging.  Call before sharing the handle.
+ */
+typedef void (*ozx_change_fn)(void *ctx);
+void ozx_archive_set_change_cb(struct ozx_archive *a, ozx_change_fn fn,
+			       void *ctx);
+
+/*
  * Integrity policy.  With verify on (the default), no byte of an entry is
  * returned before the whole entry has matched its CRC-32; the result is
- * kept for the life of the handle.  Off trusts the archive's bytes (sizes
- * and local headers are still checked).  Call before sharing the handle.
+ * kept for as long as the archive's stamp stays the same, and every read
+ * compares it after its preads (see ozx_archive_check).  Off trusts the
+ * archive's bytes (sizes and local headers are still checked; a change is
+ * not looked for).  Call before sharing the handle.
  */
 void ozx_archive_set_verify(struct ozx_archive *a, bool verify);
 

@@ -8,6 +8,10 @@
  * thread verifies; the others wait on a condition variable of the entry's
  * stripe and then see VERIFIED or FAILED.  FAILED is final and reported
  * through the fail callback exactly once, by the thread that set it.
+ * VERIFIED holds for one generation of the archive (change.c): with verify
+ * on, every read asks for the archive's stamp after its preads, and if it
+ * changed, the entry is verified again, and read again, before a byte of
+ * it is served.
  *
  * A small entry is verified and served by the same read: the caller's
  * buffer receives the entry (with its local header, in one pread, where
@@ -30,6 +34,10 @@
 #include "zipfmt.h"
 
 #define CHUNK (256u << 10)
+
+/* Passes over an entry in a row that each see the archive change before
+ * a read gives up with EIO (the next read tries again). */
+#define OZX_CHANGE_TRIES 4
 
 static const char *const fail_text[] = {
 	[F_CRC] = "CRC-32 mismatch",
@@ -336,45 +344,20 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 }
 
 /*
- * Verify the entry, once.  keep, when not NULL, is room for cap bytes:
- * if the entry fits, its bytes are left there, starting at *at (else keep
- * is the scratch buffer of a STORED entry's CRC pass).  Returns 0
- * when verified, with *at SIZE_MAX unless keep holds the bytes; -EIO when
- * the entry failed; -ENOMEM.
+ * One pass of verify() over the entry's bytes; as verify(), but leaves the
+ * state alone unless the entry fails.
  */
-static int verify(struct ozx_archive *a, uint32_t node,
-		  const struct ozx_io *io, unsigned char *keep, size_t cap,
-		  size_t *at)
+static int verify_pass(struct ozx_archive *a, uint32_t node,
+		       const struct ozx_io *io, unsigned char *keep,
+		       size_t cap, size_t *at)
 {
 	struct ozx_node *n = &a->nodes[node];
-	unsigned s = node % OZX_NSTRIPES;
 	unsigned char *whole = keep && cap >= n->size ? keep : NULL;
 	uint64_t data_off;
-	uint32_t crc, st;
+	uint32_t crc;
 	int ret;
 
 	*at = SIZE_MAX;
-	for (;;) {
-		st = atomic_load(&n->st);
-		switch (st & ST_CRC_MASK) {
-		case OZX_CRC_VERIFIED:
-			return 0;
-		case OZX_CRC_FAILED:
-			return -EIO;
-		case OZX_CRC_VERIFYING:
-			pthread_mutex_lock(&a->lock[s]);
-			while ((atomic_load(&n->st) & ST_CRC_MASK) ==
-			       OZX_CRC_VERIFYING)
-				pthread_cond_wait(&a->cond[s], &a->lock[s]);
-			pthread_mutex_unlock(&a->lock[s]);
-			continue;
-		}
-		if (atomic_compare_exchange_weak(
-			    &n->st, &st,
-			    (st & ~ST_CRC_MASK) | OZX_CRC_VERIFYING))
-			break;
-	}
-
 	/* A small STORED entry: header and bytes in one read. */
 	ret = read_with_header(a, node, io, keep, cap, at);
 	if (ret == 0) {
@@ -406,23 +389,110 @@ static int verify(struct ozx_archive *a, uint32_t node,
 		ret = fail_entry(a, node, F_CRC);
 	if (ret)
 		*at = SIZE_MAX;
+	return ret;
+}
+
+/*
+ * Leave VERIFYING after a pass begun in generation g that returned *ret:
+ * for VERIFIED, or (out of memory or a failed read of the archive: let a
+ * later read try again) UNVERIFIED; but never undo a FAILED, which
+ * fail_entry set in the pass or another thread set meanwhile (from resolve
+ * on another path).  Returns false, the entry still VERIFYING, if the pass
+ * succeeded but a change was taken in since g (change.c): the bytes it
+ * checked may not be the archive's now, and it is to be done again --
+ * unless this was the last try, which then ends with *ret -EIO.
+ */
+static bool verify_commit(struct ozx_archive *a, uint32_t node, int *ret,
+			  uint64_t g, bool last)
+{
+	struct ozx_node *n = &a->nodes[node];
+	unsigned s = node % OZX_NSTRIPES;
+	uint32_t st;
+
 	pthread_mutex_lock(&a->lock[s]);
-	/*
-	 * Leave VERIFYING for VERIFIED, or (out of memory or a failed read
-	 * of the archive: let a later read try again) UNVERIFIED; but never
-	 * undo a FAILED, which fail_entry set here or another thread set
-	 * meanwhile (from resolve on another path).
-	 */
+	if (*ret == 0 && atomic_load(&a->gen) != g) {
+		if (!last) {
+			pthread_mutex_unlock(&a->lock[s]);
+			return false;
+		}
+		*ret = -EIO;
+	}
 	st = atomic_load(&n->st);
 	while ((st & ST_CRC_MASK) == OZX_CRC_VERIFYING &&
 	       !atomic_compare_exchange_weak(
 		       &n->st, &st,
 		       (st & ~ST_CRC_MASK) |
-			       (ret == 0 ? OZX_CRC_VERIFIED : OZX_CRC_UNVERIFIED)))
+			       (*ret == 0 ? OZX_CRC_VERIFIED : OZX_CRC_UNVERIFIED)))
 		;
 	pthread_cond_broadcast(&a->cond[s]);
 	pthread_mutex_unlock(&a->lock[s]);
-	return ret;
+	return true;
+}
+
+/*
+ * Verify the entry, once per generation.  keep, when not NULL, is room for
+ * cap bytes: if the entry fits, its bytes are left there, starting at *at
+ * (else keep is the scratch buffer of a STORED entry's CRC pass).  Returns
+ * 0 when verified, with *at SIZE_MAX unless keep holds the bytes; -EIO when
+ * the entry failed, the archive read failed or the archive kept changing;
+ * -ENOMEM.
+ */
+static int verify(struct ozx_archive *a, uint32_t node,
+		  const struct ozx_io *io, unsigned char *keep, size_t cap,
+		  size_t *at)
+{
+	struct ozx_node *n = &a->nodes[node];
+	unsigned s = node % OZX_NSTRIPES;
+	uint32_t st;
+	int ret, tries;
+
+	*at = SIZE_MAX;
+	for (;;) {
+		st = atomic_load(&n->st);
+		switch (st & ST_CRC_MASK) {
+		case OZX_CRC_VERIFIED:
+			return 0;
+		case OZX_CRC_FAILED:
+			return -EIO;
+		case OZX_CRC_VERIFYING:
+			pthread_mutex_lock(&a->lock[s]);
+			while ((atomic_load(&n->st) & ST_CRC_MASK) ==
+			       OZX_CRC_VERIFYING)
+				pthread_cond_wait(&a->cond[s], &a->lock[s]);
+			pthread_mutex_unlock(&a->lock[s]);
+			continue;
+		}
+		if (atomic_compare_exchange_weak(
+			    &n->st, &st,
+			    (st & ~ST_CRC_MASK) | OZX_CRC_VERIFYING))
+			break;
+	}
+
+	for (tries = 1;; tries++) {
+		uint64_t g = ozx_gen(a);
+
+		ret = verify_pass(a, node, io, keep, cap, at);
+		/*
+		 * The stamp after the pass says whether it read the bytes of
+		 * generation g.  Not after a FAILED: that is final, as the
+		 * bytes read differed from what the archive declares,
+		 * whatever made them differ.
+		 */
+		if ((atomic_load(&n->st) & ST_CRC_MASK) != OZX_CRC_FAILED) {
+			int chk = ozx_gen_check(a, io, g);
+
+			if (chk == -ESTALE && tries < OZX_CHANGE_TRIES)
+				continue;
+			if (chk && !ret)
+				ret = -EIO;
+		}
+		if (verify_commit(a, node, &ret, g,
+				  tries >= OZX_CHANGE_TRIES)) {
+			if (ret)
+				*at = SIZE_MAX;
+			return ret;
+		}
+	}
 }
 
 int ozx_file_verify(struct ozx_archive *a, uint32_t node,
@@ -446,13 +516,43 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
 	return resolve(a, node, io ? io : &a->io, off);
 }
 
+/*
+ * [off, off + len) of the entry, len > 0 and within it, from where its
+ * local header (checked on first use) says its bytes are.
+ */
+static ssize_t read_bytes(struct ozx_archive *a, uint32_t node,
+			  const struct ozx_io *io, void *buf, size_t len,
+			  uint64_t off)
+{
+	struct ozx_node *n = &a->nodes[node];
+	uint64_t data_off;
+	int ret;
+
+	ret = resolve(a, node, io, &data_off);
+	if (ret)
+		return ret;
+	if (n->method == OZX_METHOD_DEFLATE) {
+		enum ozx_fail f;
+		ssize_t r = ozx_inflate_read(a, node, io, data_off, buf, len,
+					     off, &f);
+
+		if (r >= 0 && f != F_NONE)
+			return fail_entry(a, node, f);
+		return r;
+	}
+	/* STORED; a short read means the archive shrank under us. */
+	if (ozx_io_read_full(io, buf, len, data_off + off))
+		return -EIO;
+	return (ssize_t)len;
+}
+
 ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 			 const struct ozx_io *io, void *buf, size_t cap,
 			 size_t len, uint64_t off, size_t *at)
 {
 	struct ozx_node *n;
-	uint64_t data_off;
-	size_t want, got = SIZE_MAX;
+	size_t want, got;
+	ssize_t r;
 	int ret;
 
 	*at = 0;
@@ -466,43 +566,45 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 	want = off >= n->size ? 0
 	       : n->size - off < len ? (size_t)(n->size - off)
 				      : len;
-	if (a->verify) {
-		/* If the whole entry fits, verify through the caller's
-		 * buffer: one read serves both. */
-		ret = verify(a, node, io, want ? buf : NULL, cap, &got);
-		if (ret)
-			return ret;
-	} else if ((atomic_load(&n->st) & ST_CRC_MASK) == OZX_CRC_FAILED) {
-		return -EIO;
-	} else if (want) {
+	if (!a->verify) {
+		if ((atomic_load(&n->st) & ST_CRC_MASK) == OZX_CRC_FAILED)
+			return -EIO;
+		if (want == 0)
+			return 0;
 		ret = read_with_header(a, node, io, buf, cap, &got);
 		if (ret < 0)
 			return ret;
-		if (ret == 1)
-			got = SIZE_MAX;
+		if (ret == 0) {
+			*at = got + (size_t)off;
+			return (ssize_t)want;
+		}
+		return read_bytes(a, node, io, buf, want, off);
 	}
-	if (got != SIZE_MAX) {
-		*at = got + (size_t)off;
-		return (ssize_t)want;
-	}
-	if (want == 0)
-		return 0;
-	ret = resolve(a, node, io, &data_off);
-	if (ret)
-		return ret;
-	if (n->method == OZX_METHOD_DEFLATE) {
-		enum ozx_fail f;
-		ssize_t r = ozx_inflate_read(a, node, io, data_off, buf, want,
-					     off, &f);
+	for (int tries = 1;; tries++) {
+		uint64_t g = ozx_gen(a);
 
-		if (r >= 0 && f != F_NONE)
-			return fail_entry(a, node, f);
-		return r;
+		/* If the whole entry fits, verify through the caller's
+		 * buffer: one read serves both (and the pass checked the
+		 * stamp after it). */
+		ret = verify(a, node, io, want ? buf : NULL, cap, &got);
+		if (ret)
+			return ret;
+		if (got != SIZE_MAX) {
+			*at = got + (size_t)off;
+			return (ssize_t)want;
+		}
+		if (want == 0)
+			return 0;
+		r = read_bytes(a, node, io, buf, want, off);
+		/* The bytes are those verified only if the source still
+		 * looks as it did in generation g (change.c); else the
+		 * entry is verified again and read again. */
+		ret = ozx_gen_check(a, io, g);
+		if (ret == 0)
+			return r;
+		if (ret != -ESTALE || tries >= OZX_CHANGE_TRIES)
+			return -EIO;
 	}
-	/* STORED; a short read means the archive shrank under us. */
-	if (ozx_io_read_full(io, buf, want, data_off + off))
-		return -EIO;
-	return (ssize_t)want;
 }
 
 ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,

@@ -368,6 +368,7 @@ static int open_archive(struct ozxfs *fs)
 	ozx_archive_set_verify(fs->archive, fs->opts.verify);
 	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
 	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
+	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
 	return OZXFS_EXIT_OK;
 }
 

@@ -166,8 +166,9 @@ static bool log_first(atomic_bool *flag)
 
 /*
  * The file handle for a new open: a descriptor of its own, or NULL (0 in
- * fi->fh) to read through the archive's shared descriptor.  Returns 0, or
- * -EIO if the archive file changed since it was mounted.
+ * fi->fh) to read through the archive's shared descriptor.  Returns 0.
+ * The archive changing since the mount is no reason to refuse: reads
+ * check that, through either descriptor.
  */
 static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 {
@@ -187,14 +188,6 @@ static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 	fd = ozx_archive_reopen(fs->archive);
 	if (fd < 0) {
 		atomic_fetch_sub(&fs->fd_count, 1);
-		if (fd == -EIO) {
-			if (log_first(&fs->logged_changed))
-				fuse_log(FUSE_LOG_ERR,
-					 "archive '%s' changed since it was "
-					 "mounted: opens fail with EIO\n",
-					 fs->archive_esc);
-			return -EIO;
-		}
 		if (fd == -EMFILE || fd == -ENFILE) {
 			if (log_first(&fs->logged_budget))
 				fuse_log(FUSE_LOG_NOTICE,
@@ -202,7 +195,8 @@ static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 					 "'%s' share its descriptor\n",
 					 fs->archive_esc);
 		} else if (log_first(&fs->logged_reopen)) {
-			/* Deleted or renamed: our descriptor still holds it. */
+			/* Deleted or renamed over, and no /proc: our
+			 * descriptor still holds it. */
 			fuse_log(FUSE_LOG_WARNING,
 				 "cannot reopen archive '%s': %s: files share "
 				 "the archive's descriptor\n",
@@ -257,6 +251,17 @@ static void node_esc(const struct ozxfs *fs, uint32_t node, char esc[ESC_MAX])
 		snprintf(esc, ESC_MAX, "#%u", (unsigned)node);
 	else
 		ozx_escape(path, (size_t)len, esc, ESC_MAX);
+}
+
+void ozxfs_ll_changed(void *ctx)
+{
+	struct ozxfs *fs = ctx;
+
+	fuse_log(FUSE_LOG_WARNING, "archive '%s' changed since mount: %s\n",
+		 fs->archive_esc,
+		 fs->opts.verify ? "entries are verified again before they "
+				   "are read"
+				 : "verify=none serves its bytes as they are");
 }
 
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)

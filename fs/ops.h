@@ -24,4 +24,10 @@ void ozxfs_ll_session_destroy(struct fuse_session *se, struct ozxfs *fs);
  */
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why);
 
+/*
+ * For ozx_archive_set_change_cb(a, ozxfs_ll_changed, fs): log that the
+ * archive file changed (the core calls it once per change it notices).
+ */
+void ozxfs_ll_changed(void *ctx);
+
 #endif /* OZXFS_OPS_H */

@@ -107,9 +107,8 @@ struct ozxfs {
 	struct ozxfs_file *files;
 
 	/* Conditions logged once per mount (atomic_exchange to true). */
-	atomic_bool logged_changed; /* the archive changed under the mount */
 	atomic_bool logged_budget;  /* fell back to the shared descriptor */
-	atomic_bool logged_reopen;  /* reopen failed for another reason */
+	atomic_bool logged_reopen;  /* reopen failed: shared descriptor */
 	/* Failed reads of the archive are logged at most once a second:
 	 * CLOCK_MONOTONIC second of the last message, and those not logged
 	 * since. */

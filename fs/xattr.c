@@ -101,6 +101,9 @@ ssize_t ozxfs_xattr_get(struct ozx_archive *a, uint32_t node, const char *name,
 	const struct ozx_info *info = ozx_archive_info(a);
 	struct ozx_stat st;
 
+	/* Tell the truth about a change no read has noticed yet. */
+	if (!strcmp(name, "user.ozx.verified"))
+		(void)ozx_archive_check(a);
 	if (ozx_node_stat(a, node, &st) || st.kind == OZX_KIND_HIDDEN)
 		return -ENOENT;
 	if (st.kind == OZX_KIND_FILE)

@@ -588,9 +588,17 @@ static ssize_t fx_faulty_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return f->inner.pread(f->inner.ctx, buf, len, off);
 }
 
+static int fx_faulty_stamp(void *ctx, struct ozx_stamp *st)
+{
+	struct fx_faulty *f = ctx;
+
+	return f->inner.stamp(f->inner.ctx, st);
+}
+
 struct ozx_io fx_io_faulty(struct fx_faulty *f, const struct ozx_io *inner)
 {
-	struct ozx_io io = {fx_faulty_pread, f};
+	struct ozx_io io = {fx_faulty_pread, f,
+			    inner->stamp ? fx_faulty_stamp : NULL};
 
 	f->inner = *inner;
 	atomic_init(&f->calls, 0);
@@ -622,7 +630,7 @@ static ssize_t fx_sparse_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 struct ozx_io fx_io_sparse(struct fx_sparse *s)
 {
-	struct ozx_io io = {fx_sparse_pread, s};
+	struct ozx_io io = {fx_sparse_pread, s, NULL};
 
 	return io;
 }

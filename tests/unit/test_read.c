@@ -562,6 +562,7 @@ static void test_crc_state_verifying(void **state)
 	pthread_cond_init(&mg.g.c, NULL);
 	io.pread = gate_pread;
 	io.ctx = &mg.g;
+	io.stamp = NULL;
 	assert_int_equal(ozx_archive_open_io(&io, z.len, &a, NULL), 0);
 	x = fx_node(a, "x");
 	mg.g.from = z.data_off[0] + 50000; /* the middle of the entry */
@@ -1274,6 +1275,346 @@ static void test_deflate_corrupt_late_unverified(void **state)
 	free(buf);
 }
 
+/* ---- the archive changing under the handle (issue 14) ------------ */
+
+/*
+ * Memory whose stamp is a counter, so a test says when "the file" changed:
+ * poke() flips a byte and moves the stamp, touch() moves the stamp only.
+ * At the change_at-th pread (1-based; 0 never), before reading, the
+ * byte at poke_at is flipped (unless SIZE_MAX) and the stamp moved: a
+ * writer in the middle of a verification.
+ */
+struct changing {
+	unsigned char *p;
+	size_t len;
+	atomic_uint reads;
+	_Atomic int64_t mtime;
+	unsigned change_at;
+	size_t poke_at;
+};
+
+static ssize_t changing_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct changing *c = ctx;
+	unsigned k = atomic_fetch_add(&c->reads, 1) + 1;
+
+	if (k == c->change_at) {
+		if (c->poke_at != SIZE_MAX)
+			c->p[c->poke_at] ^= 0xff;
+		atomic_fetch_add(&c->mtime, 1);
+	}
+	if (off >= c->len)
+		return 0;
+	if (len > c->len - off)
+		len = (size_t)(c->len - off);
+	memcpy(buf, c->p + off, len);
+	return (ssize_t)len;
+}
+
+static int changing_stamp(void *ctx, struct ozx_stamp *st)
+{
+	struct changing *c = ctx;
+
+	st->dev = 1;
+	st->ino = 2;
+	st->size = c->len;
+	st->mtime_ns = atomic_load(&c->mtime);
+	return 0;
+}
+
+static void poke(struct changing *c, size_t at)
+{
+	c->p[at] ^= 0xff;
+	atomic_fetch_add(&c->mtime, 1);
+}
+
+static void touch(struct changing *c)
+{
+	atomic_fetch_add(&c->mtime, 1);
+}
+
+static void count_change(void *ctx)
+{
+	atomic_fetch_add((atomic_uint *)ctx, 1);
+}
+
+/* "s" STORED random (600 KB: three CRC chunks), "d" DEFLATE text (3 MiB:
+ * an inflate index), "t" STORED small; opened through a changing io. */
+struct chfx {
+	struct fx_ent e[3];
+	struct fx_zip z;
+	struct changing c;
+	struct ozx_io io;
+	struct ozx_archive *a;
+	atomic_uint changes;
+	uint32_t s, d, t;
+};
+
+static struct chfx *chfx_open(void)
+{
+	struct chfx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->e[0] = (struct fx_ent){.name = "s", .len = 600000};
+	f->e[0].data = fx_random_bytes(f->e[0].len, 41);
+	f->e[1] = (struct fx_ent){.name = "d", .len = 3u << 20, .method = 8};
+	f->e[1].data = fx_text_bytes(f->e[1].len, 42);
+	f->e[2] = (struct fx_ent){.name = "t", .len = 3000};
+	f->e[2].data = fx_random_bytes(f->e[2].len, 43);
+	fx_zip_build(&f->z, f->e, 3, NULL);
+	f->c.p = f->z.p;
+	f->c.len = f->z.len;
+	f->c.poke_at = SIZE_MAX;
+	f->io = (struct ozx_io){changing_pread, &f->c, changing_stamp};
+	assert_int_equal(ozx_archive_open_io(&f->io, f->z.len, &f->a, NULL), 0);
+	ozx_archive_set_change_cb(f->a, count_change, &f->changes);
+	f->s = fx_node(f->a, "s");
+	f->d = fx_node(f->a, "d");
+	f->t = fx_node(f->a, "t");
+	return f;
+}
+
+static void chfx_free(struct chfx *f)
+{
+	ozx_archive_free(f->a);
+	for (int i = 0; i < 3; i++)
+		free((void *)f->e[i].data);
+	fx_zip_release(&f->z);
+	free(f);
+}
+
+/* Read len bytes at off of entry i; assert they are right. */
+static void read_ok(struct chfx *f, int i, uint32_t node, size_t len,
+		    uint64_t off)
+{
+	unsigned char *buf = malloc(len);
+
+	assert_non_null(buf);
+	assert_int_equal(ozx_file_read(f->a, node, NULL, buf, len, off),
+			 (ssize_t)len);
+	assert_memory_equal(buf, (const unsigned char *)f->e[i].data + off,
+			    len);
+	free(buf);
+}
+
+static ssize_t read_some(struct chfx *f, uint32_t node, uint64_t off)
+{
+	unsigned char buf[4096];
+
+	return ozx_file_read(f->a, node, NULL, buf, sizeof(buf), off);
+}
+
+static enum ozx_crc_state crc_state(struct chfx *f, uint32_t node)
+{
+	struct ozx_stat st;
+
+	assert_int_equal(ozx_node_stat(f->a, node, &st), 0);
+	return st.crc_state;
+}
+
+/* Issue 14: bytes changed in place after verification were served as
+ * correct.  Now the read after the change sees the new stamp, verifies
+ * again, and the CRC decides: EIO for the changed entries (STORED and
+ * DEFLATE, at an offset the changed byte is nowhere near), the right
+ * bytes for the untouched one. */
+static void test_change_after_verify(void **state)
+{
+	struct chfx *f = chfx_open();
+
+	(void)state;
+	read_ok(f, 0, f->s, 4096, 0);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	read_ok(f, 2, f->t, 3000, 0);
+	assert_int_equal(crc_state(f, f->s), OZX_CRC_VERIFIED);
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_VERIFIED);
+
+	poke(&f->c, f->z.data_off[0] + 500000);
+	assert_int_equal(read_some(f, f->s, 0), -EIO);
+	assert_string_equal(ozx_file_failure(f->a, f->s), "CRC-32 mismatch");
+	assert_int_equal(atomic_load(&f->changes), 1);
+	/* d was not changed: verified again on its next read */
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_UNVERIFIED);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_VERIFIED);
+	read_ok(f, 2, f->t, 3000, 0);
+
+	poke(&f->c, f->z.data_off[1] + 100);
+	assert_int_equal(read_some(f, f->d, (3u << 20) - 8192), -EIO);
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_FAILED);
+	assert_int_equal(read_some(f, f->s, 0), -EIO);
+	read_ok(f, 2, f->t, 3000, 0);
+	assert_int_equal(atomic_load(&f->changes), 2);
+	chfx_free(f);
+}
+
+/* Issue 14 item 4: a change of the stamp alone (touch) costs a second
+ * verification and nothing else; the DEFLATE index built before it is
+ * not used after it (built again). */
+static void test_change_touch_only(void **state)
+{
+	struct chfx *f = chfx_open();
+	struct ozx_zstats z0, z1;
+	unsigned r0;
+
+	(void)state;
+	read_ok(f, 0, f->s, 4096, 4096);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	ozx_archive_zstats(f->a, &z0);
+	touch(&f->c);
+	r0 = atomic_load(&f->c.reads);
+	read_ok(f, 0, f->s, 4096, 4096);
+	/* the whole entry again (three chunks), then the read */
+	assert_true(atomic_load(&f->c.reads) - r0 >= 4);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	read_ok(f, 2, f->t, 3000, 0);
+	ozx_archive_zstats(f->a, &z1);
+	assert_int_equal(z1.used, z0.used);
+	assert_int_equal(crc_state(f, f->s), OZX_CRC_VERIFIED);
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_VERIFIED);
+	assert_int_equal(atomic_load(&f->changes), 1);
+	chfx_free(f);
+}
+
+/* A verification that began before a change must not mark the entry
+ * VERIFIED: the writer flips a byte of the first chunk as the pass reads
+ * its second, so the pass's own CRC matches; the stamp after it
+ * sends it round again, and the second pass fails. */
+static void test_change_during_verify(void **state)
+{
+	struct chfx *f = chfx_open();
+	unsigned r0;
+
+	(void)state;
+	r0 = atomic_load(&f->c.reads);
+	f->c.poke_at = f->z.data_off[0] + 1000;
+	f->c.change_at = r0 + 3;
+	assert_int_equal(read_some(f, f->s, 0), -EIO);
+	assert_int_equal(crc_state(f, f->s), OZX_CRC_FAILED);
+	assert_int_equal(atomic_load(&f->changes), 1);
+
+	/* The stamp alone moving in a pass: a second pass, then served. */
+	r0 = atomic_load(&f->c.reads);
+	f->c.poke_at = SIZE_MAX;
+	f->c.change_at = r0 + 2;
+	assert_int_equal(ozx_file_verify(f->a, f->d, NULL), 0);
+	assert_int_equal(crc_state(f, f->d), OZX_CRC_VERIFIED);
+	assert_int_equal(atomic_load(&f->changes), 2);
+	read_ok(f, 1, f->d, 4096, 1u << 20);
+	chfx_free(f);
+}
+
+/* ozx_archive_check notices a change without a read (the xattr
+ * user.ozx.verified asks it), once. */
+static void test_change_check(void **state)
+{
+	struct chfx *f = chfx_open();
+
+	(void)state;
+	assert_int_equal(ozx_archive_check(f->a), 0);
+	read_ok(f, 2, f->t, 3000, 0);
+	assert_int_equal(crc_state(f, f->t), OZX_CRC_VERIFIED);
+	touch(&f->c);
+	assert_int_equal(ozx_archive_check(f->a), 1);
+	assert_int_equal(ozx_archive_check(f->a), 0);
+	assert_int_equal(crc_state(f, f->t), OZX_CRC_UNVERIFIED);
+	assert_int_equal(atomic_load(&f->changes), 1);
+	read_ok(f, 2, f->t, 3000, 0);
+	chfx_free(f);
+}
+
+/* An access-point index built before a change is not used after it: with
+ * verify off (so that only the read builds indices), a change noticed by
+ * ozx_archive_check makes the next read build the index again. */
+static void test_change_index_stale(void **state)
+{
+	struct chfx *f = chfx_open();
+	struct ozx_zstats z0, z1;
+
+	(void)state;
+	ozx_archive_set_verify(f->a, false);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	read_ok(f, 1, f->d, 4096, 1u << 20);
+	ozx_archive_zstats(f->a, &z0);
+	assert_int_equal(z0.builds, 1);
+	touch(&f->c);
+	assert_int_equal(ozx_archive_check(f->a), 1);
+	read_ok(f, 1, f->d, 4096, (3u << 20) - 8192);
+	ozx_archive_zstats(f->a, &z1);
+	assert_int_equal(z1.builds, 2);
+	assert_int_equal(z1.used, z0.used);
+	chfx_free(f);
+}
+
+struct toucher {
+	struct chfx *f;
+	int i;
+	uint32_t node;
+	atomic_bool *stop;
+	atomic_uint reads;
+	_Atomic ssize_t bad; /* the first wrong result: -errno, 1 wrong bytes */
+};
+
+/* cmocka's asserts may not run outside the main thread: count. */
+static void *touch_reader(void *arg)
+{
+	struct toucher *t = arg;
+	const unsigned char *want = t->f->e[t->i].data;
+	size_t len = t->f->e[t->i].len;
+	unsigned char buf[2048];
+
+	for (unsigned k = 0; !atomic_load(t->stop) && !t->bad; k++) {
+		uint64_t off = (k * 7919u) % (len - sizeof(buf));
+		ssize_t n = ozx_file_read(t->f->a, t->node, NULL, buf,
+					  sizeof(buf), off);
+
+		if (n != (ssize_t)sizeof(buf))
+			atomic_store(&t->bad, n < 0 ? n : -1000);
+		else if (memcmp(buf, want + off, sizeof(buf)))
+			atomic_store(&t->bad, 1);
+		atomic_fetch_add(&t->reads, 1);
+	}
+	return NULL;
+}
+
+/* Readers of every entry while the stamp keeps moving, each making
+ * progress between two moves (a file touched faster than an entry can
+ * be verified gives EIO, by design): every read returns the right bytes,
+ * none fails. */
+static void test_change_touch_concurrent(void **state)
+{
+	struct chfx *f = chfx_open();
+	atomic_bool stop = false;
+	struct toucher t[NTHREADS];
+	pthread_t th[NTHREADS];
+
+	(void)state;
+	for (int i = 0; i < NTHREADS; i++) {
+		t[i] = (struct toucher){f, i % 3, 0, &stop, 0, 0};
+		t[i].node = i % 3 == 0 ? f->s : i % 3 == 1 ? f->d : f->t;
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, touch_reader, &t[i]), 0);
+	}
+	for (int k = 0; k < 10; k++) {
+		unsigned seen[NTHREADS];
+
+		for (int i = 0; i < NTHREADS; i++)
+			seen[i] = atomic_load(&t[i].reads);
+		touch(&f->c);
+		/* every reader finishes a read begun after the touch */
+		for (int i = 0; i < NTHREADS; i++)
+			while (atomic_load(&t[i].reads) < seen[i] + 2 &&
+			       !atomic_load(&t[i].bad))
+				usleep(200);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(atomic_load(&t[i].bad), 0);
+	}
+	assert_true(atomic_load(&f->changes) >= 1);
+	chfx_free(f);
+}
+
 /* ---- archives opened by path ---------------------------------------- */
 
 static char *write_temp(const void *p, size_t len)
@@ -1353,7 +1694,8 @@ static void read_via_fd(struct ozx_archive *a, const struct corpus *c, size_t i,
 }
 
 /* ozx_archive_reopen gives a working descriptor of the same file, and
- * -EIO once the file has changed (appended to). */
+ * still after the file has changed (appended to, issue 14): reads of
+ * entries whose bytes are unchanged go on, verified again. */
 static void test_reopen(void **state)
 {
 	struct corpus c;
@@ -1375,48 +1717,66 @@ static void test_reopen(void **state)
 	assert_int_equal(lseek(fd2, 0, SEEK_CUR), 0);
 	read_via_fd(a, &c, 1, fd);
 	read_via_fd(a, &c, 3, fd2);
-	assert_int_equal(close(fd), 0);
 	assert_int_equal(close(fd2), 0);
 
 	wfd = open(path, O_WRONLY | O_APPEND);
 	assert_true(wfd >= 0);
 	assert_int_equal(write(wfd, "!", 1), 1);
 	assert_int_equal(close(wfd), 0);
-	assert_int_equal(ozx_archive_reopen(a), -EIO);
+	fd2 = ozx_archive_reopen(a);
+	assert_true(fd2 >= 0);
+	read_via_fd(a, &c, 1, fd);
+	read_via_fd(a, &c, 3, fd2);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(close(fd2), 0);
 	ozx_archive_free(a);
 	assert_int_equal(unlink(path), 0);
 	free(path);
 	corpus_release(&c);
 }
 
-/* A change that keeps the size (a byte rewritten, mtime moved) is a
- * change too. */
+/* A byte of an entry rewritten in place, even with the mtime set back to
+ * an older time: reads of that entry through a descriptor reopened before
+ * the change fail, other entries read on. */
 static void test_reopen_same_size_change(void **state)
 {
 	struct corpus c;
 	struct ozx_archive *a;
 	struct timespec ts[2] = {{978307200, 0}, {978307200, 0}};
+	unsigned char buf[64];
+	uint32_t node;
 	char *path;
-	int wfd;
+	int fd, wfd;
 
 	(void)state;
-	corpus_build(&c, 2, 1000);
+	corpus_build(&c, 4, 1000);
+	assert_true(c.e[1].len > 2 && c.e[3].len > 0);
 	path = write_temp(c.z.p, c.z.len);
 	assert_int_equal(ozx_archive_open(path, &a, NULL), 0);
+	fd = ozx_archive_reopen(a);
+	assert_true(fd >= 0);
+	read_via_fd(a, &c, 1, fd);
 	wfd = open(path, O_WRONLY);
 	assert_true(wfd >= 0);
-	assert_int_equal(pwrite(wfd, "Q", 1, 40), 1);
+	buf[0] = (unsigned char)~c.z.p[c.z.data_off[1] + 1];
+	assert_int_equal(pwrite(wfd, buf, 1, (off_t)c.z.data_off[1] + 1), 1);
 	assert_int_equal(futimens(wfd, ts), 0);
 	assert_int_equal(close(wfd), 0);
-	assert_int_equal(ozx_archive_reopen(a), -EIO);
+	node = fx_node(a, c.names[1]);
+	struct ozx_io io = ozx_io_fd(fd);
+	assert_int_equal(ozx_file_read(a, node, &io, buf, sizeof(buf), 0),
+			 -EIO);
+	assert_non_null(ozx_file_failure(a, node));
+	read_via_fd(a, &c, 3, fd);
+	assert_int_equal(close(fd), 0);
 	ozx_archive_free(a);
 	assert_int_equal(unlink(path), 0);
 	free(path);
 	corpus_release(&c);
 }
 
-/* Replaced by rename: reopen may serve the original file (the inode the
- * handle holds) or refuse, but never hand out the new file. */
+/* Replaced by rename: reopen serves the original file (the inode the
+ * handle holds) or, without /proc, refuses; never the new file. */
 static void test_reopen_after_replace(void **state)
 {
 	struct corpus c, other;
@@ -1432,7 +1792,7 @@ static void test_reopen_after_replace(void **state)
 	assert_int_equal(ozx_archive_open(path, &a, NULL), 0);
 	assert_int_equal(rename(path2, path), 0);
 	fd = ozx_archive_reopen(a);
-	if (fd != -EIO) {
+	if (fd != -ESTALE) {
 		struct stat st;
 
 		assert_true(fd >= 0);
@@ -1484,6 +1844,12 @@ int main(void)
 	    cmocka_unit_test(test_deflate_index_evictions),
 	    cmocka_unit_test(test_deflate_index_no_cache),
 	    cmocka_unit_test(test_deflate_corrupt_late_unverified),
+	    cmocka_unit_test(test_change_after_verify),
+	    cmocka_unit_test(test_change_touch_only),
+	    cmocka_unit_test(test_change_during_verify),
+	    cmocka_unit_test(test_change_check),
+	    cmocka_unit_test(test_change_index_stale),
+	    cmocka_unit_test(test_change_touch_concurrent),
 	    cmocka_unit_test(test_open_path),
 	    cmocka_unit_test(test_reopen),
 	    cmocka_unit_test(test_reopen_same_size_change),
