@@ -28,7 +28,7 @@ GIB=16
 LIMIT_MS=1000
 
 check "building the fixture: $GIB GiB of zeros in one DEFLATE entry"
-"$PY" "$HERE/mkzeros.py" "$A" "$GIB" || fail "mkzeros.py failed"
+"$PY" "$HERE/mkzeros.py" "$A" $((GIB << 10)) || fail "mkzeros.py failed"
 ok "$(stat -c %s "$A") bytes"
 
 NREADERS=$(nproc) || fail nproc

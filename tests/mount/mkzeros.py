@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""tests/mount/mkzeros.py OUT.ozx GIB: write an archive whose entry "big" is
-a legal DEFLATE stream of GIB GiB of zeros (a few MB of it), next to a
-STORED root zarr.json and a 5-byte STORED file "small".
+"""tests/mount/mkzeros.py OUT.ozx MIB [NBIG]: write an archive whose entry
+"big" is a legal DEFLATE stream of MIB MiB of zeros (a multiple of 64;
+about MIB KB of it), next to a STORED root zarr.json and a 5-byte STORED
+file "small"; with NBIG > 1, also "big2" to "bigNBIG", the same.
 
 Nothing here compresses or checksums gigabytes, so the fixture costs about
 a second whatever its size:
@@ -79,13 +80,14 @@ def self_test():
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    out, gib = sys.argv[1], int(sys.argv[2])
-    if gib < 1:
-        sys.exit("mkzeros: GIB >= 1")
+    out, mib = sys.argv[1], int(sys.argv[2])
+    nbig = int(sys.argv[3]) if len(sys.argv) == 4 else 1
+    if mib < 64 or mib % 64 or nbig < 1:
+        sys.exit("mkzeros: MIB a multiple of 64, NBIG >= 1")
     self_test()
-    k = gib * (1 << 30) // PIECE
+    k = mib * (1 << 20) // PIECE
     zeros = bytes(PIECE)
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     piece = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
@@ -100,7 +102,7 @@ def main():
         (b"zarr.json", b'{"zarr_format":3,"node_type":"group"}\n'),
         (b"small", b"hello"),
         (b"big", None),
-    ]
+    ] + [(b"big%d" % i, None) for i in range(2, nbig + 1)]
     cd = bytearray()
     off = 0
     with open(out, "wb") as f:
