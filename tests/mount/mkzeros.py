@@ -37,25 +37,14 @@ def gf2_square(mat):
 
 def crc32_combine(crc1, crc2, len2):
     """The CRC-32 of A+B from crc1 = CRC(A), crc2 = CRC(B), len2 = len(B)."""
-    if len2 <= 0:
-        return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
-    even = gf2_square(odd)  # two zero bits
-    odd = gf2_square(even)  # four
-    while True:
-        # apply len2 zero bytes to crc1, one bit of len2 at a time
-        even = gf2_square(odd)
+    # the operator that appends one zero bit, squared to four bits
+    mat = gf2_square(gf2_square([0xEDB88320] + [1 << n for n in range(31)]))
+    while len2 > 0:
+        # squared again: 2^i zero bytes, applied for bit i of len2
+        mat = gf2_square(mat)
         if len2 & 1:
-            crc1 = gf2_times(even, crc1)
+            crc1 = gf2_times(mat, crc1)
         len2 >>= 1
-        if not len2:
-            break
-        odd = gf2_square(even)
-        if len2 & 1:
-            crc1 = gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
     return crc1 ^ crc2
 
 
