@@ -18,7 +18,7 @@
  * worker inside a request (it runs them with cancellation disabled): so
  * the signal first cancels the archive's long passes (on_exit_signal),
  * and a worker verifying a 16 GiB entry answers within a chunk instead of
- * holding the unmount for the rest of the pass (37 s measured).
+ * holding the unmount for the rest of the pass (52 s measured).
  *
  * Threads.  Waiting is not CPU work: libfuse starts another worker
  * whenever all are busy (up to OZXFS_MAX_WORKERS), so a request never
@@ -594,7 +594,7 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd,
 	/*
 	 * More workers than CPUs, as many as requests wait: one that waits
 	 * for another's verification must not leave ls or a small file
-	 * waiting for a worker (36 s measured with 2 workers, issue 14).
+	 * waiting for a worker (41 s measured with 2 workers, issue 14).
 	 * The CPU work is bounded in the core instead.
 	 */
 	fuse_loop_cfg_set_max_threads(cfg, OZXFS_MAX_WORKERS);
