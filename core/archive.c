@@ -24,6 +24,9 @@ static void init_locks(struct ozx_archive *a)
 		pthread_mutex_init(&a->lock[i], NULL);
 		pthread_cond_init(&a->cond[i], NULL);
 	}
+	pthread_mutex_init(&a->cpu_lock, NULL);
+	pthread_cond_init(&a->cpu_cond, NULL);
+	atomic_init(&a->cancelled, false);
 }
 
 /* The comment, and the RFC-9 JSON in it or in the ZIP64 extensible data. */
@@ -176,6 +179,8 @@ void ozx_archive_free(struct ozx_archive *a)
 		pthread_cond_destroy(&a->cond[i]);
 	}
 	pthread_mutex_destroy(&a->seen_lock);
+	pthread_mutex_destroy(&a->cpu_lock);
+	pthread_cond_destroy(&a->cpu_cond);
 	ozx_zcache_release(&a->zc);
 	if (a->fd >= 0)
 		close(a->fd);
@@ -205,6 +210,48 @@ void ozx_archive_set_verify(struct ozx_archive *a, bool verify)
 void ozx_archive_set_inflate_cache(struct ozx_archive *a, size_t bytes)
 {
 	a->zc.cap = bytes;
+}
+
+void ozx_archive_set_cpu_limit(struct ozx_archive *a, unsigned n)
+{
+	a->cpu_limit = n;
+}
+
+void ozx_archive_cancel(struct ozx_archive *a)
+{
+	/* Only the store: this runs in signal handlers.  Nobody is woken
+	 * here, nor needs to be: see ozx.h. */
+	atomic_store(&a->cancelled, true);
+}
+
+int ozx_cpu_get(struct ozx_archive *a)
+{
+	int ret = 0;
+
+	if (!a->cpu_limit)
+		return ozx_cancelled(a) ? -ECANCELED : 0;
+	pthread_mutex_lock(&a->cpu_lock);
+	while (!ozx_cancelled(a) && a->cpu_busy >= a->cpu_limit)
+		pthread_cond_wait(&a->cpu_cond, &a->cpu_lock);
+	if (ozx_cancelled(a)) {
+		/* Pass the wake-up on: the next waiter leaves too. */
+		pthread_cond_signal(&a->cpu_cond);
+		ret = -ECANCELED;
+	} else {
+		a->cpu_busy++;
+	}
+	pthread_mutex_unlock(&a->cpu_lock);
+	return ret;
+}
+
+void ozx_cpu_put(struct ozx_archive *a)
+{
+	if (!a->cpu_limit)
+		return;
+	pthread_mutex_lock(&a->cpu_lock);
+	a->cpu_busy--;
+	pthread_cond_signal(&a->cpu_cond);
+	pthread_mutex_unlock(&a->cpu_lock);
 }
 
 void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs)

@@ -139,6 +139,14 @@ struct ozx_archive {
 	pthread_mutex_t lock[OZX_NSTRIPES];
 	pthread_cond_t cond[OZX_NSTRIPES];
 	struct ozx_zcache zc;
+
+	/* CPU tokens (ozx_cpu_get): at most cpu_limit long passes at once,
+	 * 0 for no limit.  cpu_cond: a token came back, or cancelled. */
+	pthread_mutex_t cpu_lock;
+	pthread_cond_t cpu_cond;
+	unsigned cpu_limit, cpu_busy;
+	/* ozx_archive_cancel() was called (set from a signal handler). */
+	atomic_bool cancelled;
 };
 
 /* change.c: take the source's first stamp (at open); 0 or -errno. */
@@ -150,6 +158,25 @@ uint64_t ozx_gen(struct ozx_archive *a);
  * -ESTALE if not (the caller reads again), -errno if the stamp failed. */
 int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io,
 		  uint64_t g);
+
+/*
+ * Passes over more bytes than this (CRC passes, inflation, index builds)
+ * hold a CPU token; shorter ones, a small entry's check or most reads,
+ * never wait for one, so they keep their latency while big entries are
+ * being verified.  4 MiB is 0.3 ms of CRC-32 and 10-20 ms of inflation.
+ */
+#define OZX_CPU_SMALL ((uint64_t)4 << 20)
+
+/* archive.c: take a CPU token for a long pass (waiting for one if all are
+ * taken), and give it back.  0, or -ECANCELED once cancelled. */
+int ozx_cpu_get(struct ozx_archive *a);
+void ozx_cpu_put(struct ozx_archive *a);
+
+/* Whether ozx_archive_cancel() was called: long passes ask every chunk. */
+static inline bool ozx_cancelled(const struct ozx_archive *a)
+{
+	return atomic_load_explicit(&a->cancelled, memory_order_relaxed);
+}
 
 /* eocd.c */
 struct ozx_eocd {

@@ -30,7 +30,10 @@
  * puts a placeholder in the map and builds; readers of the same entry wait
  * for it on a condition variable, readers of other entries do not.  Each
  * thread keeps its own z_stream and buffers (a pthread key), so a read
- * allocates nothing once the thread has warmed up.
+ * allocates nothing once the thread has warmed up.  A pass that decodes
+ * more than OZX_CPU_SMALL bytes holds one of the archive's CPU tokens, and
+ * never while it waits for anything else, and stops when the archive is
+ * cancelled (checked every OUT_CHUNK of output).
  *
  * Every pass checks the stream against the declared sizes: output beyond
  * the uncompressed size, a stream that ends early, input beyond the
@@ -252,6 +255,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	struct zscratch *s = scratch();
 	struct ozx_zidx *x = NULL;
 	uint64_t in_pos = 0, out = 0, last = 0, span = span_of(a, n->size);
+	bool big = n->size > OZX_CPU_SMALL;
 	int zr = Z_OK, ret = 0;
 
 	*f = F_NONE;
@@ -259,10 +263,17 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		*index = NULL;
 	if (!s)
 		return -ENOMEM;
+	if (big) {
+		ret = ozx_cpu_get(a);
+		if (ret)
+			return ret;
+	}
 	if (index && n->size > span) {
 		x = calloc(1, sizeof(*x));
-		if (!x)
-			return -ENOMEM;
+		if (!x) {
+			ret = -ENOMEM;
+			goto out_put_cpu;
+		}
 		x->node = node;
 		x->gen = ozx_gen(a);
 	}
@@ -272,6 +283,10 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	while (zr != Z_STREAM_END) {
 		size_t got;
 
+		if (big && ozx_cancelled(a)) {
+			ret = -ECANCELED;
+			break;
+		}
 		ret = feed(&s->z, s->in, io, data_off, n->comp_size, &in_pos);
 		if (ret < 0) {
 			*f = F_IO;
@@ -325,11 +340,14 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	}
 	if (ret || *f != F_NONE) {
 		ozx_zcache_free_index(x);
-		return ret;
+		x = NULL;
 	}
 	if (index)
 		*index = x;
-	return 0;
+out_put_cpu:
+	if (big)
+		ozx_cpu_put(a);
+	return ret;
 }
 
 /* The cache: map node -> index, LRU order, bytes used. */
@@ -559,19 +577,32 @@ static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 	uint64_t decoded = 0;
 	struct zscratch *s = scratch();
 	z_stream copy, *z;
-	uint64_t in_pos = 0, out = 0;
+	uint64_t in_pos = 0, out = 0, start = 0;
 	size_t done = 0;
 	ssize_t ret;
 	int zr = Z_OK, r;
+	bool big;
 
 	if (!s)
 		return -ENOMEM;
+	if (p)
+		start = p->out;
+	/* Long only for a read far from an access point, or of a big entry
+	 * with no index at all (inflate_cache=0). */
+	big = off - start + len > OZX_CPU_SMALL;
+	if (big) {
+		ret = ozx_cpu_get(a);
+		if (ret)
+			return ret;
+	}
 	z = &s->z;
 	if (p && p->state) {
 		/* Mid-block: resume from a copy of the saved state. */
 		memset(&copy, 0, sizeof(copy));
-		if (inflateCopy(&copy, p->state) != Z_OK)
-			return -ENOMEM;
+		if (inflateCopy(&copy, p->state) != Z_OK) {
+			ret = -ENOMEM;
+			goto out_put_cpu;
+		}
 		z = &copy;
 	} else {
 		inflateReset(z);
@@ -600,6 +631,10 @@ static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 
 		if (zr == Z_STREAM_END) {
 			*f = F_SHORT;
+			goto out;
+		}
+		if (big && ozx_cancelled(a)) {
+			ret = -ECANCELED;
 			goto out;
 		}
 		r = feed(z, s->in, io, data_off, n->comp_size, &in_pos);
@@ -641,6 +676,9 @@ out:
 		inflateEnd(&copy);
 	atomic_fetch_add_explicit(&a->zc.decoded, decoded,
 				  memory_order_relaxed);
+out_put_cpu:
+	if (big)
+		ozx_cpu_put(a);
 	return ret;
 }
 

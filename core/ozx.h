@@ -208,6 +208,28 @@ void ozx_archive_set_verify(struct ozx_archive *a, bool verify);
 #define OZX_INFLATE_CACHE_DEFAULT ((size_t)64 << 20)
 void ozx_archive_set_inflate_cache(struct ozx_archive *a, size_t bytes);
 
+/*
+ * CPU-heavy work: the CRC-32 pass of an entry above a few MiB, the first
+ * inflation of a big DEFLATE entry (which builds its index), and reads
+ * that inflate that much, run on at most n threads at once; the others
+ * wait for a turn (0, the default: no limit).  Checks of small entries and
+ * short reads never wait, so a caller with more threads than CPUs keeps
+ * serving them while big entries are being verified.  Call before sharing
+ * the handle.
+ */
+void ozx_archive_set_cpu_limit(struct ozx_archive *a, unsigned n);
+
+/*
+ * Stop for good: every long pass in progress (those that take turns,
+ * above) returns -ECANCELED within one chunk (a fraction of a
+ * millisecond), threads waiting for such a pass or for a turn then return
+ * it as well, and so does every later call that would start one; small
+ * entries are still served.  Entries are left as they were (a pass cut
+ * short marks nothing).  Only sets a flag, so it may be called from a
+ * signal handler; what is waiting is woken by the passes as they stop.
+ */
+void ozx_archive_cancel(struct ozx_archive *a);
+
 struct ozx_zstats {
 	size_t cap, used;      /* bytes */
 	uint64_t hits;         /* reads that found their entry's index */
@@ -323,6 +345,7 @@ int ozx_dir_next(const struct ozx_archive *a, uint32_t dir, uint64_t *cursor,
  *            nothing, and the next call tries again)
  *   -EISDIR  node is a directory
  *   -ENOENT  node is not a file
+ *   -ECANCELED  ozx_archive_cancel() was called
  */
 ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 		      const struct ozx_io *io, void *buf, size_t len,
@@ -340,7 +363,8 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 /*
  * Verify the whole entry against its CRC-32 now (once per handle).  Returns
  * 0 if it matches (or already had), -EIO if the entry is unusable or the
- * archive read failed (as ozx_file_read), -ENOENT if node is not a file.
+ * archive read failed (as ozx_file_read), -ENOENT if node is not a file,
+ * -ECANCELED after ozx_archive_cancel().
  */
 int ozx_file_verify(struct ozx_archive *a, uint32_t node,
 		    const struct ozx_io *io);

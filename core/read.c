@@ -305,23 +305,32 @@ static int read_with_header(struct ozx_archive *a, uint32_t node,
 /*
  * Stream the STORED entry through the CRC: into out (room for the whole
  * entry) if given, else through scratch (scratch_len bytes; allocated
- * here if too small to be worth it).
+ * here if too small to be worth it).  A big entry's pass holds a CPU
+ * token and stops when the archive is cancelled.
  */
-static int crc_stored(const struct ozx_io *io, uint64_t data_off,
-		      uint64_t size, unsigned char *out, unsigned char *scratch,
-		      size_t scratch_len, uint32_t *crc)
+static int crc_stored(struct ozx_archive *a, const struct ozx_io *io,
+		      uint64_t data_off, uint64_t size, unsigned char *out,
+		      unsigned char *scratch, size_t scratch_len, uint32_t *crc)
 {
 	unsigned char *buf = out ? out : scratch, *own = NULL;
+	bool big = size > OZX_CPU_SMALL;
 	size_t chunk = CHUNK;
 	uint64_t done = 0;
 	int ret = 0;
 
+	if (big) {
+		ret = ozx_cpu_get(a);
+		if (ret)
+			return ret;
+	}
 	if (!out && scratch && scratch_len >= CHUNK) {
 		chunk = scratch_len;
 	} else if (!out) {
 		buf = own = malloc(size < CHUNK ? (size_t)size + 1 : CHUNK);
-		if (!buf)
-			return -ENOMEM;
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out_put_cpu;
+		}
 	}
 	*crc = 0;
 	/* Ask the disk for the whole entry at once: measured from a cold
@@ -333,6 +342,10 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 		size_t k = size - done < chunk ? (size_t)(size - done) : chunk;
 		unsigned char *p = out ? out + done : buf;
 
+		if (big && ozx_cancelled(a)) {
+			ret = -ECANCELED;
+			break;
+		}
 		ret = ozx_io_read_full(io, p, k, data_off + done);
 		if (ret)
 			break;
@@ -340,6 +353,9 @@ static int crc_stored(const struct ozx_io *io, uint64_t data_off,
 		done += k;
 	}
 	free(own);
+out_put_cpu:
+	if (big)
+		ozx_cpu_put(a);
 	return ret;
 }
 
@@ -365,9 +381,9 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 	} else if (ret == 1) {
 		ret = resolve(a, node, io, &data_off);
 		if (ret == 0 && n->method == OZX_METHOD_STORE) {
-			ret = crc_stored(io, data_off, n->size, whole, keep,
-					 keep ? cap : 0, &crc);
-			if (ret && ret != -ENOMEM)
+			ret = crc_stored(a, io, data_off, n->size, whole,
+					 keep, keep ? cap : 0, &crc);
+			if (ret && ret != -ENOMEM && ret != -ECANCELED)
 				ret = fail_entry(a, node, F_IO);
 		} else if (ret == 0) {
 			struct ozx_zidx *x = NULL;
@@ -394,10 +410,10 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 
 /*
  * Leave VERIFYING after a pass begun in generation g that returned *ret:
- * for VERIFIED, or (out of memory or a failed read of the archive: let a
- * later read try again) UNVERIFIED; but never undo a FAILED, which
- * fail_entry set in the pass or another thread set meanwhile (from resolve
- * on another path).  Returns false, the entry still VERIFYING, if the pass
+ * for VERIFIED, or (out of memory, a failed read of the archive, or
+ * cancelled: let a later read try again) UNVERIFIED; but never undo a
+ * FAILED, which fail_entry set in the pass or another thread set meanwhile
+ * (from resolve on another path).  Returns false, the entry still VERIFYING, if the pass
  * succeeded but a change was taken in since g (change.c): the bytes it
  * checked may not be the archive's now, and it is to be done again --
  * unless this was the last try, which then ends with *ret -EIO.

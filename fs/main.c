@@ -14,6 +14,18 @@
  * fusermount3 -u -z): a busy mount never makes the daemon hang in its
  * unmount.  The name disappears at once; files still open on it fail with
  * ENOTCONN once the daemon has closed /dev/fuse, and it exits with 0.
+ * The loop ends by joining its workers, and libfuse cannot interrupt a
+ * worker inside a request (it runs them with cancellation disabled): so
+ * the signal first cancels the archive's long passes (on_exit_signal),
+ * and a worker verifying a 16 GiB entry answers within a chunk instead of
+ * holding the unmount for the rest of the pass (52 s measured).
+ *
+ * Threads.  Waiting is not CPU work: libfuse starts another worker
+ * whenever all are busy (up to OZXFS_MAX_WORKERS), so a request never
+ * waits for a free worker behind others that wait for a verification;
+ * the core bounds the CPU-heavy passes themselves by the CPUs the process
+ * may use (ozx_archive_set_cpu_limit), so a container is not
+ * oversubscribed.
  */
 #include "config.h"
 
@@ -27,6 +39,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -309,7 +322,7 @@ out_free:
 	return best;
 }
 
-/* Default worker threads: the CPUs this process may run on and use. */
+/* Default -o threads: the CPUs this process may run on and use. */
 static unsigned default_threads(void)
 {
 	cpu_set_t set;
@@ -513,6 +526,60 @@ out_free:
 	return ret;
 }
 
+/* The exit signals, and libfuse's handlers of them that ours call. */
+static const int exit_signals[] = {SIGHUP, SIGINT, SIGTERM};
+#define N_EXIT_SIGNALS (sizeof(exit_signals) / sizeof(exit_signals[0]))
+static struct sigaction fuse_exit_sa[N_EXIT_SIGNALS];
+static bool chained[N_EXIT_SIGNALS];
+
+/* Cancel first (only a flag), then what libfuse does: end the loop. */
+static void on_exit_signal(int sig)
+{
+	ozx_archive_cancel(ozxfs.archive);
+	for (size_t i = 0; i < N_EXIT_SIGNALS; i++)
+		if (exit_signals[i] == sig && chained[i])
+			fuse_exit_sa[i].sa_handler(sig);
+}
+
+/*
+ * Put on_exit_signal() in front of the handlers fuse_set_signal_handlers()
+ * installed; where it installed none (the signal was ignored, as a shell
+ * does for background jobs), leave it so.  0 or -1.
+ */
+static int chain_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_exit_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_EXIT_SIGNALS; i++) {
+		if (sigaction(exit_signals[i], NULL, &fuse_exit_sa[i]))
+			return -1;
+		if (fuse_exit_sa[i].sa_handler == SIG_IGN ||
+		    fuse_exit_sa[i].sa_handler == SIG_DFL ||
+		    (fuse_exit_sa[i].sa_flags & SA_SIGINFO))
+			continue;
+		/* Its flags too: no SA_RESTART, so a blocked read of
+		 * /dev/fuse returns and sees the session has ended. */
+		sa.sa_flags = fuse_exit_sa[i].sa_flags;
+		chained[i] = true;
+		if (sigaction(exit_signals[i], &sa, NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Give libfuse its handlers back, for fuse_remove_signal_handlers(). */
+static void unchain_signal_handlers(void)
+{
+	for (size_t i = 0; i < N_EXIT_SIGNALS; i++) {
+		if (chained[i])
+			sigaction(exit_signals[i], &fuse_exit_sa[i], NULL);
+		chained[i] = false;
+	}
+}
+
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd,
 		 unsigned threads)
 {
@@ -525,8 +592,14 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd,
 	if (!cfg)
 		return -ENOMEM;
 	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)cmd->clone_fd);
-	fuse_loop_cfg_set_max_threads(cfg, threads);
-	/* Keep the workers: starting one costs more than a request. */
+	/*
+	 * More workers than CPUs, as many as requests wait: one that waits
+	 * for another's verification must not leave ls or a small file
+	 * waiting for a worker (41 s measured with 2 workers, issue 14).
+	 * The CPU work is bounded in the core instead.
+	 */
+	fuse_loop_cfg_set_max_threads(cfg, OZXFS_MAX_WORKERS);
+	/* Keep the usual workers: starting one costs more than a request. */
 	fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads != UINT_MAX
 						? cmd->max_idle_threads
 						: threads);
@@ -604,9 +677,12 @@ int main(int argc, char *argv[])
 	threads = fs->opts.threads ? fs->opts.threads : default_threads();
 	if (cmd.singlethread)
 		threads = 1;
+	ozx_archive_set_cpu_limit(fs->archive, threads);
 	fuse_log(FUSE_LOG_INFO,
-		 "%u worker thread%s, up to %u archive descriptors\n", threads,
-		 threads == 1 ? "" : "s", fs->fd_budget);
+		 "CPU work on %u thread%s at once, up to %u worker threads, "
+		 "up to %u archive descriptors\n",
+		 threads, threads == 1 ? "" : "s",
+		 cmd.singlethread ? 1 : OZXFS_MAX_WORKERS, fs->fd_budget);
 
 	status = OZXFS_EXIT_MOUNT;
 	if (check_dev_fuse())
@@ -622,6 +698,11 @@ int main(int argc, char *argv[])
 	if (fuse_set_signal_handlers(se)) {
 		fuse_log(FUSE_LOG_ERR, "cannot set signal handlers\n");
 		goto out_destroy_session;
+	}
+	if (chain_signal_handlers()) {
+		fuse_log(FUSE_LOG_ERR, "cannot set signal handlers: %s\n",
+			 strerror(errno));
+		goto out_remove_handlers;
 	}
 	if (fuse_session_mount(se, cmd.mountpoint)) {
 		fuse_log(FUSE_LOG_ERR, "cannot mount '%s' on '%s'\n",
@@ -672,6 +753,7 @@ int main(int argc, char *argv[])
 out_unmount:
 	fuse_session_unmount(se);
 out_remove_handlers:
+	unchain_signal_handlers();
 	fuse_remove_signal_handlers(se);
 out_destroy_session:
 	ozxfs_ll_session_destroy(se, fs);

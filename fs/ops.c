@@ -159,6 +159,16 @@ static void *thread_buf(struct ozxfs *fs)
 	return buf;
 }
 
+/*
+ * The errno for a failed core call.  A pass that SIGTERM cut short
+ * (-ECANCELED) answers what the reader is about to see anyway, that the
+ * daemon is going (ENOTCONN), and not EIO, which would call the entry bad.
+ */
+static int err_of(long ret)
+{
+	return ret == -ECANCELED ? ENOTCONN : (int)-ret;
+}
+
 static bool log_first(atomic_bool *flag)
 {
 	return !atomic_exchange(flag, true);
@@ -480,7 +490,7 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 	if (!ret)
 		ret = file_open(fs, &f);
 	if (ret) {
-		fuse_reply_err(req, -ret);
+		fuse_reply_err(req, err_of(ret));
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)f;
@@ -521,7 +531,7 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	n = ozx_file_read_at(fs->archive, node, f ? &f->io : NULL, buf, cap,
 			     size, (uint64_t)off, &at);
 	if (n < 0)
-		fuse_reply_err(req, (int)-n);
+		fuse_reply_err(req, err_of(n));
 	else
 		fuse_reply_buf(req, (char *)buf + at, (size_t)n);
 	if (n == -EIO)

@@ -33,8 +33,15 @@ enum ozxfs_exit {
 /* Largest read the kernel is allowed to send (conn->max_write in init). */
 #define OZXFS_MAX_IO (1u << 20)
 
-/* Worker threads: -o threads=N accepts 1..OZXFS_MAX_THREADS. */
+/* CPU work: -o threads=N accepts 1..OZXFS_MAX_THREADS. */
 #define OZXFS_MAX_THREADS 256u
+
+/*
+ * Worker threads: libfuse starts one more whenever all are busy, up to
+ * this many, and keeps as many idle as threads=N.  A worker waiting for
+ * another's verification uses no CPU, only its stack and read buffer.
+ */
+#define OZXFS_MAX_WORKERS 256u
 
 /* -o readahead=SIZE: 1 MiB unless given (bdi.c says why), at most 64 MiB. */
 #define OZXFS_READAHEAD_DEFAULT_KIB 1024u
@@ -67,7 +74,7 @@ struct ozxfs_opts {
 
 	/* Checked values (ozxfs_opts_parse). */
 	bool verify;	  /* check CRC-32 of each entry before serving it */
-	unsigned threads; /* worker threads, 0 = one per usable CPU */
+	unsigned threads; /* threads doing CPU work, 0 = usable CPUs */
 	uid_t uid;
 	gid_t gid;
 	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */

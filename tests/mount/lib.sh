@@ -87,6 +87,31 @@ wait_until()
 	return 0
 }
 
+# mono_ms: milliseconds of a monotonic clock (/proc/uptime, 10 ms steps).
+mono_ms()
+{
+	local up
+	read -r up _ </proc/uptime
+	echo $((10#${up/./} * 10))
+}
+
+# cpu_ticks PID: the CPU time PID has used, user and system, in clock ticks.
+cpu_ticks()
+{
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	set -- ${st##*) }
+	echo $((${12} + ${13}))
+}
+
+# cpu_at_least PID TICKS: PID has used at least TICKS of CPU (for
+# wait_until: a long computation in the daemon has started).
+cpu_at_least()
+{
+	local t
+	t=$(cpu_ticks "$1") && [ "$t" -ge "$2" ]
+}
+
 pid_gone()
 {
 	! pid_alive "$1"

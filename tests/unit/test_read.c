@@ -421,6 +421,63 @@ static void test_file_verify(void **state)
 	fx_arc_free(fa);
 }
 
+static void *verify_main(void *arg)
+{
+	struct fx_arc *fa = arg;
+
+	return (void *)(intptr_t)ozx_file_verify(fa->a, fx_node(fa->a, "x"),
+						 NULL);
+}
+
+/* Issue 14: long passes take turns under a CPU limit (four threads, one
+ * turn: all finish); after ozx_archive_cancel() a big entry's pass ends
+ * with -ECANCELED and leaves the entry unverified and not failed, while a
+ * small entry, which needs no turn, is still checked and served. */
+static void test_cpu_limit_and_cancel(void **state)
+{
+	size_t big = (size_t)(5 << 20);
+	unsigned char buf[16];
+	struct failcount fc = {0};
+	struct ozx_stat st;
+	pthread_t th[4];
+	void *ret;
+
+	(void)state;
+	for (uint16_t method = 0; method <= 8; method += 8) {
+		struct fx_arc *fa = open_one(big, SIZE_MAX, method, NULL);
+		uint32_t x = fx_node(fa->a, "x"), y = fx_node(fa->a, "y");
+
+		ozx_archive_set_cpu_limit(fa->a, 1);
+		for (unsigned i = 0; i < 4; i++)
+			assert_int_equal(pthread_create(&th[i], NULL,
+							verify_main, fa),
+					 0);
+		for (unsigned i = 0; i < 4; i++) {
+			pthread_join(th[i], &ret);
+			assert_int_equal((intptr_t)ret, 0);
+		}
+		fx_arc_free(fa);
+
+		fa = open_one(big, SIZE_MAX, method, NULL);
+		x = fx_node(fa->a, "x");
+		y = fx_node(fa->a, "y");
+		ozx_archive_set_cpu_limit(fa->a, 1);
+		ozx_archive_set_fail_cb(fa->a, count_fail, &fc);
+		ozx_archive_cancel(fa->a);
+		assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 16, 100),
+				 -ECANCELED);
+		assert_int_equal(ozx_file_verify(fa->a, x, NULL), -ECANCELED);
+		assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
+		assert_int_equal(st.crc_state, OZX_CRC_UNVERIFIED);
+		assert_int_equal(ozx_file_read(fa->a, y, NULL, buf, 16, 100),
+				 16);
+		assert_int_equal(ozx_node_stat(fa->a, y, &st), 0);
+		assert_int_equal(st.crc_state, OZX_CRC_VERIFIED);
+		assert_int_equal(atomic_load(&fc.calls), 0);
+		fx_arc_free(fa);
+	}
+}
+
 /* crc_state: UNVERIFIED at open; VERIFIED after a first read (verify on)
  * or ozx_file_verify; FAILED once found corrupt; reads with verify off
  * leave it alone. */
@@ -1830,6 +1887,7 @@ int main(void)
 	    cmocka_unit_test(test_verify_off_serves_bytes),
 	    cmocka_unit_test(test_file_verify),
 	    cmocka_unit_test(test_crc_state_transitions),
+	    cmocka_unit_test(test_cpu_limit_and_cancel),
 	    cmocka_unit_test(test_first_read_whole_at_offset),
 	    cmocka_unit_test(test_crc_state_verifying),
 	    cmocka_unit_test(test_read_at_one_pread),
