@@ -32,6 +32,10 @@
 #define ST_FAIL_SHIFT 3   /* 5 bits: index into the failure table */
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
+#define ST_TRAILING (1u << 24) /* unused bytes after the DEFLATE stream */
+#define OZX_TRAILING_TEXT                                                      \
+	"unused bytes after the end of the DEFLATE stream (the stream is "     \
+	"complete and its CRC-32 matches)"
 
 /* Files: local header offset in the low 48 bits, and in the high 16 the
  * most extra bytes its local header may have before the data would run
@@ -110,6 +114,8 @@ struct ozx_archive {
 	bool verify;
 	ozx_fail_fn fail_fn;
 	void *fail_ctx;
+	ozx_fail_fn warn_fn;
+	void *warn_ctx;
 	/* Threads waiting for another thread's verification of an entry. */
 	pthread_mutex_t lock[OZX_NSTRIPES];
 	pthread_cond_t cond[OZX_NSTRIPES];
@@ -127,6 +133,9 @@ struct ozx_eocd {
 	uint16_t comment_len;
 	uint64_t ext_off;     /* ZIP64 extensible data sector */
 	uint64_t ext_len;
+	uint64_t shift;       /* bytes before the archive that its offsets
+			       * do not count (cd_offset includes them) */
+	uint64_t trailing;    /* bytes after the comment */
 };
 int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		  struct ozx_eocd *e, struct ozx_diag *diag);

@@ -186,7 +186,8 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 
 /* Parse the record at r->buf + r->pos into node n. */
 static int parse_record(struct ozx_archive *a, struct cd_reader *r,
-			struct ozx_node *n, struct ozx_diag *diag)
+			uint64_t shift, struct ozx_node *n,
+			struct ozx_diag *diag)
 {
 	uint64_t rec_off = r->next - (r->len - r->pos);
 	struct ozx_cursor c;
@@ -246,9 +247,10 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 			  usize32, csize32, lho32, disk, &lho, rec_off, diag);
 	if (ret)
 		return ret;
-	if (lho >= OZX_MAX_ARCHIVE)
+	/* shift < 2^48 (eocd.c): no wrap. */
+	if (lho >= OZX_MAX_ARCHIVE || lho + shift >= OZX_MAX_ARCHIVE)
 		return fail(diag, "entry data out of range", rec_off, -EINVAL);
-	n->x = lho;
+	n->x = lho + shift;
 	ret = ozx_names_add(a, (const char *)r->buf + r->pos + OZX_CENTRAL_LEN,
 			    nlen, &n->name_off);
 	if (ret)
@@ -324,6 +326,86 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 	return ret;
 }
 
+/*
+ * Bytes before the archive: the shift came from where the central
+ * directory is, and must hold for every entry too, or the archive is not
+ * what the shift says (never a guess per entry).
+ */
+static int check_shifted(struct ozx_archive *a, struct ozx_diag *diag)
+{
+	unsigned char sig[4];
+	uint32_t i;
+	int ret;
+
+	for (i = 1; i <= a->info.nrecords; i++) {
+		uint64_t lho = node_lho(&a->nodes[i]);
+
+		ret = ozx_io_read_full(&a->io, sig, 4, lho);
+		if (ret)
+			return ret;
+		if (ozx_le32(sig) != OZX_SIG_LOCAL)
+			return fail(diag,
+				    "bytes before the archive, but a local "
+				    "header is not where the shifted offset "
+				    "says",
+				    lho, -EINVAL);
+	}
+	return 0;
+}
+
+/*
+ * More records than the end record's count: writers without ZIP64 store
+ * the count modulo 65536.  Read on to the end of the directory (its size
+ * and offset were exact); the walk is the count when it agrees modulo
+ * 65536.  Returns 0, or -EINVAL/-EFBIG with diag, or -errno.
+ */
+static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
+			uint64_t shift, struct ozx_diag *diag)
+{
+	uint64_t max = (r->end - r->next + (r->len - r->pos)) /
+			       OZX_CENTRAL_LEN +
+		       a->info.nrecords;
+	uint32_t n = a->info.nrecords;
+	int ret;
+
+	if (max > OZX_MAX_ENTRIES)
+		max = OZX_MAX_ENTRIES;
+	while (r->len - r->pos != 0 || r->next != r->end) {
+		if (n >= max)
+			return fail(diag, "too many entries",
+				    r->next - (r->len - r->pos), -EFBIG);
+		if (n + 1 >= a->nodes_cap) {
+			uint64_t cap = (uint64_t)a->nodes_cap * 2;
+			struct ozx_node *p;
+
+			if (cap > max + 1)
+				cap = max + 1;
+			p = realloc(a->nodes, sizeof(*p) * (size_t)cap);
+			if (!p)
+				return -ENOMEM;
+			a->nodes = p;
+			a->nodes_cap = (uint32_t)cap;
+		}
+		ret = parse_record(a, r, shift, &a->nodes[n + 1], diag);
+		/* What follows the counted records is not records. */
+		if (ret == -EINVAL)
+			return fail(diag,
+				    "entry count does not match central directory",
+				    r->next - (r->len - r->pos), -EINVAL);
+		if (ret)
+			return ret;
+		n++;
+	}
+	if ((n - a->info.nrecords) % 65536 != 0)
+		return fail(diag, "entry count does not match central directory",
+			    r->next, -EINVAL);
+	a->info.count_stored = a->info.nrecords;
+	a->info.nrecords = n;
+	a->nnodes = n + 1;
+	a->info.warn |= OZX_WARN_COUNT_WRAPPED;
+	return 0;
+}
+
 int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
 		   struct ozx_diag *diag)
 {
@@ -348,16 +430,25 @@ int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
 			return -ENOMEM;
 	}
 	for (i = 0; i < a->info.nrecords; i++) {
-		ret = parse_record(a, &r, &a->nodes[i + 1], diag);
+		ret = parse_record(a, &r, e->shift, &a->nodes[i + 1], diag);
 		if (ret)
 			goto out_free_buf;
 	}
 	if (r.len - r.pos != 0 || r.next != r.end) {
-		ret = fail(diag, "entry count does not match central directory",
-			   r.next - (r.len - r.pos), -EINVAL);
-		goto out_free_buf;
+		/* Only a 16-bit count can have wrapped. */
+		if (e->zip64) {
+			ret = fail(diag,
+				   "entry count does not match central directory",
+				   r.next - (r.len - r.pos), -EINVAL);
+			goto out_free_buf;
+		}
+		ret = walk_wrapped(a, &r, e->shift, diag);
+		if (ret)
+			goto out_free_buf;
 	}
 	ret = check_overlap(a, e->cd_offset, diag);
+	if (ret == 0 && e->shift)
+		ret = check_shifted(a, diag);
 out_free_buf:
 	free(r.buf);
 	return ret;
