@@ -33,6 +33,7 @@
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
 #define ST_TRAILING (1u << 24) /* unused bytes after the DEFLATE stream */
+#define ST_UPATH (1u << 25)    /* name from an Info-ZIP Unicode Path extra */
 #define OZX_TRAILING_TEXT                                                      \
 	"unused bytes after the end of the DEFLATE stream (the stream is "     \
 	"complete and its CRC-32 matches)"
@@ -200,6 +201,26 @@ static inline unsigned node_kind(const struct ozx_node *n)
 static inline uint64_t node_lho(const struct ozx_node *n)
 {
 	return n->x & LHO_MASK;
+}
+
+/*
+ * The name the entry's local header carries.  A name taken from a
+ * Unicode Path extra (ST_UPATH, set before the handle is shared) is
+ * followed in the names, after its NUL, by the raw name's length (two
+ * bytes, little-endian) and the raw name.
+ */
+static inline const char *node_lh_name(const struct ozx_archive *a,
+				       const struct ozx_node *n, size_t *len)
+{
+	const unsigned char *p =
+		(const unsigned char *)a->names + n->name_off + n->name_len + 1;
+
+	if (!(atomic_load(&((struct ozx_node *)n)->st) & ST_UPATH)) {
+		*len = n->name_len;
+		return a->names + n->name_off;
+	}
+	*len = (size_t)p[0] | (size_t)p[1] << 8;
+	return (const char *)p + 2;
 }
 
 /* The visible name of n: what follows the last '/' of its stored name. */

@@ -734,6 +734,78 @@ static void test_count_wrapped(void **state)
 	free(e);
 }
 
+/* An Info-ZIP Unicode Path extra field (0x7075): version 1, the CRC-32
+ * of crc_of, then the UTF-8 name. */
+static size_t upath_extra(unsigned char *x, const char *crc_of,
+			  size_t crc_len, const char *utf8)
+{
+	size_t n = strlen(utf8);
+
+	fx_poke16(x, 0x7075);
+	fx_poke16(x + 2, 5 + n);
+	x[4] = 1;
+	fx_poke32(x + 5, fx_crc32(crc_of, crc_len));
+	memcpy(x + 9, utf8, n);
+	return 9 + n;
+}
+
+/*
+ * Issue 15: a name that is not UTF-8 (Latin-1 here) with a Unicode Path
+ * extra whose CRC-32 matches it is shown by the UTF-8 name; the local
+ * header keeps the raw name and is checked against it.  A CRC that does
+ * not match, or a UTF-8 name that breaks a name rule, leaves the entry
+ * hidden.
+ */
+static void test_unicode_path_extra(void **state)
+{
+	static const char raw1[] = "caf\xe9.txt", raw2[] = "na\xefve.txt",
+			  raw3[] = "up\xff.txt";
+	unsigned char x1[64], x2[64], x3[64];
+	unsigned char *d = fx_text_bytes(3000, 7);
+	struct fx_ent e[4];
+	struct fx_zip z;
+	struct fx_arc *fa;
+	uint32_t node;
+	size_t len;
+
+	(void)state;
+	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
+	e[1] = (struct fx_ent){.name = raw1, .data = d, .len = 3000,
+			       .method = 8, .cd_extra = x1};
+	e[1].cd_extra_len = upath_extra(x1, raw1, strlen(raw1),
+					"caf\u00e9.txt");
+	/* the CRC of another name: not this one's */
+	e[2] = (struct fx_ent){.name = raw2, .data = "x", .len = 1,
+			       .cd_extra = x2};
+	e[2].cd_extra_len = upath_extra(x2, raw1, strlen(raw1),
+					"na\u00efve.txt");
+	/* matches, but would climb out of the root */
+	e[3] = (struct fx_ent){.name = raw3, .data = "y", .len = 1,
+			       .cd_extra = x3};
+	e[3].cd_extra_len = upath_extra(x3, raw3, strlen(raw3), "../up.txt");
+	fx_zip_build(&z, e, 4, NULL);
+	fa = fx_arc_open_copy(z.p, z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn,
+			 OZX_WARN_UNICODE_PATH);
+	assert_int_equal(ozx_archive_info(fa->a)->nunicode_paths, 2);
+	assert_int_equal(ozx_archive_info(fa->a)->nfiles, 2);
+	assert_int_equal(ozx_lookup_path(fa->a, "caf\u00e9.txt", &node), 0);
+	fx_check_reads(fa->a, node, d, 3000, 5, 1);
+	assert_int_equal(ozx_lookup_path(fa->a, "na\u00efve.txt", &node),
+			 -ENOENT);
+	assert_int_equal(ozx_lookup_path(fa->a, "up.txt", &node), -ENOENT);
+	/* records 2 and 3 (nodes 3 and 4) are hidden, by their rules */
+	assert_string_equal(ozx_node_hidden_why(fa->a, 3),
+			    "invalid UTF-8 in name");
+	assert_string_equal(ozx_node_name(fa->a, 3, &len), raw2);
+	assert_string_equal(ozx_node_hidden_why(fa->a, 4), "'..' component");
+	assert_string_equal(ozx_node_name(fa->a, 4, &len), "../up.txt");
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+	free(d);
+}
+
 /* class "entry data out of range": an entry's data runs into the central
  * directory, or its local header is inside it. */
 static void test_incons_entry_data_past_cd(void **state)
@@ -1331,6 +1403,7 @@ int main(void)
 	    cmocka_unit_test(test_incons_ffffffff_without_zip64),
 	    cmocka_unit_test(test_incons_count_mismatch),
 	    cmocka_unit_test(test_count_wrapped),
+	    cmocka_unit_test(test_unicode_path_extra),
 	    cmocka_unit_test(test_incons_entry_data_past_cd),
 	    cmocka_unit_test(test_incons_entry_data_wraps),
 	    cmocka_unit_test(test_incons_overlap_same_lh),
