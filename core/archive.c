@@ -290,7 +290,9 @@ char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
 			 info->count_stored, t);
 		break;
 	case OZX_WARN_UNICODE_PATH:
-		snprintf(buf, size, "%" PRIu32 " %s", info->nunicode_paths, t);
+		snprintf(buf, size, "%s: %" PRIu32 " entr%s", t,
+			 info->nunicode_paths,
+			 info->nunicode_paths == 1 ? "y" : "ies");
 		break;
 	default:
 		snprintf(buf, size, "%s", t);
