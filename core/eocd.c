@@ -12,7 +12,7 @@
  *
  * Readers do not agree on which end record is the archive's.  Python's
  * zipfile (so zarr's ZipStore), Info-ZIP unzip and Go take the last
- * signature; Java, libzip and earlier versions of this library take the
+ * signature; Java and earlier versions of this library take the
  * one whose comment reaches exactly to the end of the file; streaming
  * readers follow the local headers from the start.  We take the last
  * consistent end record, which is what the first kind reads, and refuse
