@@ -18,9 +18,11 @@
  * consistent end record, which is what the first kind reads, and refuse
  * the archive as ambiguous when another consistent end record could be
  * somebody else's choice: one whose comment reaches the end of the file,
- * or one that does not lie inside the entry data of ours (an archive
- * stored in an archive is data, not a rival).  A second archive hidden in
- * the comment is therefore refused, whatever its comment length says.
+ * or one that does not lie between the start of ours and its central
+ * directory (where an archive stored in an archive lies: data, not a
+ * rival), or an empty one after ours (Python lists nothing there).  A
+ * second archive hidden in the comment is therefore refused, whatever its
+ * comment length says.
  *
  * Tolerated, each with a warning in struct ozx_eocd: bytes after the end
  * record that its comment length does not cover (padding, an appended
@@ -314,9 +316,10 @@ static int choose(const struct ozx_io *io, const unsigned char *tail,
 		  size_t tlen, uint64_t base, struct ozx_eocd *e,
 		  struct ozx_diag *diag)
 {
+	static const unsigned char zeros[8];
 	struct ozx_eocd k;
 	size_t i;
-	bool found = false;
+	bool found = false, last = true, empty_last = false;
 	int ret;
 
 	for (i = tlen - OZX_EOCD_LEN + 1; i-- > 0;) {
@@ -325,9 +328,17 @@ static int choose(const struct ozx_io *io, const unsigned char *tail,
 		ret = consistent(io, tail, tlen, base, i, found ? &k : e);
 		if (ret < 0)
 			return ret;
+		/* The last signature, inconsistent only because an empty
+		 * directory confirms no shift: Python takes it, and lists
+		 * nothing (count, size and offset 0). */
+		if (last && !ret)
+			empty_last = !memcmp(tail + i + 10, zeros, 8);
+		last = false;
 		if (!ret)
 			continue;
 		if (!found) {
+			if (empty_last)
+				return fail(diag, AMBIGUOUS, base + i, -EINVAL);
 			found = true;
 			continue;
 		}

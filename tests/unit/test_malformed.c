@@ -502,6 +502,22 @@ static void test_incons_hidden_eocd_in_comment(void **state)
 			      "ambiguous archive");
 		basic_release(&outer);
 	}
+	/* an empty end record at the very end, after ours: Python takes it
+	 * and lists nothing */
+	{
+		struct fx_buf e;
+
+		fx_buf_init(&e);
+		fx_put_eocd(&e, 0, 0, 0, 0, 0, 0, NULL, 0);
+		o.comment = e.p;
+		o.comment_len = e.len;
+		basic_build(&outer, &o);
+		expect_reject(outer.z.p, outer.z.len, -EINVAL,
+			      "several end of central directory records: "
+			      "ambiguous archive");
+		basic_release(&outer);
+		fx_buf_release(&e);
+	}
 	fx_buf_release(&c);
 	basic_release(&inner);
 }
