@@ -117,6 +117,7 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	struct ozx_cursor c;
 	uint64_t loc_off, rec_off, rec_size, n_this, at;
 	uint32_t disk, cd_disk, ndisks;
+	bool known;
 	int ret;
 
 	if (eocd_off < OZX_LOC64_LEN)
@@ -134,38 +135,29 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	/* Some writers put 0 disks here; both mean a single-disk archive. */
 	if (disk != 0 || ndisks > 1)
 		return fail(diag, "multi-disk archive", loc_off, -EINVAL);
-	if (*shift == UINT64_MAX) {
-		at = rec_off;
+	known = *shift != UINT64_MAX;
+	if (known && (rec_off > UINT64_MAX - *shift ||
+		      rec_off + *shift > loc_off ||
+		      loc_off - rec_off - *shift < OZX_EOCD64_LEN))
+		return fail(diag, "ZIP64 locator out of range", loc_off,
+			    -EINVAL);
+	at = known ? rec_off + *shift : rec_off;
+	ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
+	/* Not where the locator says: bytes prepended?  Then right before
+	 * the locator, if it has no extensible data. */
+	if (!known && ret == 0 && loc_off >= OZX_EOCD64_LEN &&
+	    loc_off - OZX_EOCD64_LEN > rec_off) {
+		at = loc_off - OZX_EOCD64_LEN;
 		ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
-		if (ret == 0 && loc_off >= OZX_EOCD64_LEN &&
-		    loc_off - OZX_EOCD64_LEN > rec_off) {
-			at = loc_off - OZX_EOCD64_LEN;
-			ret = read_eocd64_at(io, tail, tlen, base, at, loc_off,
-					     b);
-		}
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return fail(diag,
-				    "ZIP64 locator does not point at a ZIP64 end record",
-				    rec_off, -EINVAL);
-		*shift = at - rec_off;
-	} else {
-		if (rec_off > UINT64_MAX - *shift)
-			return fail(diag, "ZIP64 locator out of range",
-				    loc_off, -EINVAL);
-		at = rec_off + *shift;
-		if (at > loc_off || loc_off - at < OZX_EOCD64_LEN)
-			return fail(diag, "ZIP64 locator out of range",
-				    loc_off, -EINVAL);
-		ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return fail(diag,
-				    "ZIP64 locator does not point at a ZIP64 end record",
-				    at, -EINVAL);
 	}
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return fail(diag,
+			    "ZIP64 locator does not point at a ZIP64 end record",
+			    known ? at : rec_off, -EINVAL);
+	if (!known)
+		*shift = at - rec_off;
 	c = ozx_cursor_make(b, OZX_EOCD64_LEN);
 	ozx_cursor_skip(&c, 4);
 	rec_size = ozx_cursor_u64(&c);
