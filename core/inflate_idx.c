@@ -252,8 +252,7 @@ static void note_trailing(struct ozx_archive *a, uint32_t node)
 	uint32_t old = atomic_fetch_or(&a->nodes[node].st, ST_TRAILING);
 
 	if (!(old & ST_TRAILING) && a->warn_fn)
-		a->warn_fn(a->warn_ctx, node,
-			   OZX_TRAILING_TEXT);
+		a->warn_fn(a->warn_ctx, node, OZX_TRAILING_TEXT);
 }
 
 int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,

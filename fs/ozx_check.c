@@ -191,9 +191,10 @@ static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
 }
 
 /*
- * The entries that failed (or were served with a warning), as findings named in directory order: corrupt
+ * The entries that failed, as findings named in directory order: corrupt
  * ones, and (not verified, not failed: the archive read failed) unreadable
- * ones, which make the check one that could not be done.
+ * ones, which make the check one that could not be done; and, as
+ * warnings, the entries served with a tolerance (ozx_file_warning).
  */
 static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 			  unsigned *ncorrupt, unsigned *nunread)
