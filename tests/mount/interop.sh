@@ -11,7 +11,8 @@
 #   refuse  the daemon exits with status 3 and one line naming the reason,
 #           nothing mounted; `ozx check` reports it as an error (exit 2).
 #           The end record hidden in the comment is one: Python lists
-#           evil.txt there, and ozxfs must not show benign.txt instead.
+#           evil.txt there (and so do unzip and bsdtar, checked where
+#           installed, optional), and ozxfs must not show benign.txt.
 
 HERE=$(cd "$(dirname "$0")" && pwd) || exit 1
 # shellcheck source=lib.sh
@@ -87,6 +88,14 @@ for c in "${CASES[@]}"; do
 	[ -z "${INTEROP_ONLY:-}" ] || [ "$name" = "$INTEROP_ONLY" ] || continue
 	a=$D/$name.ozx
 	if [ "$kind" = refuse ]; then
+		# unzip and bsdtar, where installed, see what Python sees
+		for r in "unzip -Z1" "bsdtar -tf"; do
+			command -v "${r%% *}" >/dev/null || continue
+			check "$name: ${r%% *} lists what Python lists (evil.txt)"
+			got=$($r "$a" 2>/dev/null | tr '\n' ' ')
+			[ "$got" = "evil.txt " ] || fail "$name: ${r%% *} lists '$got'"
+			ok "$got"
+		done
 		check "$name: refused at mount, exit status 3: '$text'"
 		timeout -k 5 "$T" "$OZXFS" "$a" "$MNT" >"$W/out" 2>"$W/err"
 		rc=$?
