@@ -266,8 +266,8 @@ static void log_entry(struct ozxfs *fs, enum fuse_log_level level,
 	char esc[ESC_MAX];
 
 	node_esc(fs, node, esc);
-	fuse_log(level, "entry '%s' in '%s' is %s: %s\n", esc,
-		 fs->archive_esc, what, why);
+	fuse_log(level, "entry '%s' in '%s' is %s: %s\n", esc, fs->archive_esc,
+		 what, why);
 }
 
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)

@@ -489,8 +489,7 @@ static void test_incons_hidden_eocd_in_comment(void **state)
 	       outer.z.cd_rec[1] - outer.z.cd_rec[0]);
 	fx_put(&c, outer.z.p + outer.z.cd_rec[2],
 	       outer.z.eocd_off - outer.z.cd_rec[2]);
-	fx_put_eocd(&c, 0, 0, 2, 2, (uint32_t)c.len, (uint32_t)cm_off, NULL,
-		    0);
+	fx_put_eocd(&c, 0, 0, 2, 2, (uint32_t)c.len, (uint32_t)cm_off, NULL, 0);
 	fx_put_str(&c, "benign tail");
 	basic_release(&outer);
 	expect_ambiguous_comment(c.p, c.len);
@@ -681,7 +680,7 @@ static void test_count_wrapped(void **state)
 {
 	enum { N = 65536 + 3 };
 	struct fx_ent *e = calloc(N, sizeof(*e));
-	char (*names)[8] = calloc(N, sizeof(*names));
+	char(*names)[8] = calloc(N, sizeof(*names));
 	struct fx_opts o = {.eocd64 = true};
 	struct fx_zip z;
 	struct fx_buf b;
@@ -694,7 +693,8 @@ static void test_count_wrapped(void **state)
 	assert_non_null(names);
 	for (size_t i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "%zx", i);
-		e[i] = (struct fx_ent){.name = names[i], .data = names[i],
+		e[i] = (struct fx_ent){.name = names[i],
+				       .data = names[i],
 				       .len = strlen(names[i])};
 	}
 	fx_zip_build(&z, e, N, &o);
@@ -711,10 +711,9 @@ static void test_count_wrapped(void **state)
 	assert_int_equal(ozx_archive_info(fa->a)->nrecords, N);
 	assert_int_equal(ozx_archive_info(fa->a)->nfiles, N);
 	assert_int_equal(ozx_archive_info(fa->a)->count_stored, 3);
-	assert_int_equal(ozx_archive_info(fa->a)->warn,
-			 OZX_WARN_COUNT_WRAPPED);
-	fx_check_reads(fa->a, fx_node(fa->a, "10001"), (const void *)"10001",
-		       5, 2, 1);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_COUNT_WRAPPED);
+	fx_check_reads(fa->a, fx_node(fa->a, "10001"), (const void *)"10001", 5,
+		       2, 1);
 	fx_arc_free(fa);
 	/* one more or one less than the walk, modulo 65536: refused */
 	fx_poke16(p + z.eocd64_off + FX_EOCD_NDISK, 4);
@@ -733,8 +732,8 @@ static void test_count_wrapped(void **state)
 
 /* An Info-ZIP Unicode Path extra field (0x7075): version 1, the CRC-32
  * of crc_of, then the UTF-8 name. */
-static size_t upath_extra(unsigned char *x, const char *crc_of,
-			  size_t crc_len, const char *utf8)
+static size_t upath_extra(unsigned char *x, const char *crc_of, size_t crc_len,
+			  const char *utf8)
 {
 	size_t n = strlen(utf8);
 
@@ -767,24 +766,23 @@ static void test_unicode_path_extra(void **state)
 
 	(void)state;
 	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
-	e[1] = (struct fx_ent){.name = raw1, .data = d, .len = 3000,
-			       .method = 8, .cd_extra = x1};
-	e[1].cd_extra_len = upath_extra(x1, raw1, strlen(raw1),
-					"caf\u00e9.txt");
+	e[1] = (struct fx_ent){
+	    .name = raw1, .data = d, .len = 3000, .method = 8, .cd_extra = x1};
+	e[1].cd_extra_len =
+	    upath_extra(x1, raw1, strlen(raw1), "caf\u00e9.txt");
 	/* the CRC of another name: not this one's */
-	e[2] = (struct fx_ent){.name = raw2, .data = "x", .len = 1,
-			       .cd_extra = x2};
-	e[2].cd_extra_len = upath_extra(x2, raw1, strlen(raw1),
-					"na\u00efve.txt");
+	e[2] = (struct fx_ent){
+	    .name = raw2, .data = "x", .len = 1, .cd_extra = x2};
+	e[2].cd_extra_len =
+	    upath_extra(x2, raw1, strlen(raw1), "na\u00efve.txt");
 	/* matches, but would climb out of the root */
-	e[3] = (struct fx_ent){.name = raw3, .data = "y", .len = 1,
-			       .cd_extra = x3};
+	e[3] = (struct fx_ent){
+	    .name = raw3, .data = "y", .len = 1, .cd_extra = x3};
 	e[3].cd_extra_len = upath_extra(x3, raw3, strlen(raw3), "../up.txt");
 	fx_zip_build(&z, e, 4, NULL);
 	fa = fx_arc_open_copy(z.p, z.len);
 	assert_int_equal(fa->ret, 0);
-	assert_int_equal(ozx_archive_info(fa->a)->warn,
-			 OZX_WARN_UNICODE_PATH);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_UNICODE_PATH);
 	assert_int_equal(ozx_archive_info(fa->a)->nunicode_paths, 2);
 	assert_int_equal(ozx_archive_info(fa->a)->nfiles, 2);
 	assert_int_equal(ozx_lookup_path(fa->a, "caf\u00e9.txt", &node), 0);
