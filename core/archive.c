@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,14 @@ static int archive_open(const struct ozx_io *io, uint64_t size,
 	a->info.cd_offset = e.cd_offset;
 	a->info.cd_size = e.cd_size;
 	a->info.zip64 = e.zip64;
+	if (e.trailing) {
+		a->info.warn |= OZX_WARN_TRAILING;
+		a->info.trailing_bytes = e.trailing;
+	}
+	if (e.shift) {
+		a->info.warn |= OZX_WARN_PREPENDED;
+		a->info.prepended_bytes = e.shift;
+	}
 	ret = read_comment(a, &e);
 	if (ret)
 		goto out_free_archive;
@@ -273,6 +282,76 @@ void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
 {
 	a->fail_fn = fn;
 	a->fail_ctx = ctx;
+}
+
+void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
+			     void *ctx)
+{
+	a->warn_fn = fn;
+	a->warn_ctx = ctx;
+}
+
+const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node)
+{
+	uint32_t s;
+
+	if (node >= a->nnodes)
+		return NULL;
+	s = atomic_load(&((struct ozx_node *)&a->nodes[node])->st);
+	if ((s & ST_TRAILING) && (s & ST_CRC_MASK) == OZX_CRC_VERIFIED)
+		return OZX_TRAILING_TEXT;
+	return NULL;
+}
+
+const char *ozx_warn_text(enum ozx_warn w)
+{
+	switch (w) {
+	case OZX_WARN_TRAILING:
+		return "bytes after the end record, not covered by its "
+		       "comment length (ignored, as Python, unzip and bsdtar "
+		       "do)";
+	case OZX_WARN_PREPENDED:
+		return "bytes before the archive, not counted by its offsets "
+		       "(a self-extracting stub?): every offset shifted, every "
+		       "local header found there";
+	case OZX_WARN_COUNT_WRAPPED:
+		return "more than 65535 entries without ZIP64: the end record "
+		       "holds the count modulo 65536, the central directory "
+		       "was walked to its end";
+	case OZX_WARN_UNICODE_PATH:
+		return "names that are not UTF-8 shown as their Info-ZIP "
+		       "Unicode Path extra field says (its CRC-32 matches)";
+	}
+	return "";
+}
+
+char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
+			char *buf, size_t size)
+{
+	const char *t = ozx_warn_text(w);
+
+	switch (w) {
+	case OZX_WARN_TRAILING:
+		snprintf(buf, size, "%" PRIu64 " %s", info->trailing_bytes, t);
+		break;
+	case OZX_WARN_PREPENDED:
+		snprintf(buf, size, "%" PRIu64 " %s", info->prepended_bytes,
+			 t);
+		break;
+	case OZX_WARN_COUNT_WRAPPED:
+		snprintf(buf, size, "%" PRIu32 " entries, %" PRIu32
+			 " in the end record: %s", info->nrecords,
+			 info->count_stored, t);
+		break;
+	case OZX_WARN_UNICODE_PATH:
+		snprintf(buf, size, "%s: %" PRIu32 " entr%s", t,
+			 info->nunicode_paths,
+			 info->nunicode_paths == 1 ? "y" : "ies");
+		break;
+	default:
+		snprintf(buf, size, "%s", t);
+	}
+	return buf;
 }
 
 void ozx_archive_set_change_cb(struct ozx_archive *a, ozx_change_fn fn,

@@ -45,6 +45,11 @@
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
 #define ST_LEXTRA_MASK (0xffffu << ST_LEXTRA_SHIFT)
+#define ST_TRAILING (1u << 24) /* unused bytes after the DEFLATE stream */
+#define ST_UPATH (1u << 25)    /* name from an Info-ZIP Unicode Path extra */
+#define OZX_TRAILING_TEXT                                                      \
+	"unused bytes after the end of the DEFLATE stream (the stream is "     \
+	"complete and its CRC-32 matches)"
 
 /* Files: local header offset in the low 48 bits, and in the high 16 the
  * most extra bytes its local header may have before the data would run
@@ -135,6 +140,8 @@ struct ozx_archive {
 	_Atomic uint64_t gen;
 	ozx_change_fn change_fn;
 	void *change_ctx;
+	ozx_fail_fn warn_fn;
+	void *warn_ctx;
 	/* Threads waiting for another thread's verification of an entry. */
 	pthread_mutex_t lock[OZX_NSTRIPES];
 	pthread_cond_t cond[OZX_NSTRIPES];
@@ -189,6 +196,9 @@ struct ozx_eocd {
 	uint16_t comment_len;
 	uint64_t ext_off;     /* ZIP64 extensible data sector */
 	uint64_t ext_len;
+	uint64_t shift;       /* bytes before the archive that its offsets
+			       * do not count (cd_offset includes them) */
+	uint64_t trailing;    /* bytes after the comment */
 };
 int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		  struct ozx_eocd *e, struct ozx_diag *diag);
@@ -253,6 +263,26 @@ static inline unsigned node_kind(const struct ozx_node *n)
 static inline uint64_t node_lho(const struct ozx_node *n)
 {
 	return n->x & LHO_MASK;
+}
+
+/*
+ * The name the entry's local header carries.  A name taken from a
+ * Unicode Path extra (ST_UPATH, set before the handle is shared) is
+ * followed in the names, after its NUL, by the raw name's length (two
+ * bytes, little-endian) and the raw name.
+ */
+static inline const char *node_lh_name(const struct ozx_archive *a,
+				       const struct ozx_node *n, size_t *len)
+{
+	const unsigned char *p =
+		(const unsigned char *)a->names + n->name_off + n->name_len + 1;
+
+	if (!(atomic_load(&((struct ozx_node *)n)->st) & ST_UPATH)) {
+		*len = n->name_len;
+		return a->names + n->name_off;
+	}
+	*len = (size_t)p[0] | (size_t)p[1] << 8;
+	return (const char *)p + 2;
 }
 
 /* The visible name of n: what follows the last '/' of its stored name. */

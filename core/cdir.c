@@ -135,12 +135,21 @@ static uint32_t dos_to_unix(uint16_t date, uint16_t time)
 	return t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
-/* Walk the extra fields of one record: ZIP64 sizes and the extended
- * timestamp.  Returns 0 or -EINVAL with diag. */
+/* An Info-ZIP Unicode Path extra field whose CRC-32 matches the raw name
+ * (name NULL: none). */
+struct upath {
+	const unsigned char *raw;
+	size_t raw_len;
+	const unsigned char *name;
+	size_t len;
+};
+
+/* Walk the extra fields of one record: ZIP64 sizes, the extended
+ * timestamp, the Unicode Path.  Returns 0 or -EINVAL with diag. */
 static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 		       uint32_t usize32, uint32_t csize32, uint32_t lho32,
-		       uint16_t disk16, uint64_t *lho, uint64_t rec_off,
-		       struct ozx_diag *diag)
+		       uint16_t disk16, uint64_t *lho, struct upath *up,
+		       uint64_t rec_off, struct ozx_diag *diag)
 {
 	struct ozx_cursor c = ozx_cursor_make(p, len);
 	bool need64 = usize32 == OZX_U32_MAX || csize32 == OZX_U32_MAX ||
@@ -169,6 +178,15 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 					    rec_off, -EINVAL);
 			if (!f.ok)
 				have64 = false;
+		} else if (id == OZX_EXTRA_UPATH && sz > 5 && !up->name) {
+			const unsigned char *v = ozx_cursor_take(&f, 5);
+
+			/* version 1, the CRC-32 of the raw name, the name */
+			if (v[0] == 1 && ozx_le32(v + 1) ==
+					     ozx_crc32(0, up->raw, up->raw_len)) {
+				up->len = sz - 5u;
+				up->name = ozx_cursor_take(&f, up->len);
+			}
 		} else if (id == OZX_EXTRA_UT && sz >= 5) {
 			uint8_t flags = *ozx_cursor_take(&f, 1);
 			int32_t t = (int32_t)ozx_cursor_u32(&f);
@@ -184,14 +202,66 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 	return 0;
 }
 
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0, k;
+
+	while (i < len) {
+		k = s[i] < 0x80 ? 1 : ozx_utf8_seq(s + i, len - i);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/*
+ * The name of node n: the raw name, unless it is not UTF-8 (nor has a NUL
+ * in it) and a Unicode Path extra gives a UTF-8 one; then that, and after
+ * it the raw name for the local header check (node_lh_name).  The tree
+ * applies its name rules to whichever it is.  Returns 0 or -errno.
+ */
+static int add_name(struct ozx_archive *a, struct ozx_node *n,
+		    const struct upath *up)
+{
+	unsigned char len2[2] = { (unsigned char)up->raw_len,
+				  (unsigned char)(up->raw_len >> 8) };
+	uint32_t off;
+	int ret;
+
+	if (!up->name || up->len == 0 || utf8_valid(up->raw, up->raw_len) ||
+	    memchr(up->raw, '\0', up->raw_len) ||
+	    !utf8_valid(up->name, up->len)) {
+		n->name_len = (uint16_t)up->raw_len;
+		return ozx_names_add(a, (const char *)up->raw, up->raw_len,
+				     &n->name_off);
+	}
+	ret = ozx_names_add(a, (const char *)up->name, up->len, &n->name_off);
+	if (!ret)
+		ret = ozx_names_add(a, (const char *)len2, 2, &off);
+	if (!ret) /* right after the two bytes: their NUL is dropped */
+		a->names_len--;
+	if (!ret)
+		ret = ozx_names_add(a, (const char *)up->raw, up->raw_len, &off);
+	if (ret)
+		return ret;
+	n->name_len = (uint16_t)up->len;
+	atomic_store(&n->st, ST_UPATH);
+	a->info.nunicode_paths++;
+	a->info.warn |= OZX_WARN_UNICODE_PATH;
+	return 0;
+}
+
 /* Parse the record at r->buf + r->pos into node n. */
 static int parse_record(struct ozx_archive *a, struct cd_reader *r,
-			struct ozx_node *n, struct ozx_diag *diag)
+			uint64_t shift, struct ozx_node *n,
+			struct ozx_diag *diag)
 {
 	uint64_t rec_off = r->next - (r->len - r->pos);
 	struct ozx_cursor c;
 	uint16_t flags, method, mtime, mdate, nlen, xlen, clen, disk;
 	uint32_t crc, csize32, usize32, lho32;
+	struct upath up = { 0 };
 	uint64_t lho;
 	int ret;
 
@@ -242,20 +312,22 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 	if (disk != 0 && disk != OZX_U16_MAX)
 		return fail(diag, "multi-disk archive", rec_off, -EINVAL);
 	lho = lho32;
+	up.raw = r->buf + r->pos + OZX_CENTRAL_LEN;
+	up.raw_len = nlen;
 	ret = parse_extra(r->buf + r->pos + OZX_CENTRAL_LEN + nlen, xlen, n,
-			  usize32, csize32, lho32, disk, &lho, rec_off, diag);
+			  usize32, csize32, lho32, disk, &lho, &up, rec_off,
+			  diag);
 	if (ret)
 		return ret;
-	if (lho >= OZX_MAX_ARCHIVE)
+	/* shift < 2^48 (eocd.c): no wrap. */
+	if (lho >= OZX_MAX_ARCHIVE || lho + shift >= OZX_MAX_ARCHIVE)
 		return fail(diag, "entry data out of range", rec_off, -EINVAL);
-	n->x = lho;
-	ret = ozx_names_add(a, (const char *)r->buf + r->pos + OZX_CENTRAL_LEN,
-			    nlen, &n->name_off);
+	n->x = lho + shift;
+	ret = add_name(a, n, &up);
 	if (ret)
 		return ret == -EFBIG ? fail(diag, "archive too large", rec_off,
 					    -EFBIG)
 				     : ret;
-	n->name_len = nlen;
 	r->pos += OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen;
 	return 0;
 }
@@ -301,8 +373,11 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 		uint64_t lho = node_lho(e);
 		uint64_t next = i + 1 < n ? node_lho(&a->nodes[order[i + 1]])
 					  : cd_offset;
-		uint64_t end = lho + OZX_LOCAL_LEN + e->name_len;
-		uint64_t room;
+		uint64_t end, room;
+		size_t nlen;
+
+		node_lh_name(a, e, &nlen);
+		end = lho + OZX_LOCAL_LEN + nlen;
 
 		/* lho < 2^48 and comp_size < 2^64: test before adding. */
 		if (lho >= cd_offset || end > cd_offset ||
@@ -322,6 +397,86 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 	}
 	free(order);
 	return ret;
+}
+
+/*
+ * Bytes before the archive: the shift came from where the central
+ * directory is, and must hold for every entry too, or the archive is not
+ * what the shift says (never a guess per entry).
+ */
+static int check_shifted(struct ozx_archive *a, struct ozx_diag *diag)
+{
+	unsigned char sig[4];
+	uint32_t i;
+	int ret;
+
+	for (i = 1; i <= a->info.nrecords; i++) {
+		uint64_t lho = node_lho(&a->nodes[i]);
+
+		ret = ozx_io_read_full(&a->io, sig, 4, lho);
+		if (ret)
+			return ret;
+		if (ozx_le32(sig) != OZX_SIG_LOCAL)
+			return fail(diag,
+				    "bytes before the archive, but a local "
+				    "header is not where the shifted offset "
+				    "says",
+				    lho, -EINVAL);
+	}
+	return 0;
+}
+
+/*
+ * More records than the end record's count: writers without ZIP64 store
+ * the count modulo 65536.  Read on to the end of the directory (its size
+ * and offset were exact); the walk is the count when it agrees modulo
+ * 65536.  Returns 0, or -EINVAL/-EFBIG with diag, or -errno.
+ */
+static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
+			uint64_t shift, struct ozx_diag *diag)
+{
+	uint64_t max = (r->end - r->next + (r->len - r->pos)) /
+			       OZX_CENTRAL_LEN +
+		       a->info.nrecords;
+	uint32_t n = a->info.nrecords;
+	int ret;
+
+	if (max > OZX_MAX_ENTRIES)
+		max = OZX_MAX_ENTRIES;
+	while (r->len - r->pos != 0 || r->next != r->end) {
+		if (n >= max)
+			return fail(diag, "too many entries",
+				    r->next - (r->len - r->pos), -EFBIG);
+		if (n + 1 >= a->nodes_cap) {
+			uint64_t cap = (uint64_t)a->nodes_cap * 2;
+			struct ozx_node *p;
+
+			if (cap > max + 1)
+				cap = max + 1;
+			p = realloc(a->nodes, sizeof(*p) * (size_t)cap);
+			if (!p)
+				return -ENOMEM;
+			a->nodes = p;
+			a->nodes_cap = (uint32_t)cap;
+		}
+		ret = parse_record(a, r, shift, &a->nodes[n + 1], diag);
+		/* What follows the counted records is not records. */
+		if (ret == -EINVAL)
+			return fail(diag,
+				    "entry count does not match central directory",
+				    r->next - (r->len - r->pos), -EINVAL);
+		if (ret)
+			return ret;
+		n++;
+	}
+	if ((n - a->info.nrecords) % 65536 != 0)
+		return fail(diag, "entry count does not match central directory",
+			    r->next, -EINVAL);
+	a->info.count_stored = a->info.nrecords;
+	a->info.nrecords = n;
+	a->nnodes = n + 1;
+	a->info.warn |= OZX_WARN_COUNT_WRAPPED;
+	return 0;
 }
 
 int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
@@ -348,16 +503,25 @@ int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
 			return -ENOMEM;
 	}
 	for (i = 0; i < a->info.nrecords; i++) {
-		ret = parse_record(a, &r, &a->nodes[i + 1], diag);
+		ret = parse_record(a, &r, e->shift, &a->nodes[i + 1], diag);
 		if (ret)
 			goto out_free_buf;
 	}
 	if (r.len - r.pos != 0 || r.next != r.end) {
-		ret = fail(diag, "entry count does not match central directory",
-			   r.next - (r.len - r.pos), -EINVAL);
-		goto out_free_buf;
+		/* Only a 16-bit count can have wrapped. */
+		if (e->zip64) {
+			ret = fail(diag,
+				   "entry count does not match central directory",
+				   r.next - (r.len - r.pos), -EINVAL);
+			goto out_free_buf;
+		}
+		ret = walk_wrapped(a, &r, e->shift, diag);
+		if (ret)
+			goto out_free_buf;
 	}
 	ret = check_overlap(a, e->cd_offset, diag);
+	if (ret == 0 && e->shift)
+		ret = check_shifted(a, diag);
 out_free_buf:
 	free(r.buf);
 	return ret;

@@ -4,24 +4,46 @@
  * A ZIP archive is read from its end.  The classic end record (EOCD, 22
  * bytes) is followed only by the archive comment, at most 65535 bytes, so
  * it lies in the last 22 + 65535 bytes; its signature may also occur
- * inside the comment or in entry data.  We scan that whole window and call
- * a signature plausible only when its comment length reaches exactly to
- * the end of the file.  None plausible: not a ZIP (or a truncated one, if
- * the file still starts with a local header; or a wrong comment length, if
- * a signature was there).  More than one plausible: somebody hid a second
- * archive in the comment; the archive is ambiguous and refused, because
- * two readers could see two different trees.
+ * inside the comment or in entry data.  We scan that whole window, last
+ * signature first, and test every candidate for consistency: the central
+ * directory it describes must end exactly where the end record (or the
+ * ZIP64 end record) begins, once one global shift is allowed for bytes
+ * before the archive, and must start with a central record's signature.
+ *
+ * Readers do not agree on which end record is the archive's.  Python's
+ * zipfile (so zarr's ZipStore), Info-ZIP unzip and Go take the last
+ * signature; Java and earlier versions of this library take the
+ * one whose comment reaches exactly to the end of the file; streaming
+ * readers follow the local headers from the start.  We take the last
+ * consistent end record, which is what the first kind reads, and refuse
+ * the archive as ambiguous when another consistent end record could be
+ * somebody else's choice: one whose comment reaches the end of the file,
+ * or one that does not lie between the start of ours and its central
+ * directory (where an archive stored in an archive lies: data, not a
+ * rival), or an empty one after ours (Python lists nothing there).  A
+ * second archive hidden in the comment is therefore refused, whatever its
+ * comment length says.
+ *
+ * Tolerated, each with a warning in struct ozx_eocd: bytes after the end
+ * record that its comment length does not cover (padding, an appended
+ * signature), and bytes before the archive that the writer did not count
+ * in its offsets (a self-extracting stub, `cat stub a.zip`).  The shift is
+ * one number for the whole archive, computed from where the central
+ * directory really is (Python's "concat"); cdir.c applies it to every
+ * entry and confirms it against every local header's signature.
  *
  * ZIP64 adds a locator (20 bytes) just before the EOCD that points at a
  * ZIP64 end record.  Where the classic fields hold their sentinels
  * (0xffff, 0xffffffff) the ZIP64 values rule; where they do not, both must
  * agree.  Every offset is checked against the file before it is followed.
+ * When bytes were prepended, the locator's offset is short by the shift:
+ * the ZIP64 end record is then looked for where it must be if it has no
+ * extensible data (56 bytes before the locator, where Python looks).
  *
- * Finally the central directory must end exactly where the end records
- * begin.  Archives with bytes prepended (self-extracting style) work when
- * the writer adjusted its offsets, which is what makes them line up; when
- * it did not, the offsets all point at the wrong bytes, and we refuse
- * rather than guess a shift.
+ * When no candidate is consistent, the one whose comment reaches the end
+ * of the file is checked field by field, so the refusal names the field
+ * that is wrong.  Work is bounded: at most one pass over the 64 KiB
+ * window, and a few small reads per signature in it.
  */
 #include "config.h"
 
@@ -35,6 +57,11 @@
 #include "cursor.h"
 #include "zipfmt.h"
 
+static const char AMBIGUOUS[] =
+	"several end of central directory records: ambiguous archive";
+static const char BAD_COMMENT_LEN[] =
+	"end of central directory record has a wrong comment length";
+
 static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
 		int err)
 {
@@ -45,23 +72,58 @@ static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
 	return err;
 }
 
-/* Read the ZIP64 locator before the EOCD at eocd_off, if there is one,
- * and the ZIP64 end record it points at.  Returns 0 (e->zip64 says
- * whether one was found) or -errno. */
-static int read_zip64(const struct ozx_io *io, uint64_t eocd_off,
-		      struct ozx_eocd *e, uint64_t *cd_end,
+/* Read len bytes at off, from the tail buffer where they lie in it. */
+static int tail_read(const struct ozx_io *io, const unsigned char *tail,
+		     size_t tlen, uint64_t base, void *buf, size_t len,
+		     uint64_t off)
+{
+	if (off >= base && off - base <= tlen && len <= tlen - (off - base)) {
+		memcpy(buf, tail + (off - base), len);
+		return 0;
+	}
+	return ozx_io_read_full(io, buf, len, off);
+}
+
+/* Read the ZIP64 end record at rec_off, which must end where the locator
+ * at loc_off begins.  Returns 1 if it is there, 0 if not, or -errno. */
+static int read_eocd64_at(const struct ozx_io *io, const unsigned char *tail,
+			  size_t tlen, uint64_t base, uint64_t rec_off,
+			  uint64_t loc_off, unsigned char *b)
+{
+	int ret;
+
+	if (rec_off > loc_off || loc_off - rec_off < OZX_EOCD64_LEN)
+		return 0;
+	ret = tail_read(io, tail, tlen, base, b, OZX_EOCD64_LEN, rec_off);
+	if (ret)
+		return ret;
+	return ozx_le32(b) == OZX_SIG_EOCD64;
+}
+
+/*
+ * Read the ZIP64 locator before the EOCD at eocd_off, if there is one,
+ * and the ZIP64 end record it points at, rec_off + shift in the file.
+ * shift is UINT64_MAX when still unknown: then the record is taken where
+ * the locator says, or else right before the locator (bytes prepended),
+ * and *shift is set.  Returns 0 (e->zip64 says whether one was found) or
+ * -errno, with diag filled in only when diag is not NULL.
+ */
+static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
+		      size_t tlen, uint64_t base, uint64_t eocd_off,
+		      uint64_t *shift, struct ozx_eocd *e, uint64_t *cd_end,
 		      struct ozx_diag *diag)
 {
 	unsigned char b[OZX_EOCD64_LEN];
 	struct ozx_cursor c;
-	uint64_t loc_off, rec_off, rec_size, n_this;
+	uint64_t loc_off, rec_off, rec_size, n_this, at;
 	uint32_t disk, cd_disk, ndisks;
+	bool known;
 	int ret;
 
 	if (eocd_off < OZX_LOC64_LEN)
 		return 0;
 	loc_off = eocd_off - OZX_LOC64_LEN;
-	ret = ozx_io_read_full(io, b, OZX_LOC64_LEN, loc_off);
+	ret = tail_read(io, tail, tlen, base, b, OZX_LOC64_LEN, loc_off);
 	if (ret)
 		return ret;
 	c = ozx_cursor_make(b, OZX_LOC64_LEN);
@@ -73,17 +135,31 @@ static int read_zip64(const struct ozx_io *io, uint64_t eocd_off,
 	/* Some writers put 0 disks here; both mean a single-disk archive. */
 	if (disk != 0 || ndisks > 1)
 		return fail(diag, "multi-disk archive", loc_off, -EINVAL);
-	if (rec_off > loc_off || loc_off - rec_off < OZX_EOCD64_LEN)
+	known = *shift != UINT64_MAX;
+	if (known && (rec_off > UINT64_MAX - *shift ||
+		      rec_off + *shift > loc_off ||
+		      loc_off - rec_off - *shift < OZX_EOCD64_LEN))
 		return fail(diag, "ZIP64 locator out of range", loc_off,
 			    -EINVAL);
-	ret = ozx_io_read_full(io, b, OZX_EOCD64_LEN, rec_off);
-	if (ret)
+	at = known ? rec_off + *shift : rec_off;
+	ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
+	/* Not where the locator says: bytes prepended?  Then right before
+	 * the locator, if it has no extensible data. */
+	if (!known && ret == 0 && loc_off >= OZX_EOCD64_LEN &&
+	    loc_off - OZX_EOCD64_LEN > rec_off) {
+		at = loc_off - OZX_EOCD64_LEN;
+		ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
+	}
+	if (ret < 0)
 		return ret;
-	c = ozx_cursor_make(b, OZX_EOCD64_LEN);
-	if (ozx_cursor_u32(&c) != OZX_SIG_EOCD64)
+	if (ret == 0)
 		return fail(diag,
 			    "ZIP64 locator does not point at a ZIP64 end record",
-			    rec_off, -EINVAL);
+			    known ? at : rec_off, -EINVAL);
+	if (!known)
+		*shift = at - rec_off;
+	c = ozx_cursor_make(b, OZX_EOCD64_LEN);
+	ozx_cursor_skip(&c, 4);
 	rec_size = ozx_cursor_u64(&c);
 	ozx_cursor_skip(&c, 4); /* versions made by and needed */
 	disk = ozx_cursor_u32(&c);
@@ -95,20 +171,180 @@ static int read_zip64(const struct ozx_io *io, uint64_t eocd_off,
 	/* The record's size excludes its first 12 bytes; it must end where
 	 * the locator begins. */
 	if (rec_size < OZX_EOCD64_LEN - 12 ||
-	    rec_size != loc_off - rec_off - 12)
-		return fail(diag, "ZIP64 end record malformed", rec_off,
-			    -EINVAL);
+	    rec_size != loc_off - at - 12)
+		return fail(diag, "ZIP64 end record malformed", at, -EINVAL);
 	if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
-		return fail(diag, "multi-disk archive", rec_off, -EINVAL);
+		return fail(diag, "multi-disk archive", at, -EINVAL);
 	e->zip64 = true;
-	e->ext_off = rec_off + OZX_EOCD64_LEN;
+	e->ext_off = at + OZX_EOCD64_LEN;
 	e->ext_len = rec_size - (OZX_EOCD64_LEN - 12);
-	*cd_end = rec_off;
+	*cd_end = at;
 	return 0;
 }
 
-/* Scan the tail of the file for a plausible EOCD.  Returns 0 with *pos
- * the EOCD's offset in tail, or -EINVAL with the diag filled in. */
+/*
+ * Read and check the end record at tail[pos] into e, its directory moved
+ * by shift (UINT64_MAX: unknown, find it from where the directory ends).
+ * With diag NULL this is the consistency test of a candidate and says
+ * nothing.  Returns 0 or -EINVAL/-EFBIG with diag, or -errno.
+ */
+static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
+		     size_t tlen, uint64_t base, size_t pos, uint64_t shift,
+		     struct ozx_eocd *e, struct ozx_diag *diag)
+{
+	struct ozx_cursor c = ozx_cursor_make(tail + pos, OZX_EOCD_LEN);
+	uint64_t cd_end, n_this;
+	uint16_t disk, cd_disk, n16_this, n16, clen;
+	uint32_t size32, off32;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	ozx_cursor_skip(&c, 4);
+	disk = ozx_cursor_u16(&c);
+	cd_disk = ozx_cursor_u16(&c);
+	n16_this = ozx_cursor_u16(&c);
+	n16 = ozx_cursor_u16(&c);
+	size32 = ozx_cursor_u32(&c);
+	off32 = ozx_cursor_u32(&c);
+	clen = ozx_cursor_u16(&c);
+
+	e->eocd_off = base + pos;
+	e->comment_off = e->eocd_off + OZX_EOCD_LEN;
+	e->comment_len = clen;
+	cd_end = e->eocd_off;
+	ret = read_zip64(io, tail, tlen, base, e->eocd_off, &shift, e,
+			 &cd_end, diag);
+	if (ret)
+		return ret;
+	if (e->zip64) {
+		/* A classic field that is not its sentinel must agree. */
+		if ((n16 != OZX_U16_MAX && n16 != e->nrecords) ||
+		    (size32 != OZX_U32_MAX && size32 != e->cd_size) ||
+		    (off32 != OZX_U32_MAX && off32 != e->cd_offset))
+			return fail(diag,
+				    "ZIP64 and classic end records disagree",
+				    e->eocd_off, -EINVAL);
+		if ((disk != OZX_U16_MAX && disk != 0) ||
+		    (cd_disk != OZX_U16_MAX && cd_disk != 0) ||
+		    (n16_this != OZX_U16_MAX && n16 != OZX_U16_MAX &&
+		     n16_this != n16))
+			return fail(diag, "multi-disk archive", e->eocd_off,
+				    -EINVAL);
+	} else {
+		n_this = n16_this;
+		e->nrecords = n16;
+		e->cd_size = size32;
+		e->cd_offset = off32;
+		if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
+			return fail(diag, "multi-disk archive", e->eocd_off,
+				    -EINVAL);
+	}
+	/* Where the directory really ends tells the shift, if unknown. */
+	if (shift == UINT64_MAX)
+		shift = e->cd_offset <= cd_end &&
+				e->cd_size <= cd_end - e->cd_offset
+			? cd_end - e->cd_offset - e->cd_size
+			: 0;
+	if (e->cd_offset > cd_end - shift ||
+	    e->cd_size > cd_end - shift - e->cd_offset)
+		return fail(diag, "central directory out of range",
+			    e->cd_offset, -EINVAL);
+	if (e->cd_offset + e->cd_size + shift != cd_end)
+		return fail(diag,
+			    "central directory does not end where the end record begins",
+			    e->cd_offset + e->cd_size, -EINVAL);
+	e->cd_offset += shift;
+	e->shift = shift;
+	if (e->nrecords > e->cd_size / OZX_CENTRAL_LEN)
+		return fail(diag,
+			    "entry count impossible for central directory size",
+			    e->eocd_off, -EINVAL);
+	if (e->nrecords > OZX_MAX_ENTRIES)
+		return fail(diag, "too many entries", e->eocd_off, -EFBIG);
+	return 0;
+}
+
+/*
+ * Is the end record at tail[pos] consistent?  Its fields pass read_eocd
+ * and its directory starts with a central record where it says; an empty
+ * directory confirms no shift, so it must need none.  Returns 1 (e
+ * filled in), 0, or -errno.
+ */
+static int consistent(const struct ozx_io *io, const unsigned char *tail,
+		      size_t tlen, uint64_t base, size_t pos,
+		      struct ozx_eocd *e)
+{
+	unsigned char sig[4];
+	int ret;
+
+	ret = read_eocd(io, tail, tlen, base, pos, UINT64_MAX, e, NULL);
+	if (ret == -EINVAL || ret == -EFBIG)
+		return 0;
+	if (ret)
+		return ret;
+	if (e->cd_size == 0)
+		return e->shift == 0;
+	ret = tail_read(io, tail, tlen, base, sig, 4, e->cd_offset);
+	if (ret)
+		return ret == -EIO ? 0 : ret;
+	return ozx_le32(sig) == OZX_SIG_CENTRAL;
+}
+
+/* Does the comment of the end record at tail[i] reach exactly to the end
+ * of the file? */
+static bool exact_comment(const unsigned char *tail, size_t tlen, size_t i)
+{
+	size_t clen = (size_t)tail[i + 20] | (size_t)tail[i + 21] << 8;
+
+	return i + OZX_EOCD_LEN + clen == tlen;
+}
+
+/*
+ * Choose among the end records in the tail: the last consistent one,
+ * unless another consistent one is a rival (see the top of the file).
+ * Returns 1 with *e set, 0 when none is consistent, or -errno.
+ */
+static int choose(const struct ozx_io *io, const unsigned char *tail,
+		  size_t tlen, uint64_t base, struct ozx_eocd *e,
+		  struct ozx_diag *diag)
+{
+	static const unsigned char zeros[8];
+	struct ozx_eocd k;
+	size_t i;
+	bool found = false, last = true, empty_last = false;
+	int ret;
+
+	for (i = tlen - OZX_EOCD_LEN + 1; i-- > 0;) {
+		if (ozx_le32(tail + i) != OZX_SIG_EOCD)
+			continue;
+		ret = consistent(io, tail, tlen, base, i, found ? &k : e);
+		if (ret < 0)
+			return ret;
+		/* The last signature, inconsistent only because an empty
+		 * directory confirms no shift: Python takes it, and lists
+		 * nothing (count, size and offset 0). */
+		if (last && !ret)
+			empty_last = !memcmp(tail + i + 10, zeros, 8);
+		last = false;
+		if (!ret)
+			continue;
+		if (!found) {
+			if (empty_last)
+				return fail(diag, AMBIGUOUS, base + i, -EINVAL);
+			found = true;
+			continue;
+		}
+		/* k lies before e: harmless only inside e's entry data. */
+		if (exact_comment(tail, tlen, i) || k.eocd_off < e->shift ||
+		    k.eocd_off + OZX_EOCD_LEN > e->cd_offset)
+			return fail(diag, AMBIGUOUS, k.eocd_off, -EINVAL);
+	}
+	return found;
+}
+
+/* No consistent end record: find the one whose comment reaches the end
+ * of the file, to say what is wrong with it.  Returns -EINVAL with the
+ * diag filled in, 0 with *pos, or -errno. */
 static int scan_tail(const struct ozx_io *io, const unsigned char *tail,
 		     size_t tlen, uint64_t base, size_t *pos,
 		     struct ozx_diag *diag)
@@ -117,28 +353,19 @@ static int scan_tail(const struct ozx_io *io, const unsigned char *tail,
 	size_t i, nplausible = 0, last_sig = SIZE_MAX;
 
 	for (i = tlen - OZX_EOCD_LEN + 1; i-- > 0;) {
-		size_t clen;
-
 		if (ozx_le32(tail + i) != OZX_SIG_EOCD)
 			continue;
 		if (last_sig == SIZE_MAX)
 			last_sig = i;
-		clen = (size_t)tail[i + 20] | (size_t)tail[i + 21] << 8;
-		if (i + OZX_EOCD_LEN + clen == tlen) {
-			if (nplausible++ == 0)
-				*pos = i;
-		}
+		if (exact_comment(tail, tlen, i) && nplausible++ == 0)
+			*pos = i;
 	}
 	if (nplausible > 1)
-		return fail(diag,
-			    "several end of central directory records: ambiguous archive",
-			    base + *pos, -EINVAL);
+		return fail(diag, AMBIGUOUS, base + *pos, -EINVAL);
 	if (nplausible == 1)
 		return 0;
 	if (last_sig != SIZE_MAX)
-		return fail(diag,
-			    "end of central directory record has a wrong comment length",
-			    base + last_sig, -EINVAL);
+		return fail(diag, BAD_COMMENT_LEN, base + last_sig, -EINVAL);
 	if (ozx_io_read_full(io, head, 4, 0) == 0 &&
 	    ozx_le32(head) == OZX_SIG_LOCAL)
 		return fail(diag,
@@ -152,11 +379,8 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		  struct ozx_eocd *e, struct ozx_diag *diag)
 {
 	unsigned char *tail;
-	struct ozx_cursor c;
 	size_t tlen, pos = 0;
-	uint64_t base, cd_end, n_this;
-	uint16_t disk, cd_disk, n16_this, n16, clen;
-	uint32_t size32, off32;
+	uint64_t base, end;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -184,66 +408,25 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 	ret = ozx_io_read_full(io, tail, tlen, base);
 	if (ret)
 		goto out_free_tail;
-	ret = scan_tail(io, tail, tlen, base, &pos, diag);
-	if (ret)
+	ret = choose(io, tail, tlen, base, e, diag);
+	if (ret < 0)
 		goto out_free_tail;
-
-	c = ozx_cursor_make(tail + pos, OZX_EOCD_LEN);
-	ozx_cursor_skip(&c, 4);
-	disk = ozx_cursor_u16(&c);
-	cd_disk = ozx_cursor_u16(&c);
-	n16_this = ozx_cursor_u16(&c);
-	n16 = ozx_cursor_u16(&c);
-	size32 = ozx_cursor_u32(&c);
-	off32 = ozx_cursor_u32(&c);
-	clen = ozx_cursor_u16(&c);
-	free(tail);
-
-	e->eocd_off = base + pos;
-	e->comment_off = e->eocd_off + OZX_EOCD_LEN;
-	e->comment_len = clen;
-	cd_end = e->eocd_off;
-	ret = read_zip64(io, e->eocd_off, e, &cd_end, diag);
-	if (ret)
-		return ret;
-	if (e->zip64) {
-		/* A classic field that is not its sentinel must agree. */
-		if ((n16 != OZX_U16_MAX && n16 != e->nrecords) ||
-		    (size32 != OZX_U32_MAX && size32 != e->cd_size) ||
-		    (off32 != OZX_U32_MAX && off32 != e->cd_offset))
-			return fail(diag,
-				    "ZIP64 and classic end records disagree",
-				    e->eocd_off, -EINVAL);
-		if ((disk != OZX_U16_MAX && disk != 0) ||
-		    (cd_disk != OZX_U16_MAX && cd_disk != 0) ||
-		    (n16_this != OZX_U16_MAX && n16 != OZX_U16_MAX &&
-		     n16_this != n16))
-			return fail(diag, "multi-disk archive", e->eocd_off,
-				    -EINVAL);
-	} else {
-		n_this = n16_this;
-		e->nrecords = n16;
-		e->cd_size = size32;
-		e->cd_offset = off32;
-		if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
-			return fail(diag, "multi-disk archive", e->eocd_off,
-				    -EINVAL);
+	if (ret == 0) {
+		/* Say what is wrong with the most plausible one. */
+		ret = scan_tail(io, tail, tlen, base, &pos, diag);
+		if (ret == 0)
+			ret = read_eocd(io, tail, tlen, base, pos, 0, e, diag);
+		if (ret == 0) /* consistent after all?  Cannot be. */
+			ret = fail(diag, "central directory record signature wrong",
+				   e->cd_offset, -EINVAL);
+		goto out_free_tail;
 	}
-	if (e->cd_offset > cd_end || e->cd_size > cd_end - e->cd_offset)
-		return fail(diag, "central directory out of range",
-			    e->cd_offset, -EINVAL);
-	if (e->cd_offset + e->cd_size != cd_end)
-		return fail(diag,
-			    "central directory does not end where the end record begins",
-			    e->cd_offset + e->cd_size, -EINVAL);
-	if (e->nrecords > e->cd_size / OZX_CENTRAL_LEN)
-		return fail(diag,
-			    "entry count impossible for central directory size",
-			    e->eocd_off, -EINVAL);
-	if (e->nrecords > OZX_MAX_ENTRIES)
-		return fail(diag, "too many entries", e->eocd_off, -EFBIG);
-	return 0;
-
+	ret = 0;
+	end = e->comment_off + e->comment_len;
+	if (end > size)
+		ret = fail(diag, BAD_COMMENT_LEN, e->eocd_off, -EINVAL);
+	else
+		e->trailing = size - end;
 out_free_tail:
 	free(tail);
 	return ret;

@@ -37,7 +37,11 @@
  *
  * Every pass checks the stream against the declared sizes: output beyond
  * the uncompressed size, a stream that ends early, input beyond the
- * compressed size, trailing data and corrupt blocks all fail the entry.
+ * compressed size and corrupt blocks all fail the entry.  Unused bytes
+ * after the end of a complete stream, within the compressed size, fail it
+ * too unless the output's CRC-32 matches: then the bytes served are
+ * verified, the entry is served, and the tolerance is reported once
+ * (ST_TRAILING, the archive's warn callback).
  */
 #include "config.h"
 
@@ -246,6 +250,16 @@ static int feed(z_stream *z, unsigned char *in, const struct ozx_io *io,
 	return 0;
 }
 
+/* Unused bytes after a complete stream whose CRC-32 matched: remember,
+ * and say so once per entry (an evicted index is rebuilt by this pass). */
+static void note_trailing(struct ozx_archive *a, uint32_t node)
+{
+	uint32_t old = atomic_fetch_or(&a->nodes[node].st, ST_TRAILING);
+
+	if (!(old & ST_TRAILING) && a->warn_fn)
+		a->warn_fn(a->warn_ctx, node, OZX_TRAILING_TEXT);
+}
+
 int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		      const struct ozx_io *io, uint64_t data_off,
 		      unsigned char *keep, uint32_t *crc,
@@ -335,8 +349,11 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	if (!ret && *f == F_NONE) {
 		if (out != n->size)
 			*f = F_SHORT;
-		else if (s->z.avail_in || in_pos != n->comp_size)
+		else if ((s->z.avail_in || in_pos != n->comp_size) &&
+			 *crc != n->crc)
 			*f = F_INFLATE; /* data after the end of the stream */
+		else if (s->z.avail_in || in_pos != n->comp_size)
+			note_trailing(a, node);
 	}
 	if (ret || *f != F_NONE) {
 		ozx_zcache_free_index(x);

@@ -100,6 +100,19 @@ struct ozx_io ozx_io_mem(struct ozx_mem *mem);
 
 struct ozx_archive;
 
+/*
+ * What the open tolerated in an archive that other readers (Python's
+ * zipfile, unzip, bsdtar) read too: bits of ozx_info.warn, each to be
+ * shown to the user, never silently accepted.
+ */
+enum ozx_warn {
+	OZX_WARN_TRAILING = 1u << 0,     /* bytes after the end record */
+	OZX_WARN_PREPENDED = 1u << 1,    /* bytes before the archive */
+	OZX_WARN_COUNT_WRAPPED = 1u << 2, /* > 65535 entries, no ZIP64 */
+	OZX_WARN_UNICODE_PATH = 1u << 3, /* names from a Unicode Path extra */
+};
+#define OZX_WARN_ALL 0x0fu
+
 /* What the open found out about the archive as a whole. */
 struct ozx_info {
 	uint64_t size;         /* archive file size in bytes */
@@ -122,7 +135,24 @@ struct ozx_info {
 	bool rfc9_trailing_nul;/* the comment ended in a NUL (older drafts) */
 	char ome_version[16];  /* ome.version, "" when absent */
 	int json_first;        /* ...centralDirectory.jsonFirst: 1, 0, -1 absent */
+	/* What was tolerated (enum ozx_warn bits), with the numbers. */
+	unsigned warn;
+	uint64_t trailing_bytes;  /* OZX_WARN_TRAILING: how many */
+	uint64_t prepended_bytes; /* OZX_WARN_PREPENDED: how many */
+	uint32_t count_stored;    /* OZX_WARN_COUNT_WRAPPED: the end record's */
+	uint32_t nunicode_paths;  /* OZX_WARN_UNICODE_PATH: names replaced */
 };
+
+/* The text of one warning (a static string), "" for what is not one. */
+const char *ozx_warn_text(enum ozx_warn w);
+
+/*
+ * The warning w of the archive described by info as one line (no newline)
+ * with its numbers, NUL-terminated into buf, truncated to size.  Returns
+ * buf.
+ */
+char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
+			char *buf, size_t size);
 
 /*
  * Open the ZIP archive at path and index its central directory.  The file
@@ -248,6 +278,15 @@ void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs);
  */
 typedef void (*ozx_fail_fn)(void *ctx, uint32_t node, const char *why);
 void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
+			     void *ctx);
+
+/*
+ * Called at most once per entry, from the reading thread, when the entry
+ * is verified but something about it was tolerated (ozx_file_warning()
+ * says what; why is that static string).  For logging.  Call before
+ * sharing the handle.
+ */
+void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
 			     void *ctx);
 
 enum ozx_kind {
@@ -382,6 +421,13 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
  * be.
  */
 const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * What was tolerated in an entry whose CRC-32 matched (static string), or
+ * NULL: so far, unused bytes after the end of its DEFLATE stream, within
+ * its compressed size.  Known once the entry was read whole.
+ */
+const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);
 
 /*
  * The length (1 to 4) of the valid UTF-8 character that starts s (len > 0

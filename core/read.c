@@ -145,9 +145,12 @@ static int lh_zip64(const unsigned char *x, uint16_t xlen, uint32_t usize32,
  * and as much of the extra field as the entry has room for (all of it in
  * the usual case; the ZIP64 sizes are there).
  */
-static size_t lh_span(const struct ozx_node *n)
+static size_t lh_span(const struct ozx_archive *a, const struct ozx_node *n)
 {
-	return OZX_LOCAL_LEN + n->name_len + (size_t)(n->x >> LHO_BITS);
+	size_t nlen;
+
+	node_lh_name(a, n, &nlen);
+	return OZX_LOCAL_LEN + nlen + (size_t)(n->x >> LHO_BITS);
 }
 
 /*
@@ -165,6 +168,8 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	uint64_t lho = node_lho(n), usize, csize;
 	uint16_t flags, method, nlen, xlen, max_x = (uint16_t)(n->x >> LHO_BITS);
 	uint32_t csize32, usize32;
+	const char *lh_name;
+	size_t lh_len;
 	int ret;
 
 	if (ozx_cursor_u32(&c) != OZX_SIG_LOCAL)
@@ -177,8 +182,8 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	usize32 = ozx_cursor_u32(&c);
 	nlen = ozx_cursor_u16(&c);
 	xlen = ozx_cursor_u16(&c);
-	if (nlen != n->name_len ||
-	    memcmp(b + OZX_LOCAL_LEN, a->names + n->name_off, nlen))
+	lh_name = node_lh_name(a, n, &lh_len);
+	if (nlen != lh_len || memcmp(b + OZX_LOCAL_LEN, lh_name, nlen))
 		return fail_entry(a, node, F_LH_NAME);
 	if (method != n->method)
 		return fail_entry(a, node, F_LH_METHOD);
@@ -263,12 +268,12 @@ static int resolve(struct ozx_archive *a, uint32_t node,
 	struct ozx_node *n = &a->nodes[node];
 	uint32_t st = atomic_load(&n->st);
 	unsigned char b[OZX_LOCAL_LEN + OZX_MAX_PATH + 64];
-	size_t span = lh_span(n);
+	size_t span = lh_span(a, n);
 
 	if ((st & ST_CRC_MASK) == OZX_CRC_FAILED)
 		return -EIO;
 	if (st & ST_RESOLVED) {
-		*data_off = node_lho(n) + OZX_LOCAL_LEN + n->name_len +
+		*data_off = node_lho(n) + span - (size_t)(n->x >> LHO_BITS) +
 			    (st >> ST_LEXTRA_SHIFT & 0xffff);
 		return 0;
 	}
@@ -287,7 +292,7 @@ static int read_with_header(struct ozx_archive *a, uint32_t node,
 			    size_t cap, size_t *at)
 {
 	struct ozx_node *n = &a->nodes[node];
-	size_t span = lh_span(n);
+	size_t span = lh_span(a, n);
 	uint64_t data_off;
 	int ret;
 

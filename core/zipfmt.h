@@ -20,6 +20,7 @@
 
 #define OZX_EXTRA_ZIP64 0x0001u
 #define OZX_EXTRA_UT 0x5455u /* extended timestamp (Info-ZIP) */
+#define OZX_EXTRA_UPATH 0x7075u /* Unicode Path (Info-ZIP) */
 
 #define OZX_FLAG_ENCRYPTED 0x0001u
 #define OZX_FLAG_DESCRIPTOR 0x0008u /* sizes and CRC after the data */

@@ -382,6 +382,7 @@ static int open_archive(struct ozxfs *fs)
 	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
 	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
 	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
+	ozx_archive_set_warn_cb(fs->archive, ozxfs_ll_warn, fs);
 	return OZXFS_EXIT_OK;
 }
 
@@ -400,6 +401,13 @@ static void report_archive(const struct ozxfs *fs)
 		 fs->archive_esc, info->nrecords, info->nfiles, info->ndirs,
 		 info->zip64 ? ", ZIP64" : "",
 		 info->rfc9_json ? ", RFC-9 comment" : "");
+	for (unsigned w = 1; w & OZX_WARN_ALL; w <<= 1) {
+		if (info->warn & w)
+			fuse_log(FUSE_LOG_WARNING, "archive '%s': %s\n",
+				 fs->archive_esc,
+				 ozx_warn_describe(info, (enum ozx_warn)w, esc,
+						   sizeof(esc)));
+	}
 	for (n = 0; n < info->nnodes && hidden < info->nhidden; n++) {
 		why = ozx_node_hidden_why(fs->archive, n);
 		if (!why)

@@ -274,14 +274,25 @@ void ozxfs_ll_changed(void *ctx)
 				 : "verify=none serves its bytes as they are");
 }
 
-void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
+/* One line about an entry: "entry 'NAME' in 'ARCHIVE' is WHAT: WHY". */
+static void log_entry(struct ozxfs *fs, enum fuse_log_level level,
+		      uint32_t node, const char *what, const char *why)
 {
-	struct ozxfs *fs = ctx;
 	char esc[ESC_MAX];
 
 	node_esc(fs, node, esc);
-	fuse_log(FUSE_LOG_ERR, "entry '%s' in '%s' is unusable: %s\n", esc,
-		 fs->archive_esc, why);
+	fuse_log(level, "entry '%s' in '%s' is %s: %s\n", esc, fs->archive_esc,
+		 what, why);
+}
+
+void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
+{
+	log_entry(ctx, FUSE_LOG_ERR, node, "unusable", why);
+}
+
+void ozxfs_ll_warn(void *ctx, uint32_t node, const char *why)
+{
+	log_entry(ctx, FUSE_LOG_WARNING, node, "served", why);
 }
 
 /*

@@ -23,6 +23,9 @@ void ozxfs_ll_session_destroy(struct fuse_session *se, struct ozxfs *fs);
  * unusable (the core calls it once per entry).
  */
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why);
+/* For ozx_archive_set_warn_cb(a, ozxfs_ll_warn, fs): log an entry served
+ * with a tolerance (ozx_file_warning), once. */
+void ozxfs_ll_warn(void *ctx, uint32_t node, const char *why);
 
 /*
  * For ozx_archive_set_change_cb(a, ozxfs_ll_changed, fs): log that the

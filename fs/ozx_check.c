@@ -160,10 +160,41 @@ static int verify_all(struct check *c, unsigned jobs, bool quiet,
 	return atomic_load(&c->err);
 }
 
+/* "'PATH': WHY" about node, at level (buf: room for a path). */
+static int entry_finding(struct check *c, struct ozxfs_rfc9 *r,
+			 enum ozxfs_rfc9_level level, uint32_t node, char *buf,
+			 const char *why)
+{
+	ssize_t n = ozx_node_path(c->a, node, buf, OZX_MAX_PATH + 1);
+	char *e = tool_esc(buf, n < 0 ? 0 : (size_t)n);
+	int ret = ozxfs_rfc9_add(r, level, "entry", NULL, "'%s': %s", e, why);
+
+	tool_esc_free(e);
+	return ret;
+}
+
+/* What the open tolerated in the archive, as warnings. */
+static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
+{
+	const struct ozx_info *info = ozx_archive_info(a);
+	char line[512];
+	int ret = 0;
+
+	for (unsigned w = 1; (w & OZX_WARN_ALL) && !ret; w <<= 1) {
+		if (info->warn & w)
+			ret = ozxfs_rfc9_add(
+			    r, OZXFS_RFC9_WARNING, "zip", NULL, "%s",
+			    ozx_warn_describe(info, (enum ozx_warn)w, line,
+					      sizeof(line)));
+	}
+	return ret;
+}
+
 /*
  * The entries that failed, as findings named in directory order: corrupt
  * ones, and (not verified, not failed: the archive read failed) unreadable
- * ones, which make the check one that could not be done.
+ * ones, which make the check one that could not be done; and, as
+ * warnings, the entries served with a tolerance (ozx_file_warning).
  */
 static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 			  unsigned *ncorrupt, unsigned *nunread)
@@ -178,9 +209,12 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 		const char *why = ozx_file_failure(c->a, node);
 		struct ozx_stat st;
 		bool unread = false;
-		ssize_t n;
-		char *e;
 
+		if (!why && (why = ozx_file_warning(c->a, node))) {
+			ret = entry_finding(c, r, OZXFS_RFC9_WARNING, node, buf,
+					    why);
+			continue;
+		}
 		if (!why && ozx_node_stat(c->a, node, &st) == 0 &&
 		    st.kind == OZX_KIND_FILE &&
 		    st.crc_state != OZX_CRC_VERIFIED) {
@@ -190,11 +224,7 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 		}
 		if (!why)
 			continue;
-		n = ozx_node_path(c->a, node, buf, OZX_MAX_PATH + 1);
-		e = tool_esc(buf, n < 0 ? 0 : (size_t)n);
-		ret = ozxfs_rfc9_add(r, OZXFS_RFC9_ERROR, "entry", NULL,
-				     "'%s': %s", e, why);
-		tool_esc_free(e);
+		ret = entry_finding(c, r, OZXFS_RFC9_ERROR, node, buf, why);
 		if (unread)
 			(*nunread)++;
 		else
@@ -415,6 +445,8 @@ int cmd_check(int argc, char **argv)
 	}
 	/* The rules first (they start the report), then the entries. */
 	ret = ozxfs_rfc9_check(c.a, path, &r);
+	if (!ret)
+		ret = archive_findings(c.a, &r);
 	if (ret)
 		goto out_nomem;
 	if (crc) {

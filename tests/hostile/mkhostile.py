@@ -431,11 +431,8 @@ def refusals(m):
     R("incons-comment-length-past-eof.ozx", b,
       "end of central directory record has a wrong comment length",
       "the comment length runs 30 bytes past the end of the file")
-    b, lay = base(comment=b"0123456789")
-    p16(b, lay["eocd"] + EOCD_CLEN, 4)
-    R("incons-comment-length-short.ozx", b,
-      "end of central directory record has a wrong comment length",
-      "6 bytes follow the comment that its length does not cover")
+    # (6 bytes after a comment whose length falls short: mounted with a
+    # warning, tolerated_archives)
 
     # -- a second archive in the comment: two plausible end records
     inner, _ = build([Entry("zarr.json", b'{"evil":true}\n'),
@@ -647,16 +644,17 @@ def refusals(m):
       "zip bomb, quoted overlap: each entry's DEFLATE stream quotes the "
       "next local header in a stored block, all share one kernel")
 
-    # -- bytes prepended
+    # (bytes prepended, offsets not adjusted: mounted with a warning,
+    # tolerated_archives; a prefix that does not hold for every local
+    # header stays refused)
     prefix = b"#!/bin/sh\necho self-extracting\nexit 0\n".ljust(4096, b"#")
     b, lay = base(prefix=prefix, adjust=False)
-    R("incons-prepended-unadjusted.ozx", b,
-      "central directory does not end where the end record begins",
-      "4 KiB prepended, offsets not adjusted")
-    b, lay = base(prefix=prefix, adjust=False, zip64="sentinel")
-    R("incons-prepended-unadjusted-zip64.ozx", b,
-      "ZIP64 locator does not point at a ZIP64 end record",
-      "4 KiB prepended to a ZIP64 archive, offsets not adjusted")
+    p32(b, lay["lh"][1], 0x04034B51)
+    R("incons-prepended-local-header-moved.ozx", b,
+      "bytes before the archive, but a local header is not where the "
+      "shifted offset says",
+      "4 KiB prepended, offsets not adjusted, one local header signature "
+      "wrong: the shift does not hold for every entry")
 
     # -- limits (sparse files: nothing but the end records is written)
     too_many(m)
@@ -877,9 +875,14 @@ def entries_archive(m):
                    crc=zlib.crc32(d[:-1])))
     d = text("trailing", 5000)
     # (verify=none serves the stream's bytes and never looks past them)
+    # Bytes after the stream and a CRC-32 that does not match: corrupt.
     ko("bad/deflate-trailing.txt", ["DEFLATE stream corrupt"], False,
        Entry("bad/deflate-trailing.txt", d, 8,
-             comp=deflate(d) + b"trailing junk"))
+             comp=deflate(d) + b"trailing junk", crc=zlib.crc32(d) ^ 1))
+    # The same bytes after a complete stream whose CRC-32 matches: the
+    # bytes served are verified; served, with a warning (issue 15).
+    ok("good/deflate-trailing-verified.txt", d, 8,
+       comp=deflate(d) + b"trailing junk")
     z = deflate(b"\0")
     big = 1032 * (len(z) + 1)
     ko("bad/deflate-ratio.bin", ["declared size impossible for DEFLATE"],
@@ -981,6 +984,12 @@ def entries_archive(m):
                 # no claim is made about its reads.
                 mc._visible(name)
         mc.logs.append((0, "is hidden"))
+        if verify == "entry":
+            mc.logs.append((1, "entry 'good/deflate-trailing-verified.txt' "
+                            "in '"))
+            mc.logs.append((1, "' is served: unused bytes after the end of "
+                            "the DEFLATE stream (the stream is complete and "
+                            "its CRC-32 matches)"))
         mc.finish()
 
 
@@ -1241,6 +1250,37 @@ def legit_archives(m):
     mc.finish()
 
 
+def tolerated_archives(m):
+    """Archives other readers (Python, unzip, bsdtar) read, mounted with a
+    warning at start-up (issue 15)."""
+    mc = MountCase(m, "tolerated-comment-length-short.ozx",
+                   "6 bytes follow the comment that its length does not "
+                   "cover: mounted, with a warning")
+    es = base_entries()
+    for e in es:
+        mc.add_good(e.name.decode(), e.data)
+    b, lay = build(es, comment=b"0123456789")
+    p16(b, lay["eocd"] + EOCD_CLEN, 4)
+    m.write(mc.fname, b)
+    mc.logs.append((1, "': 6 bytes after the end record, not covered by "
+                    "its comment length"))
+    mc.finish()
+    prefix = b"#!/bin/sh\necho self-extracting\nexit 0\n".ljust(4096, b"#")
+    for z64, stem in ((None, ""), ("sentinel", "-zip64")):
+        mc = MountCase(m, "tolerated-prepended-unadjusted%s.ozx" % stem,
+                       "4 KiB prepended%s, offsets not adjusted: mounted, "
+                       "with a warning" % (" to a ZIP64 archive" if z64
+                                           else ""))
+        es = base_entries()
+        for e in es:
+            mc.add_good(e.name.decode(), e.data)
+        b, lay = build(es, prefix=prefix, adjust=False, zip64=z64)
+        m.write(mc.fname, b)
+        mc.logs.append((1, "': 4096 bytes before the archive, not counted "
+                        "by its offsets"))
+        mc.finish()
+
+
 def prepended_archive(m):
     prefix = b"#!/bin/sh\necho self-extracting\nexit 0\n".ljust(4096, b"#")
     mc = MountCase(m, "prepended-adjusted.ozx",
@@ -1319,6 +1359,7 @@ def main():
     harmless_archive(m)
     names_archive(m)
     prepended_archive(m)
+    tolerated_archives(m)
     legit_archives(m)
     write_manifests(m)
     nref = sum(1 for c in m.cases if isinstance(c, dict) and

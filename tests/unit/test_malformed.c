@@ -14,6 +14,7 @@
 #include "fixture.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,19 +150,39 @@ static void test_incons_comment_length_past_eof(void **state)
 	basic_release(&b);
 }
 
-/* class "wrong comment length": bytes follow the end record that its
- * comment length does not account for. */
-static void test_incons_comment_length_short(void **state)
+/* Issue 15: bytes follow the end record that its comment length does not
+ * cover (a short comment length, padding, an appended signature).  Python,
+ * unzip and bsdtar read these: accepted, with a warning that counts them. */
+static void test_tolerated_comment_length_short(void **state)
 {
 	struct fx_opts o = {.comment = "ten bytes!", .comment_len = 10};
 	struct basic b;
+	struct fx_arc *fa;
+	unsigned char *p;
 
 	(void)state;
 	basic_build(&b, &o);
 	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CLEN, 9);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "end of central directory record has a wrong comment "
-		      "length");
+	fa = fx_arc_open_copy(b.z.p, b.z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_TRAILING);
+	assert_int_equal(ozx_archive_info(fa->a)->trailing_bytes, 1);
+	assert_int_equal(ozx_archive_info(fa->a)->comment_len, 9);
+	fx_check_reads(fa->a, fx_node(fa->a, "b/c"), b.d1, 5000, 5, 1);
+	fx_arc_free(fa);
+	/* 4 KiB of zeros appended to a good archive, and an end record's
+	 * signature alone at the very end */
+	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CLEN, 10);
+	p = malloc(b.z.len + 4100);
+	assert_non_null(p);
+	memcpy(p, b.z.p, b.z.len);
+	memset(p + b.z.len, 0, 4096);
+	memcpy(p + b.z.len + 4096, "PK\5\6", 4);
+	fa = fx_arc_open(p, b.z.len + 4100);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_TRAILING);
+	assert_int_equal(ozx_archive_info(fa->a)->trailing_bytes, 4100);
+	fx_arc_free(fa);
 	basic_release(&b);
 }
 
@@ -356,30 +377,155 @@ static void test_incons_cd_out_of_range(void **state)
 	basic_release(&b);
 }
 
-/* class "central directory does not end where the end record begins":
- * bytes prepended by a writer that did not adjust the offsets. */
-static void test_incons_prepended_unadjusted(void **state)
+/* Issue 15: bytes prepended by a writer that did not adjust the offsets
+ * (`cat stub a.zip`): one shift for the whole archive, from where the
+ * central directory really is, confirmed by every local header. */
+static void test_tolerated_prepended_unadjusted(void **state)
 {
 	struct basic b;
+	struct fx_arc *fa;
 	unsigned char *p;
 	size_t len;
 
 	(void)state;
 	basic_build(&b, NULL);
 	p = fx_prepend(b.z.p, b.z.len, 512, false, &len);
+	fa = fx_arc_open(p, len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_PREPENDED);
+	assert_int_equal(ozx_archive_info(fa->a)->prepended_bytes, 512);
+	assert_int_equal(ozx_archive_info(fa->a)->cd_offset, b.z.cd_off + 512);
+	fx_check_reads(fa->a, fx_node(fa->a, "a"), b.d0, 100, 5, 1);
+	fx_check_reads(fa->a, fx_node(fa->a, "b/c"), b.d1, 5000, 5, 2);
+	fx_check_reads(fa->a, fx_node(fa->a, "d"), b.d2, 10, 5, 3);
+	fx_arc_free(fa);
+	/* the shift must hold for every entry, not just the directory */
+	p = fx_prepend(b.z.p, b.z.len, 512, false, &len);
+	fx_poke32(p + 512 + b.z.lh_off[2], 0x04034b51);
 	expect_reject(p, len, -EINVAL,
-		      "central directory does not end where the end record "
-		      "begins");
+		      "bytes before the archive, but a local header is not "
+		      "where the shifted offset says");
 	free(p);
-	/* the same bytes, adjusted, are fine */
+	/* the same bytes, adjusted, are fine, and need no warning */
 	p = fx_prepend(b.z.p, b.z.len, 512, true, &len);
-	{
-		struct fx_arc *fa = fx_arc_open(p, len);
-
-		assert_int_equal(fa->ret, 0);
-		fx_arc_free(fa);
-	}
+	fa = fx_arc_open(p, len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, 0);
+	fx_arc_free(fa);
 	basic_release(&b);
+}
+
+/* Issue 15: the ZIP64 form, which used to be refused with "ZIP64 locator
+ * does not point at a ZIP64 end record": the locator's offset is short
+ * by the shift too. */
+static void test_tolerated_prepended_unadjusted_zip64(void **state)
+{
+	struct fx_opts o = {.eocd64 = true};
+	struct basic b;
+	struct fx_arc *fa;
+	unsigned char *p;
+
+	(void)state;
+	basic_build(&b, &o);
+	p = malloc(b.z.len + 300);
+	assert_non_null(p);
+	memset(p, '#', 300);
+	memcpy(p + 300, b.z.p, b.z.len);
+	fa = fx_arc_open(p, b.z.len + 300);
+	assert_int_equal(fa->ret, 0);
+	assert_true(ozx_archive_info(fa->a)->zip64);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_PREPENDED);
+	assert_int_equal(ozx_archive_info(fa->a)->prepended_bytes, 300);
+	fx_check_reads(fa->a, fx_node(fa->a, "b/c"), b.d1, 5000, 5, 2);
+	fx_arc_free(fa);
+	basic_release(&b);
+}
+
+/* The basic archive with comment[0..len) must be refused as ambiguous. */
+static void expect_ambiguous_comment(const void *comment, size_t len)
+{
+	struct fx_opts o = {.comment = comment, .comment_len = len};
+	struct basic b;
+
+	basic_build(&b, &o);
+	expect_reject(b.z.p, b.z.len, -EINVAL,
+		      "several end of central directory records: ambiguous "
+		      "archive");
+	basic_release(&b);
+}
+
+/*
+ * Issue 14: a second central directory and end record hidden in the
+ * archive comment, the hidden end record's own comment length falling
+ * short of the end of the file.  Python's zipfile takes the last
+ * signature (the hidden one), Java and earlier ozxfs the one whose
+ * comment reaches the end: two trees.  Refused as ambiguous, whether the
+ * hidden directory's offsets count from the start of the file or from
+ * the hidden archive's own start.
+ */
+static void test_incons_hidden_eocd_in_comment(void **state)
+{
+	struct basic outer, inner;
+	struct fx_buf c, e;
+	size_t cm_off;
+
+	(void)state;
+	/* the hidden archive, whole, with 7 bytes after its end record */
+	basic_build(&inner, NULL);
+	fx_buf_init(&c);
+	fx_put(&c, inner.z.p, inner.z.len);
+	fx_put_str(&c, "padding");
+	expect_ambiguous_comment(c.p, c.len);
+	fx_buf_release(&c);
+	basic_release(&inner);
+	/* only a directory and an end record in the comment, its offsets
+	 * absolute: records for "a" and "d" copied from the outer
+	 * directory, pointing at the outer archive's local headers (a
+	 * comment does not move what comes before it) */
+	basic_build(&outer, NULL);
+	cm_off = outer.z.len;
+	fx_buf_init(&c);
+	fx_put(&c, outer.z.p + outer.z.cd_rec[0],
+	       outer.z.cd_rec[1] - outer.z.cd_rec[0]);
+	fx_put(&c, outer.z.p + outer.z.cd_rec[2],
+	       outer.z.eocd_off - outer.z.cd_rec[2]);
+	fx_put_eocd(&c, 0, 0, 2, 2, (uint32_t)c.len, (uint32_t)cm_off, NULL, 0);
+	fx_put_str(&c, "benign tail");
+	basic_release(&outer);
+	expect_ambiguous_comment(c.p, c.len);
+	fx_buf_release(&c);
+	/* an empty end record at the very end, after ours: Python takes it
+	 * and lists nothing */
+	fx_buf_init(&e);
+	fx_put_eocd(&e, 0, 0, 0, 0, 0, 0, NULL, 0);
+	expect_ambiguous_comment(e.p, e.len);
+	fx_buf_release(&e);
+}
+
+/* An archive stored as the last entry of an archive: its end record is
+ * entry data, not a rival (every reader takes the outer one). */
+static void test_zip_stored_in_zip(void **state)
+{
+	struct basic inner;
+	struct fx_ent e[2];
+	struct fx_zip z;
+	struct fx_arc *fa;
+
+	(void)state;
+	basic_build(&inner, NULL);
+	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
+	e[1] = (struct fx_ent){
+	    .name = "inner.zip", .data = inner.z.p, .len = inner.z.len};
+	fx_zip_build(&z, e, 2, NULL);
+	fa = fx_arc_open_copy(z.p, z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->nrecords, 2);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, 0);
+	fx_check_reads(fa->a, fx_node(fa->a, "inner.zip"), inner.z.p,
+		       inner.z.len, 5, 1);
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+	basic_release(&inner);
 }
 
 /* class "central directory does not end where the end record begins":
@@ -522,6 +668,137 @@ static void test_incons_count_mismatch(void **state)
 	expect_reject(b.z.p, b.z.len, -EINVAL,
 		      "entry count does not match central directory");
 	basic_release(&b);
+}
+
+/*
+ * Issue 15: more than 65535 entries without ZIP64 records.  fflate and
+ * JSZip store the count modulo 65536; with the directory's size and
+ * offset exact, the walk to its end is the count when it agrees modulo
+ * 65536.  A count that does not agree stays refused.
+ */
+static void test_count_wrapped(void **state)
+{
+	enum { N = 65536 + 3 };
+	struct fx_ent *e = calloc(N, sizeof(*e));
+	char(*names)[8] = calloc(N, sizeof(*names));
+	struct fx_opts o = {.eocd64 = true};
+	struct fx_zip z;
+	struct fx_buf b;
+	struct fx_arc *fa;
+	unsigned char *p;
+	size_t len;
+
+	(void)state;
+	assert_non_null(e);
+	assert_non_null(names);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "%zx", i);
+		e[i] = (struct fx_ent){.name = names[i],
+				       .data = names[i],
+				       .len = strlen(names[i])};
+	}
+	fx_zip_build(&z, e, N, &o);
+	assert_true(z.eocd64_off > 0);
+	/* drop the ZIP64 records: a classic end record, count mod 65536 */
+	fx_buf_init(&b);
+	fx_put(&b, z.p, z.eocd64_off);
+	fx_put_eocd(&b, 0, 0, N % 65536, N % 65536, (uint32_t)z.cd_size,
+		    (uint32_t)z.cd_off, NULL, 0);
+	p = fx_buf_take(&b, &len);
+	fa = fx_arc_open_copy(p, len);
+	assert_int_equal(fa->ret, 0);
+	assert_false(ozx_archive_info(fa->a)->zip64);
+	assert_int_equal(ozx_archive_info(fa->a)->nrecords, N);
+	assert_int_equal(ozx_archive_info(fa->a)->nfiles, N);
+	assert_int_equal(ozx_archive_info(fa->a)->count_stored, 3);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_COUNT_WRAPPED);
+	fx_check_reads(fa->a, fx_node(fa->a, "10001"), (const void *)"10001", 5,
+		       2, 1);
+	fx_arc_free(fa);
+	/* one more or one less than the walk, modulo 65536: refused */
+	fx_poke16(p + z.eocd64_off + FX_EOCD_NDISK, 4);
+	fx_poke16(p + z.eocd64_off + FX_EOCD_N, 4);
+	expect_reject(p, len, -EINVAL,
+		      "entry count does not match central directory");
+	fx_poke16(p + z.eocd64_off + FX_EOCD_NDISK, 2);
+	fx_poke16(p + z.eocd64_off + FX_EOCD_N, 2);
+	expect_reject(p, len, -EINVAL,
+		      "entry count does not match central directory");
+	free(p);
+	fx_zip_release(&z);
+	free(names);
+	free(e);
+}
+
+/* An Info-ZIP Unicode Path extra field (0x7075): version 1, the CRC-32
+ * of crc_of, then the UTF-8 name. */
+static size_t upath_extra(unsigned char *x, const char *crc_of, size_t crc_len,
+			  const char *utf8)
+{
+	size_t n = strlen(utf8);
+
+	fx_poke16(x, 0x7075);
+	fx_poke16(x + 2, 5 + n);
+	x[4] = 1;
+	fx_poke32(x + 5, fx_crc32(crc_of, crc_len));
+	memcpy(x + 9, utf8, n);
+	return 9 + n;
+}
+
+/*
+ * Issue 15: a name that is not UTF-8 (Latin-1 here) with a Unicode Path
+ * extra whose CRC-32 matches it is shown by the UTF-8 name; the local
+ * header keeps the raw name and is checked against it.  A CRC that does
+ * not match, or a UTF-8 name that breaks a name rule, leaves the entry
+ * hidden.
+ */
+static void test_unicode_path_extra(void **state)
+{
+	static const char raw1[] = "caf\xe9.txt", raw2[] = "na\xefve.txt",
+			  raw3[] = "up\xff.txt";
+	unsigned char x1[64], x2[64], x3[64];
+	unsigned char *d = fx_text_bytes(3000, 7);
+	struct fx_ent e[4];
+	struct fx_zip z;
+	struct fx_arc *fa;
+	uint32_t node;
+	size_t len;
+
+	(void)state;
+	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
+	e[1] = (struct fx_ent){
+	    .name = raw1, .data = d, .len = 3000, .method = 8, .cd_extra = x1};
+	e[1].cd_extra_len =
+	    upath_extra(x1, raw1, strlen(raw1), "caf\u00e9.txt");
+	/* the CRC of another name: not this one's */
+	e[2] = (struct fx_ent){
+	    .name = raw2, .data = "x", .len = 1, .cd_extra = x2};
+	e[2].cd_extra_len =
+	    upath_extra(x2, raw1, strlen(raw1), "na\u00efve.txt");
+	/* matches, but would climb out of the root */
+	e[3] = (struct fx_ent){
+	    .name = raw3, .data = "y", .len = 1, .cd_extra = x3};
+	e[3].cd_extra_len = upath_extra(x3, raw3, strlen(raw3), "../up.txt");
+	fx_zip_build(&z, e, 4, NULL);
+	fa = fx_arc_open_copy(z.p, z.len);
+	assert_int_equal(fa->ret, 0);
+	assert_int_equal(ozx_archive_info(fa->a)->warn, OZX_WARN_UNICODE_PATH);
+	assert_int_equal(ozx_archive_info(fa->a)->nunicode_paths, 2);
+	assert_int_equal(ozx_archive_info(fa->a)->nfiles, 2);
+	assert_int_equal(ozx_lookup_path(fa->a, "caf\u00e9.txt", &node), 0);
+	fx_check_reads(fa->a, node, d, 3000, 5, 1);
+	assert_int_equal(ozx_lookup_path(fa->a, "na\u00efve.txt", &node),
+			 -ENOENT);
+	assert_int_equal(ozx_lookup_path(fa->a, "up.txt", &node), -ENOENT);
+	/* records 2 and 3 (nodes 3 and 4) are hidden, by their rules */
+	assert_string_equal(ozx_node_hidden_why(fa->a, 3),
+			    "invalid UTF-8 in name");
+	assert_string_equal(ozx_node_name(fa->a, 3, &len), raw2);
+	assert_string_equal(ozx_node_hidden_why(fa->a, 4), "'..' component");
+	assert_string_equal(ozx_node_name(fa->a, 4, &len), "../up.txt");
+	fx_arc_free(fa);
+	fx_zip_release(&z);
+	free(d);
 }
 
 /* class "entry data out of range": an entry's data runs into the central
@@ -960,16 +1237,29 @@ static void test_entry_deflate_longer(void **state)
 	ecase_release(&c);
 }
 
-/* entry "DEFLATE stream corrupt": the compressed size covers junk after
- * the stream's end. */
+static void record_warn(void *ctx, uint32_t node, const char *why)
+{
+	struct ecase *c = ctx;
+
+	c->calls++;
+	c->cb_node = node;
+	c->cb_why = why;
+}
+
+/* Issue 15: the compressed size covers junk after the stream's end.  With
+ * the CRC-32 matching, the bytes served are verified: served, with one
+ * warning; with it not matching, "DEFLATE stream corrupt". */
 static void test_entry_deflate_trailing_junk(void **state)
 {
 	unsigned char *d = fx_text_bytes(1000, 13);
 	size_t clen;
 	unsigned char *s = fx_deflate(d, 1000, -1, &clen);
 	unsigned char *raw = malloc(clen + 8);
+	unsigned char buf[1000];
 	struct fx_ent bad;
 	struct ecase c;
+	struct fx_arc *fa;
+	uint32_t node;
 
 	(void)state;
 	assert_non_null(raw);
@@ -982,6 +1272,24 @@ static void test_entry_deflate_trailing_junk(void **state)
 	ecase_poke16(&c, FX_LH_METHOD, FX_CD_METHOD, 8);
 	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 1000);
 	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, fx_crc32(d, 1000));
+	fa = fx_arc_open_copy(c.z.p, c.z.len);
+	assert_int_equal(fa->ret, 0);
+	ozx_archive_set_warn_cb(fa->a, record_warn, &c);
+	node = fx_node(fa->a, "bad");
+	assert_null(ozx_file_warning(fa->a, node));
+	assert_int_equal(ozx_file_read(fa->a, node, NULL, buf, 1000, 0), 1000);
+	assert_memory_equal(buf, d, 1000);
+	assert_null(ozx_file_failure(fa->a, node));
+	assert_non_null(ozx_file_warning(fa->a, node));
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.cb_node, node);
+	assert_string_equal(c.cb_why, ozx_file_warning(fa->a, node));
+	assert_int_equal(ozx_file_verify(fa->a, node, NULL), 0);
+	assert_int_equal(c.calls, 1);
+	assert_null(ozx_file_warning(fa->a, fx_node(fa->a, "ok2")));
+	fx_arc_free(fa);
+	c.calls = 0;
+	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, fx_crc32(d, 1000) ^ 1);
 	expect_entry_failure(&c, "DEFLATE stream corrupt");
 	ecase_release(&c);
 	free(s);
@@ -1069,7 +1377,7 @@ int main(void)
 	    cmocka_unit_test(test_incons_garbage),
 	    cmocka_unit_test(test_incons_truncated),
 	    cmocka_unit_test(test_incons_comment_length_past_eof),
-	    cmocka_unit_test(test_incons_comment_length_short),
+	    cmocka_unit_test(test_tolerated_comment_length_short),
 	    cmocka_unit_test(test_incons_two_eocds),
 	    cmocka_unit_test(test_incons_multi_disk),
 	    cmocka_unit_test(test_incons_eocd64_locator_out_of_range),
@@ -1078,7 +1386,10 @@ int main(void)
 	    cmocka_unit_test(test_incons_eocd64_eocd_disagree),
 	    cmocka_unit_test(test_incons_eocd64_eocd_disagree_disk_count),
 	    cmocka_unit_test(test_incons_cd_out_of_range),
-	    cmocka_unit_test(test_incons_prepended_unadjusted),
+	    cmocka_unit_test(test_tolerated_prepended_unadjusted),
+	    cmocka_unit_test(test_tolerated_prepended_unadjusted_zip64),
+	    cmocka_unit_test(test_incons_hidden_eocd_in_comment),
+	    cmocka_unit_test(test_zip_stored_in_zip),
 	    cmocka_unit_test(test_incons_gap_before_eocd),
 	    cmocka_unit_test(test_incons_count_impossible),
 	    cmocka_unit_test(test_incons_cd_bad_signature),
@@ -1086,6 +1397,8 @@ int main(void)
 	    cmocka_unit_test(test_incons_extra_overrun),
 	    cmocka_unit_test(test_incons_ffffffff_without_zip64),
 	    cmocka_unit_test(test_incons_count_mismatch),
+	    cmocka_unit_test(test_count_wrapped),
+	    cmocka_unit_test(test_unicode_path_extra),
 	    cmocka_unit_test(test_incons_entry_data_past_cd),
 	    cmocka_unit_test(test_incons_entry_data_wraps),
 	    cmocka_unit_test(test_incons_overlap_same_lh),
