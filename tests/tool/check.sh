@@ -67,6 +67,10 @@ make("not-bfs.ozx", [GOOD[0], GOOD[3], GOOD[1], GOOD[2]] + GOOD[4:],
 make("json-late.ozx", GOOD[:2] + [GOOD[4]] + GOOD[2:4] + GOOD[5:],
      comment=SHORT)
 make("claim.ozx", [GOOD[0], GOOD[3], GOOD[1], GOOD[2]] + GOOD[4:])
+# Claims inside a comment that is not JSON ("1.2.3" is no number): issue 15
+make("claim-bad-json.ozx", [GOOD[0], GOOD[3], GOOD[1], GOOD[2]] + GOOD[4:],
+     comment=FULL[:-1] + b',"x":1.2.3}')
+make("mismatch-bad-json.ozx", comment=b'{"ome":{"version":"0.6"},"x":1.2.3}')
 make("no-comment.ozx", comment=b"")
 make("bad-comment.ozx", comment=b'{"ome": ')
 make("comment-no-version.ozx", comment=b'{"ome":{}}')
@@ -172,6 +176,12 @@ rule bad-comment.ozx 1 "warning: the archive comment is not valid UTF-8 JSON [co
 rule comment-no-version.ozx 1 "warning: the archive comment has no ome.version string [comment, RFC-9 SHOULD]"
 rule comment-nul.ozx 1 "warning: the archive comment ends in a NUL byte (an older draft of RFC-9): JSON readers may reject it [comment, RFC-9 SHOULD]"
 rule version-mismatch.ozx 1 "warning: the archive comment says OME-Zarr 0.6 but the root 'zarr.json' says 0.5 [ome-version]"
+# one verdict on a comment: one that is not JSON claims nothing (issue 15)
+rule claim-bad-json.ozx 1 "warning: the archive comment is not valid UTF-8 JSON [comment, RFC-9 SHOULD]" \
+	"warning: 'a/zarr.json' comes after the deeper 'b/x/zarr.json'"
+expect_not_in out "[json-first-claim]" "ozx check claim-bad-json.ozx"
+rule mismatch-bad-json.ozx 1 "warning: the archive comment is not valid UTF-8 JSON [comment, RFC-9 SHOULD]"
+expect_not_in out "[ome-version]" "ozx check mismatch-bad-json.ozx"
 rule no-ome.ozx 1 "warning: 'zarr.json' at the archive root has no attributes.ome.version string: not OME-Zarr 0.5 or later [ome-version]"
 rule clean.zip 1 "warning: the file name '$FX/clean.zip' does not end in '.ozx' [extension, RFC-9 SHOULD]"
 # the core's warnings about names: exit 1
