@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # zip64.sh - a tree of more than 65535 files: ozx pack writes the ZIP64 end
-# records (libzip does, once an archive needs them), ozx check finds it
+# records (as it does for every archive), ozx check finds it
 # clean (exit 0), ozx ls lists every entry, and on a terminal ozx pack and
 # ozx check show a progress line (and nothing when not on one).
 
