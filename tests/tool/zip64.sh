@@ -69,7 +69,7 @@ if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; t
 		echo "note: this machine packed in under half a second: no progress line to see"
 	fi
 else
-	echo "note: script(1) is missing or cannot run; progress line not tested"
+	echo "note: not tested: the progress line: script(1) is missing or cannot run (Debian: bsdutils)"
 fi
 
 echo "PASS: $TEST_NAME"
