@@ -751,6 +751,19 @@ static unsigned char *common_fields(unsigned char *b, const struct pack *p,
 	return le32(b, OZX_U32_MAX);
 }
 
+/* The name, then the ZIP64 extra field of xlen bytes up to the sizes:
+ * what both headers end with (a central record adds the offset). */
+static unsigned char *name_and_sizes(unsigned char *b, const struct pent *e,
+				     size_t nlen, uint32_t xlen)
+{
+	memcpy(b, e->name, nlen);
+	b += nlen;
+	b = le16(b, OZX_EXTRA_ZIP64);
+	b = le16(b, xlen - 4);
+	b = le64(b, e->size);
+	return le64(b, e->size);
+}
+
 static size_t local_header(unsigned char *h, const struct pack *p,
 			   const struct pent *e)
 {
@@ -761,12 +774,7 @@ static size_t local_header(unsigned char *h, const struct pack *p,
 	b = common_fields(b, p, e);
 	b = le16(b, (uint32_t)nlen);
 	b = le16(b, LOCAL_EXTRA);
-	memcpy(b, e->name, nlen);
-	b += nlen;
-	b = le16(b, OZX_EXTRA_ZIP64);
-	b = le16(b, LOCAL_EXTRA - 4);
-	b = le64(b, e->size);
-	b = le64(b, e->size);
+	b = name_and_sizes(b, e, nlen, LOCAL_EXTRA);
 	return (size_t)(b - h);
 }
 
@@ -788,12 +796,7 @@ static size_t central_record(unsigned char *h, const struct pack *p,
 	b = le32(b, e->dir ? (uint32_t)(S_IFDIR | 0755) << 16 | 0x10
 			   : (uint32_t)(S_IFREG | 0644) << 16);
 	b = le32(b, OZX_U32_MAX);
-	memcpy(b, e->name, nlen);
-	b += nlen;
-	b = le16(b, OZX_EXTRA_ZIP64);
-	b = le16(b, CENTRAL_EXTRA - 4);
-	b = le64(b, e->size);
-	b = le64(b, e->size);
+	b = name_and_sizes(b, e, nlen, CENTRAL_EXTRA);
 	b = le64(b, e->lho);
 	return (size_t)(b - h);
 }
