@@ -64,7 +64,8 @@ if sig != 0x06064b50 or end64 + 56 != loc or size != 44 or need != 45:
     sys.exit("no ZIP64 end record where the locator says")
 (_, _, _, m1, m2, s32, o32, _) = struct.unpack("<IHHHHIIH", raw[eocd:eocd + 22])
 if n1 != n2 or n1 != len(infos) or cd_off + cd_size != end64 or \
-   (m1, m2, s32, o32) != (min(n1, 0xffff), min(n1, 0xffff), cd_size, cd_off):
+   (m1, m2, s32, o32) != (min(n1, 0xffff), min(n1, 0xffff),
+                          min(cd_size, 0xffffffff), min(cd_off, 0xffffffff)):
     sys.exit("ZIP64 end record and end record disagree")
 last = -1
 for i in infos:
