@@ -87,7 +87,7 @@ exec 3<&-
 wait "$HOLDER"
 
 check "=== a user: SIGTERM while its mount is busy (fusermount3 -u -z) ==="
-if sys_nobody && sys_user_mount_ok; then
+if sys_nobody && sys_user_mount_ok && sys_user_umount_ok; then
 	NMNT=$W/nobody-mnt
 	sys_nobody_dir "$NMNT"
 	OZXFS_WRAPPER="${AS_NOBODY[*]} ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$NMNT"
