@@ -61,8 +61,7 @@ struct check {
 	struct ozx_archive *a;
 	uint32_t nnodes;
 	_Atomic uint32_t next;	 /* the next batch starts at this node */
-	_Atomic uint32_t nfiles; /* files verified so far (progress) */
-	_Atomic uint64_t bytes;	 /* their stored bytes */
+	_Atomic uint32_t nfiles; /* files checked so far (progress) */
 	_Atomic int err;	 /* -ENOMEM if verification ran out */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -94,7 +93,6 @@ static void *verify_thread(void *arg)
 			if (ret == -ENOMEM)
 				atomic_store(&c->err, ret);
 			atomic_fetch_add(&c->nfiles, 1);
-			atomic_fetch_add(&c->bytes, st.comp_size);
 		}
 	}
 	if (fd >= 0)
@@ -195,29 +193,36 @@ static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
  * ones, and (not verified, not failed: the archive read failed) unreadable
  * ones, which make the check one that could not be done; and, as
  * warnings, the entries served with a tolerance (ozx_file_warning).
+ * *vbytes: the stored bytes of the files verified, and of no other.
  */
 static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
-			  unsigned *ncorrupt, unsigned *nunread)
+			  unsigned *ncorrupt, unsigned *nunread,
+			  uint64_t *vbytes)
 {
 	char *buf = malloc(OZX_MAX_PATH + 1);
 	int ret = 0;
 
 	*ncorrupt = *nunread = 0;
+	*vbytes = 0;
 	if (!buf)
 		return -ENOMEM;
 	for (uint32_t node = 1; node < c->nnodes && !ret; node++) {
 		const char *why = ozx_file_failure(c->a, node);
 		struct ozx_stat st;
-		bool unread = false;
+		bool unread = false, file;
+		const char *warn;
 
-		if (!why && (why = ozx_file_warning(c->a, node))) {
-			ret = entry_finding(c, r, OZXFS_RFC9_WARNING, node, buf,
-					    why);
+		file = ozx_node_stat(c->a, node, &st) == 0 &&
+		       st.kind == OZX_KIND_FILE;
+		if (!why && file && st.crc_state == OZX_CRC_VERIFIED) {
+			*vbytes += st.comp_size;
+			warn = ozx_file_warning(c->a, node);
+			if (warn)
+				ret = entry_finding(c, r, OZXFS_RFC9_WARNING,
+						    node, buf, warn);
 			continue;
 		}
-		if (!why && ozx_node_stat(c->a, node, &st) == 0 &&
-		    st.kind == OZX_KIND_FILE &&
-		    st.crc_state != OZX_CRC_VERIFIED) {
+		if (!why && file) {
 			why = "cannot be read: archive read failed or came up "
 			      "short";
 			unread = true;
@@ -260,8 +265,8 @@ struct totals {
 	const char *file; /* printable */
 	uint32_t nrecords, nfiles, verified;
 	unsigned ncorrupt, nunread;
-	uint64_t bytes;
-	bool crc; /* the entries were verified */
+	uint64_t bytes; /* stored bytes of the files verified */
+	bool crc;	/* the entries were verified */
 	int status;
 };
 
@@ -289,14 +294,15 @@ static void report_text(const struct ozxfs_rfc9 *r, const struct totals *t)
 		       r->nwarnings == 1 ? "" : "s");
 	if (t->nrecords || t->nfiles) {
 		printf("; %" PRIu32 " entries", t->nrecords);
-		if (t->crc)
-			printf(", %" PRIu32 " files verified (%s)%s",
-			       t->verified, tool_bytes(t->bytes, b, sizeof(b)),
-			       t->ncorrupt ? ", some corrupt" : "");
-		if (t->crc && t->nunread)
-			printf(", %u unreadable", t->nunread);
-		else
+		if (!t->crc)
 			printf(", CRC-32 not checked");
+		else
+			printf(", %" PRIu32 " files verified (%s)", t->verified,
+			       tool_bytes(t->bytes, b, sizeof(b)));
+		if (t->ncorrupt)
+			printf(", %u corrupt", t->ncorrupt);
+		if (t->nunread)
+			printf(", %u unreadable", t->nunread);
 	}
 	putchar('\n');
 }
@@ -450,11 +456,10 @@ int cmd_check(int argc, char **argv)
 	if (ret)
 		goto out_nomem;
 	if (crc) {
-		ret = entry_findings(&c, &r, &t.ncorrupt, &t.nunread);
+		ret = entry_findings(&c, &r, &t.ncorrupt, &t.nunread, &t.bytes);
 		if (ret)
 			goto out_nomem;
 		t.verified = atomic_load(&c.nfiles) - t.ncorrupt - t.nunread;
-		t.bytes = atomic_load(&c.bytes);
 	}
 	t.nrecords = ozx_archive_info(c.a)->nrecords;
 	t.nfiles = ozx_archive_info(c.a)->nfiles;

@@ -1,6 +1,6 @@
 /*
  * ozx_pack.c - ozx pack: a Zarr directory tree into an .ozx archive laid
- * out as RFC-9 recommends, with libzip.
+ * out as RFC-9 recommends, written by a small ZIP writer of its own.
  *
  * Layout.  Every entry STORED.  The root zarr.json first, then the other
  * zarr.json breadth first (by depth, then by path, '/' sorting before every
@@ -8,37 +8,38 @@
  * tree .zgroup, .zattrs, .zarray and .zmetadata take that place, in that
  * order within a directory.  Then every other file and every empty
  * directory ("name/"), sorted the same way.  Local headers and central
- * directory come in the same order, since libzip writes both in index
- * order.  The archive comment is
+ * directory come in the same order.  ZIP64 throughout: a ZIP64 extra field
+ * in every local header and central record, and the ZIP64 end record and
+ * locator, whatever the size, as RFC-9 recommends.  The archive comment is
  *	{"ome":{"version":"V","zipFile":{"centralDirectory":{"jsonFirst":true}}}}
- * without a trailing NUL.  libzip writes the ZIP64 end records only when
- * the archive needs them (more than 65535 entries, or offsets or sizes
- * past 4 GiB); libzip 1.7 cannot be asked for them otherwise.
+ * without a trailing NUL.
+ *
+ * Why not libzip, which this tool used before: libzip 1.7 writes ZIP64
+ * records only when an archive needs them (more than 65535 entries, or a
+ * size or offset past 4 GiB) and cannot be asked for them otherwise, so
+ * `ozx check` warned about every small archive `ozx pack` wrote.  With
+ * only STORED entries the records are few and simple (put_entry,
+ * put_cdir); Python's zipfile, libzip, Info-ZIP unzip and bsdtar read the
+ * result (tests/tool/pack.sh).
  *
  * Reproducible.  The same tree gives the same bytes: one fixed time on
  * every entry (--mtime, else SOURCE_DATE_EPOCH, else 1980-01-01 00:00:00
  * UTC), converted to DOS time in UTC whatever TZ says; Unix attributes
- * normalised to 0644 for files and 0755 for directories; no extra fields
- * (libzip adds none for a source that reports no file attributes, and the
- * "version made by" is libzip's own constant); a stable order.  Only
- * --mtime=keep brings the files' own times in.
+ * normalised to 0644 for files and 0755 for directories; no extra field
+ * but ZIP64's; a stable order.  Only --mtime=keep brings the files' own
+ * times in.
  *
- * Never a half-written archive at OUT.  libzip's own file source would
- * write a temporary file and rename it over OUT at the end, but through a
- * FILE in small writes, without fsync and replacing whatever OUT has
- * become meanwhile.  The archive is written through a source of our own
- * instead (struct out): a temporary file beside OUT (mkstemp,
- * "OUT.XXXXXX"), written in large pwrite(2)s, fsync'ed, then renamed to
- * OUT in one step; without --force with renameat2(RENAME_NOREPLACE), so an
- * OUT that appeared while packing is kept too.  On any failure, or on
- * SIGINT, SIGTERM or SIGHUP (the file sources stop reading), zip_close()
- * fails, libzip rolls back, and the temporary file is removed.
+ * Never a half-written archive at OUT: a temporary file beside OUT
+ * (mkstemp, "OUT.XXXXXX"), written in large pwrite(2)s, fsync'ed, then
+ * renamed to OUT in one step; without --force with
+ * renameat2(RENAME_NOREPLACE), so an OUT that appeared while packing is
+ * kept too.  On any failure, or on SIGINT, SIGTERM or SIGHUP, the
+ * temporary file is removed.
  *
  * The tree is walked once (collecting names and sizes, refusing what
  * cannot be packed before anything is written), then each file is read
- * during zip_close() through our own libzip source, which checks that the
- * file is still the one walked, reads it in large blocks, names the path
- * in any error, counts progress and stops on a signal.
+ * in large blocks, checked to be still the one walked, its CRC-32
+ * computed on the way and written back into its local header.
  */
 #include "config.h"
 
@@ -51,16 +52,16 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zip.h>
+#include <zlib.h>
 
 #include "rfc9check.h"
+#include "zipfmt.h"
 
 #define DOS_EPOCH     INT64_C(315532800)  /* 1980-01-01 00:00:00 UTC */
 #define DOS_END	      INT64_C(4354819198) /* 2107-12-31 23:59:58 UTC */
@@ -109,6 +110,8 @@ struct pent {
 	unsigned depth; /* '/'s in name, a directory's trailing one aside */
 	unsigned char rank;
 	bool dir;
+	uint32_t crc; /* once written */
+	uint64_t lho; /* where its local header is */
 };
 
 struct pack {
@@ -133,23 +136,11 @@ struct pack {
 	size_t n, cap;
 	uint64_t total_bytes;
 
-	/* while zip_close() reads the files */
-	unsigned char *buf;
+	/* while writing */
+	unsigned char *buf; /* READ_BLOCK bytes of a file */
 	size_t nfiles, files_done;
 	uint64_t bytes_done;
 	struct tool_progress prog;
-	char *err; /* what went wrong inside a source callback */
-};
-
-/* One file being read by libzip. */
-struct src {
-	struct pack *p;
-	const struct pent *e;
-	int fd;
-	uint64_t done;
-	size_t have, at; /* p->buf[at..have) not handed out yet */
-	bool eof;	 /* read(2) said so */
-	zip_error_t error;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -157,20 +148,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-/* Record the first error (printf-style) met inside a callback. */
-static void __attribute__((format(printf, 2, 3)))
-set_err(struct pack *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->err)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&p->err, fmt, ap) < 0)
-		p->err = NULL;
-	va_end(ap);
 }
 
 /* ---- the walk ---- */
@@ -620,227 +597,369 @@ static int plan_root(struct pack *p, char **comment)
 	return 0;
 }
 
-/* ---- the libzip source of one file ---- */
+/* ---- the archive file ---- */
 
-static zip_int64_t src_fail(struct src *s, int ze, int err, const char *what)
+/*
+ * The records.  Every entry has a ZIP64 extra field in its local header
+ * (both sizes, as APPNOTE 4.5.3 wants there) and in its central record
+ * (sizes and local header offset), with the 32-bit fields set to
+ * 0xffffffff so that every reader takes the 64-bit values; the end is
+ * the ZIP64 end record, its locator and the end record with the comment.
+ * The 16- and 32-bit fields of the end record hold the true counts when
+ * they fit, for readers that know no ZIP64.  Names are flagged UTF-8 (bit
+ * 11; the walk refused any other).  "Made by" is Unix 4.5, so the mode
+ * bits in the external attributes count.  Nothing varies but the tree.
+ */
+#define ZIP64_VERSION 45u /* 4.5: what reading ZIP64 records needs */
+#define MADE_BY_UNIX  (3u << 8 | ZIP64_VERSION)
+#define FLAG_UTF8     0x0800u
+#define LOCAL_EXTRA   20u /* id, size, then 2 x 8 bytes */
+#define CENTRAL_EXTRA 28u /* id, size, then 3 x 8 bytes */
+#define CRC_AT	      14u /* the CRC-32 in a local header */
+#define HEADER_MAX    (OZX_CENTRAL_LEN + OZX_MAX_PATH + 1 + CENTRAL_EXTRA)
+#define WBUF	      (4u << 20)
+
+/* The archive being written: a temporary file beside OUT, through a
+ * buffer of WBUF bytes written in large pwrite(2)s. */
+struct out {
+	const char *path; /* OUT */
+	const char *esc;  /* OUT, printable */
+	char *tmp;	  /* the temporary file, while it exists */
+	int fd;
+	unsigned char *buf; /* the file's bytes [boff, boff + blen) */
+	uint64_t boff;
+	size_t blen;
+};
+
+static unsigned char *le16(unsigned char *b, uint32_t v)
 {
-	char *e = shown(s->p, s->e->name, strlen(s->e->name));
-
-	set_err(s->p, "%s '%s': %s", what, e, strerror(err));
-	tool_esc_free(e);
-	zip_error_set(&s->error, ze, err);
-	return -1;
+	b[0] = (unsigned char)v;
+	b[1] = (unsigned char)(v >> 8);
+	return b + 2;
 }
 
-static zip_int64_t src_open(struct src *s)
+static unsigned char *le32(unsigned char *b, uint32_t v)
 {
-	struct stat st;
+	return le16(le16(b, v & 0xffff), v >> 16);
+}
 
-	if (stop_signal) {
-		set_err(s->p, "interrupted");
-		zip_error_set(&s->error, ZIP_ER_CANCELLED, 0);
-		return -1;
-	}
-	s->fd =
-	    openat(s->p->rootfd, s->e->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (s->fd < 0)
-		return src_fail(s, ZIP_ER_OPEN, errno, "cannot open");
-	if (fstat(s->fd, &st))
-		return src_fail(s, ZIP_ER_READ, errno, "cannot stat");
-	if (st.st_dev != s->e->dev || st.st_ino != s->e->ino ||
-	    (uint64_t)st.st_size != s->e->size) {
-		char *e = shown(s->p, s->e->name, strlen(s->e->name));
+static unsigned char *le64(unsigned char *b, uint64_t v)
+{
+	return le32(le32(b, (uint32_t)v), (uint32_t)(v >> 32));
+}
 
-		set_err(s->p, "'%s' changed while being packed", e);
-		tool_esc_free(e);
-		zip_error_set(&s->error, ZIP_ER_CHANGED, 0);
-		return -1;
+static uint64_t out_pos(const struct out *o)
+{
+	return o->boff + o->blen;
+}
+
+static int pwrite_all(int fd, const void *data, size_t n, uint64_t off)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t k = pwrite(fd, (const char *)data + done, n - done,
+				   (off_t)(off + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		done += (size_t)k;
 	}
-	if (s->e->size > READ_BLOCK)
-		posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	s->done = 0;
-	s->have = s->at = 0;
-	s->eof = false;
-	s->p->files_done++;
-	tool_progress(
-	    &s->p->prog, "packing '%s': %zu of %zu files (%" PRIu64 "%%)",
-	    s->p->out_esc, s->p->files_done, s->p->nfiles,
-	    s->p->total_bytes ? 100 * s->p->bytes_done / s->p->total_bytes
-			      : 100);
+	return 0;
+}
+
+static int out_flush(struct out *o)
+{
+	int ret = pwrite_all(o->fd, o->buf, o->blen, o->boff);
+
+	if (ret)
+		return ret;
+	o->boff += o->blen;
+	o->blen = 0;
 	return 0;
 }
 
 /*
- * Fill the block buffer.  The file must end exactly at its walked size:
- * the last read asks for one byte more, so a file that grew is caught
- * without a read of its own.
+ * Append n bytes.  A piece is never split between the file and the
+ * buffer, so a header is wholly in one of them when out_patch comes back
+ * to it.  Returns 0 or -errno.
  */
-static zip_int64_t src_fill(struct src *s)
+static int out_write(struct out *o, const void *data, size_t n)
 {
-	uint64_t left = s->e->size - s->done;
-	size_t want = left < READ_BLOCK ? (size_t)left + 1 : READ_BLOCK;
-	const char *what;
-	ssize_t n;
-	char *e;
+	int ret;
 
-	if (stop_signal) {
-		set_err(s->p, "interrupted");
-		zip_error_set(&s->error, ZIP_ER_CANCELLED, 0);
-		return -1;
+	if (o->blen + n > WBUF) {
+		ret = out_flush(o);
+		if (ret)
+			return ret;
 	}
-	if (left == 0 && s->eof)
+	if (n >= WBUF) {
+		ret = pwrite_all(o->fd, data, n, o->boff);
+		if (ret)
+			return ret;
+		o->boff += n;
 		return 0;
-	do
-		n = read(s->fd, s->p->buf, want);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return src_fail(s, ZIP_ER_READ, errno, "cannot read");
-	if ((uint64_t)n > left) {
-		what = "grew";
+	}
+	memcpy(o->buf + o->blen, data, n);
+	o->blen += n;
+	return 0;
+}
+
+/* Overwrite n bytes at off, inside a piece written before. */
+static int out_patch(struct out *o, uint64_t off, const void *data, size_t n)
+{
+	if (off >= o->boff) {
+		memcpy(o->buf + (off - o->boff), data, n);
+		return 0;
+	}
+	return pwrite_all(o->fd, data, n, off);
+}
+
+static int write_failed(const struct out *o, int ret)
+{
+	tool_err("cannot write '%s': %s", o->esc, strerror(-ret));
+	return ret;
+}
+
+static int64_t entry_time(const struct pack *p, const struct pent *e)
+{
+	int64_t t = p->keep_mtime ? e->mtime : p->mtime;
+
+	return t < DOS_EPOCH ? DOS_EPOCH : t > DOS_END ? DOS_END : t;
+}
+
+/*
+ * What local header and central record share: version needed, flags,
+ * method, DOS time and date (UTC, whatever TZ says), CRC-32, sizes.
+ */
+static unsigned char *common_fields(unsigned char *b, const struct pack *p,
+				    const struct pent *e)
+{
+	time_t t = (time_t)entry_time(p, e);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	b = le16(b, ZIP64_VERSION);
+	b = le16(b, FLAG_UTF8);
+	b = le16(b, OZX_METHOD_STORE);
+	b = le16(b,
+		 (uint32_t)(tm.tm_hour << 11 | tm.tm_min << 5 | tm.tm_sec / 2));
+	b = le16(b, (uint32_t)((tm.tm_year - 80) << 9 | (tm.tm_mon + 1) << 5 |
+			       tm.tm_mday));
+	b = le32(b, e->crc);
+	b = le32(b, OZX_U32_MAX);
+	return le32(b, OZX_U32_MAX);
+}
+
+/* The name, then the ZIP64 extra field of xlen bytes up to the sizes:
+ * what both headers end with (a central record adds the offset). */
+static unsigned char *name_and_sizes(unsigned char *b, const struct pent *e,
+				     size_t nlen, uint32_t xlen)
+{
+	memcpy(b, e->name, nlen);
+	b += nlen;
+	b = le16(b, OZX_EXTRA_ZIP64);
+	b = le16(b, xlen - 4);
+	b = le64(b, e->size);
+	return le64(b, e->size);
+}
+
+static size_t local_header(unsigned char *h, const struct pack *p,
+			   const struct pent *e)
+{
+	size_t nlen = strlen(e->name);
+	unsigned char *b = h;
+
+	b = le32(b, OZX_SIG_LOCAL);
+	b = common_fields(b, p, e);
+	b = le16(b, (uint32_t)nlen);
+	b = le16(b, LOCAL_EXTRA);
+	b = name_and_sizes(b, e, nlen, LOCAL_EXTRA);
+	return (size_t)(b - h);
+}
+
+static size_t central_record(unsigned char *h, const struct pack *p,
+			     const struct pent *e)
+{
+	size_t nlen = strlen(e->name);
+	unsigned char *b = h;
+
+	b = le32(b, OZX_SIG_CENTRAL);
+	b = le16(b, MADE_BY_UNIX);
+	b = common_fields(b, p, e);
+	b = le16(b, (uint32_t)nlen);
+	b = le16(b, CENTRAL_EXTRA);
+	b = le16(b, 0); /* comment */
+	b = le16(b, 0); /* disk */
+	b = le16(b, 0); /* internal attributes */
+	/* rw-r--r-- or rwxr-xr-x, and the MS-DOS directory bit */
+	b = le32(b, e->dir ? (uint32_t)(S_IFDIR | 0755) << 16 | 0x10
+			   : (uint32_t)(S_IFREG | 0644) << 16);
+	b = le32(b, OZX_U32_MAX);
+	b = name_and_sizes(b, e, nlen, CENTRAL_EXTRA);
+	b = le64(b, e->lho);
+	return (size_t)(b - h);
+}
+
+static int interrupted(void)
+{
+	tool_err("interrupted");
+	return -EINTR;
+}
+
+/*
+ * The data of file e, checked to be still the one walked, into the
+ * archive; its CRC-32 into e->crc.  The file must end exactly at its
+ * walked size: the last read asks for one byte more, so a file that grew
+ * is caught without a read of its own.  Returns 0 or -errno after a
+ * message naming the file (or OUT).
+ */
+static int put_data(struct pack *p, struct out *o, struct pent *e)
+{
+	char *name = shown(p, e->name, strlen(e->name));
+	uLong crc = crc32(0, NULL, 0);
+	uint64_t left = e->size;
+	const char *what = NULL;
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = openat(p->rootfd, e->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		tool_err("cannot open '%s': %s", name, strerror(-ret));
+		goto out_free_name;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		tool_err("cannot stat '%s': %s", name, strerror(-ret));
+		goto out_close_fd;
+	}
+	if (st.st_dev != e->dev || st.st_ino != e->ino ||
+	    (uint64_t)st.st_size != e->size) {
+		what = "changed";
 		goto out_changed;
 	}
-	if (n == 0 && left > 0) {
-		what = "shrank";
-		goto out_changed;
+	if (e->size > READ_BLOCK)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	p->files_done++;
+	tool_progress(
+	    &p->prog, "packing '%s': %zu of %zu files (%" PRIu64 "%%)",
+	    p->out_esc, p->files_done, p->nfiles,
+	    p->total_bytes ? 100 * p->bytes_done / p->total_bytes : 100);
+	for (;;) {
+		size_t want = left < READ_BLOCK ? (size_t)left + 1 : READ_BLOCK;
+		ssize_t n;
+
+		/* No SA_RESTART: a signal ends a read with EINTR. */
+		if (stop_signal) {
+			ret = interrupted();
+			break;
+		}
+		n = read(fd, p->buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			tool_err("cannot read '%s': %s", name, strerror(-ret));
+			break;
+		}
+		if ((uint64_t)n > left) {
+			what = "grew";
+			goto out_changed;
+		}
+		if (n == 0 && left > 0) {
+			what = "shrank";
+			goto out_changed;
+		}
+		crc = crc32_z(crc, p->buf, (size_t)n);
+		ret = out_write(o, p->buf, (size_t)n);
+		if (ret) {
+			write_failed(o, ret);
+			break;
+		}
+		left -= (uint64_t)n;
+		p->bytes_done += (uint64_t)n;
+		/* A short read of a regular file is its end. */
+		if (left == 0 && (size_t)n < want)
+			break;
 	}
-	/* A short read of a regular file is its end. */
-	s->eof = (size_t)n < want;
-	s->have = (size_t)n;
-	s->at = 0;
-	s->done += (uint64_t)n;
-	s->p->bytes_done += (uint64_t)n;
-	return n;
+	e->crc = (uint32_t)crc;
+	goto out_close_fd;
 
 out_changed:
-	e = shown(s->p, s->e->name, strlen(s->e->name));
-	set_err(s->p, "'%s' %s while being packed", e, what);
-	tool_esc_free(e);
-	zip_error_set(&s->error, ZIP_ER_CHANGED, 0);
-	return -1;
+	tool_err("'%s' %s while being packed", name, what);
+	ret = -EAGAIN;
+out_close_fd:
+	close(fd);
+out_free_name:
+	tool_esc_free(name);
+	return ret;
 }
 
-static zip_int64_t src_cb(void *ud, void *data, zip_uint64_t len,
-			  zip_source_cmd_t cmd)
+/* Local header, data, then the CRC-32 into the header. */
+static int put_entry(struct pack *p, struct out *o, struct pent *e,
+		     unsigned char *h)
 {
-	struct src *s = ud;
-	zip_int64_t n;
+	unsigned char crc[4];
+	int ret;
 
-	switch (cmd) {
-	case ZIP_SOURCE_OPEN:
-		return src_open(s);
-	case ZIP_SOURCE_READ:
-		if (s->at == s->have) {
-			n = src_fill(s);
-			if (n <= 0)
-				return n;
-		}
-		n = (zip_int64_t)(s->have - s->at < len ? s->have - s->at
-							: len);
-		memcpy(data, s->p->buf + s->at, (size_t)n);
-		s->at += (size_t)n;
-		return n;
-	case ZIP_SOURCE_CLOSE:
-		if (s->fd >= 0)
-			close(s->fd);
-		s->fd = -1;
+	e->lho = out_pos(o);
+	e->crc = 0;
+	ret = out_write(o, h, local_header(h, p, e));
+	if (ret)
+		return write_failed(o, ret);
+	if (e->dir)
 		return 0;
-	case ZIP_SOURCE_STAT: {
-		zip_stat_t *st =
-		    ZIP_SOURCE_GET_ARGS(zip_stat_t, data, len, &s->error);
-
-		if (!st)
-			return -1;
-		zip_stat_init(st);
-		st->size = s->e->size;
-		st->valid = ZIP_STAT_SIZE;
-		return sizeof(*st);
-	}
-	case ZIP_SOURCE_ERROR:
-		return zip_error_to_data(&s->error, data, len);
-	case ZIP_SOURCE_FREE:
-		if (s->fd >= 0)
-			close(s->fd);
-		zip_error_fini(&s->error);
-		free(s);
-		return 0;
-	case ZIP_SOURCE_SUPPORTS:
-		return zip_source_make_command_bitmap(
-		    ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
-		    ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
-		    ZIP_SOURCE_SUPPORTS, -1);
-	default:
-		zip_error_set(&s->error, ZIP_ER_OPNOTSUPP, 0);
-		return -1;
-	}
+	ret = put_data(p, o, e);
+	if (ret)
+		return ret;
+	le32(crc, e->crc);
+	ret = out_patch(o, e->lho + CRC_AT, crc, sizeof(crc));
+	return ret ? write_failed(o, ret) : 0;
 }
 
-/* ---- writing ---- */
-
-/* What libzip's error says, in our words. */
-static const char *zip_why(zip_error_t *ze)
+/* The central directory and the three end records. */
+static int put_cdir(struct pack *p, struct out *o, const char *comment,
+		    unsigned char *h)
 {
-	if (zip_error_system_type(ze) == ZIP_ET_SYS)
-		return strerror(zip_error_code_system(ze));
-	return zip_error_strerror(ze);
-}
+	uint64_t cd_off = out_pos(o), cd_size, end64;
+	size_t clen = comment ? strlen(comment) : 0;
+	unsigned char *b = h;
+	int ret;
 
-static int add_all(struct pack *p, zip_t *za, const char *comment)
-{
 	for (size_t i = 0; i < p->n; i++) {
-		const struct pent *e = &p->v[i];
-		zip_uint32_t attr;
-		zip_int64_t idx;
-		time_t t = (time_t)(p->keep_mtime ? e->mtime : p->mtime);
-
-		if (p->keep_mtime)
-			t = t < DOS_EPOCH ? DOS_EPOCH
-			    : t > DOS_END ? DOS_END
-					  : t;
-		if (e->dir) {
-			idx = zip_dir_add(za, e->name, ZIP_FL_ENC_UTF_8);
-			/* drwxr-xr-x, and the MS-DOS directory bit */
-			attr = (zip_uint32_t)(S_IFDIR | 0755) << 16 | 0x10;
-		} else {
-			struct src *s = calloc(1, sizeof(*s));
-			zip_source_t *zs;
-
-			if (!s)
-				return -ENOMEM;
-			s->p = p;
-			s->e = e;
-			s->fd = -1;
-			zip_error_init(&s->error);
-			zs = zip_source_function(za, src_cb, s);
-			if (!zs) {
-				free(s);
-				return -ENOMEM;
-			}
-			idx = zip_file_add(za, e->name, zs, ZIP_FL_ENC_UTF_8);
-			if (idx < 0)
-				zip_source_free(zs);
-			attr = (zip_uint32_t)(S_IFREG | 0644) << 16;
-		}
-		if (idx < 0 ||
-		    zip_set_file_compression(za, (zip_uint64_t)idx,
-					     ZIP_CM_STORE, 0) ||
-		    zip_file_set_mtime(za, (zip_uint64_t)idx, t, 0) ||
-		    zip_file_set_external_attributes(za, (zip_uint64_t)idx, 0,
-						     ZIP_OPSYS_UNIX, attr)) {
-			char *n = tool_esc(e->name, strlen(e->name));
-
-			set_err(p, "cannot add '%s': %s", n,
-				zip_why(zip_get_error(za)));
-			tool_esc_free(n);
-			return -EIO;
-		}
+		ret = out_write(o, h, central_record(h, p, &p->v[i]));
+		if (ret)
+			return write_failed(o, ret);
 	}
-	if (comment && zip_set_archive_comment(za, comment,
-					       (zip_uint16_t)strlen(comment))) {
-		set_err(p, "cannot set the archive comment: %s",
-			zip_why(zip_get_error(za)));
-		return -EIO;
-	}
-	return 0;
+	end64 = out_pos(o);
+	cd_size = end64 - cd_off;
+	b = le32(b, OZX_SIG_EOCD64);
+	b = le64(b, OZX_EOCD64_LEN - 12); /* what follows this field */
+	b = le16(b, MADE_BY_UNIX);
+	b = le16(b, ZIP64_VERSION);
+	b = le32(b, 0); /* this disk */
+	b = le32(b, 0); /* the disk of the central directory */
+	b = le64(b, p->n);
+	b = le64(b, p->n);
+	b = le64(b, cd_size);
+	b = le64(b, cd_off);
+	b = le32(b, OZX_SIG_LOC64);
+	b = le32(b, 0);
+	b = le64(b, end64);
+	b = le32(b, 1); /* disks */
+	b = le32(b, OZX_SIG_EOCD);
+	b = le16(b, 0);
+	b = le16(b, 0);
+	b = le16(b, p->n < OZX_U16_MAX ? (uint32_t)p->n : OZX_U16_MAX);
+	b = le16(b, p->n < OZX_U16_MAX ? (uint32_t)p->n : OZX_U16_MAX);
+	b = le32(b, cd_size < OZX_U32_MAX ? (uint32_t)cd_size : OZX_U32_MAX);
+	b = le32(b, cd_off < OZX_U32_MAX ? (uint32_t)cd_off : OZX_U32_MAX);
+	b = le16(b, (uint32_t)clen);
+	ret = out_write(o, h, (size_t)(b - h));
+	if (!ret && clen)
+		ret = out_write(o, comment, clen);
+	return ret ? write_failed(o, ret) : 0;
 }
 
 /* Move tmp to out: atomically, and over an existing out only if force. */
@@ -892,119 +1011,29 @@ static int out_outside_tree(struct pack *p, const char *out)
 	return ret;
 }
 
-/*
- * The archive file, as a libzip source of our own.  libzip writes an entry
- * as: local header, data in 8 KiB pieces, a seek back to rewrite the local
- * header with the sizes and CRC, a seek forward.  Through a FILE that is
- * several small write(2)s and lseek(2)s per entry; here the bytes of the
- * last WBUF of the file are kept in memory, a seek back into them costs
- * nothing, and the file is written in WBUF pwrite(2)s.
- */
-#define WBUF (4u << 20)
-
-struct out {
-	struct pack *p;
-	const char *path; /* OUT */
-	char *tmp;	  /* the temporary file beside it, while writing */
-	int fd;
-	unsigned char *buf; /* the file's bytes [boff, boff + blen) */
-	uint64_t boff;
-	size_t blen;
-	uint64_t pos; /* libzip's write position */
-	zip_error_t error;
-};
-
-static zip_int64_t out_fail(struct out *o, int ze, int err, const char *what)
-{
-	char *e = tool_esc(o->path, strlen(o->path));
-
-	set_err(o->p, "%s '%s': %s", what, e, strerror(err));
-	tool_esc_free(e);
-	zip_error_set(&o->error, ze, err);
-	return -1;
-}
-
-static int out_flush(struct out *o)
-{
-	size_t done = 0;
-
-	while (done < o->blen) {
-		ssize_t n = pwrite(o->fd, o->buf + done, o->blen - done,
-				   (off_t)(o->boff + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	o->boff += o->blen;
-	o->blen = 0;
-	return 0;
-}
-
-static zip_int64_t out_write(struct out *o, const void *data, size_t n)
-{
-	int ret;
-
-	if (o->pos >= o->boff && o->pos <= o->boff + o->blen &&
-	    o->pos - o->boff + n <= WBUF) {
-		size_t at = (size_t)(o->pos - o->boff);
-
-		memcpy(o->buf + at, data, n);
-		if (at + n > o->blen)
-			o->blen = at + n;
-		o->pos += n;
-		return (zip_int64_t)n;
-	}
-	ret = out_flush(o);
-	if (ret)
-		return out_fail(o, ZIP_ER_WRITE, -ret, "cannot write");
-	o->boff = o->pos;
-	if (n >= WBUF) {
-		for (size_t done = 0; done < n;) {
-			ssize_t k = pwrite(o->fd, (const char *)data + done,
-					   n - done, (off_t)(o->pos + done));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				return out_fail(o, ZIP_ER_WRITE, errno,
-						"cannot write");
-			done += (size_t)k;
-		}
-		o->pos += n;
-		o->boff = o->pos;
-		return (zip_int64_t)n;
-	}
-	memcpy(o->buf, data, n);
-	o->blen = n;
-	o->pos += n;
-	return (zip_int64_t)n;
-}
-
-static zip_int64_t out_begin(struct out *o)
+static int out_begin(struct out *o)
 {
 	mode_t mask;
 
 	if (asprintf(&o->tmp, "%s.XXXXXX", o->path) < 0) {
 		o->tmp = NULL;
-		zip_error_set(&o->error, ZIP_ER_MEMORY, 0);
-		return -1;
+		tool_err("out of memory");
+		return -ENOMEM;
 	}
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (o->fd < 0) {
+		int ret = -errno;
+
 		free(o->tmp);
 		o->tmp = NULL;
-		return out_fail(o, ZIP_ER_TMPOPEN, errno,
-				"cannot create a temporary file beside");
+		tool_err("cannot create a temporary file beside '%s': %s",
+			 o->esc, strerror(-ret));
+		return ret;
 	}
 	/* mkstemp makes it 0600; an archive is as readable as any file. */
 	mask = umask(0);
 	umask(mask);
 	fchmod(o->fd, 0666 & ~mask);
-	o->boff = o->pos = 0;
-	o->blen = 0;
 	return 0;
 }
 
@@ -1019,35 +1048,34 @@ static void out_rollback(struct out *o)
 	o->tmp = NULL;
 }
 
-static zip_int64_t out_commit(struct out *o)
+/* Flush, fsync, rename the temporary file to OUT.  Returns 0 or -errno
+ * after a message. */
+static int out_commit(struct out *o, bool force)
 {
 	char *d;
 	int ret, fd;
 
 	ret = out_flush(o);
+	if (!ret && fsync(o->fd))
+		ret = -errno;
 	if (ret)
-		return out_fail(o, ZIP_ER_WRITE, -ret, "cannot write");
-	if (fsync(o->fd))
-		return out_fail(o, ZIP_ER_WRITE, errno, "cannot write");
+		return write_failed(o, ret);
 	ret = close(o->fd);
 	o->fd = -1;
 	if (ret)
-		return out_fail(o, ZIP_ER_CLOSE, errno, "cannot write");
-	ret = commit(o->tmp, o->path, o->p->force);
+		return write_failed(o, -errno);
+	ret = commit(o->tmp, o->path, force);
 	if (ret == -EEXIST) {
-		char *e = tool_esc(o->path, strlen(o->path));
-
-		set_err(
-		    o->p,
-		    "'%s' appeared while packing: not replaced (use --force)",
-		    e);
-		tool_esc_free(e);
-		zip_error_set(&o->error, ZIP_ER_EXISTS, 0);
-		return -1;
+		tool_err("'%s' appeared while packing: not replaced (use "
+			 "--force)",
+			 o->esc);
+		return ret;
 	}
-	if (ret)
-		return out_fail(o, ZIP_ER_RENAME, -ret,
-				"cannot rename the temporary file to");
+	if (ret) {
+		tool_err("cannot rename the temporary file to '%s': %s", o->esc,
+			 strerror(-ret));
+		return ret;
+	}
 	free(o->tmp);
 	o->tmp = NULL;
 	/* The rename itself is durable once the directory is. */
@@ -1061,119 +1089,37 @@ static zip_int64_t out_commit(struct out *o)
 	return 0;
 }
 
-static zip_int64_t out_cb(void *ud, void *data, zip_uint64_t len,
-			  zip_source_cmd_t cmd)
-{
-	struct out *o = ud;
-
-	switch (cmd) {
-	case ZIP_SOURCE_STAT:
-		/* "No such file": libzip then makes a new archive. */
-		zip_error_set(&o->error, ZIP_ER_READ, ENOENT);
-		return -1;
-	case ZIP_SOURCE_BEGIN_WRITE:
-		return out_begin(o);
-	case ZIP_SOURCE_WRITE:
-		return out_write(o, data, (size_t)len);
-	case ZIP_SOURCE_SEEK_WRITE: {
-		zip_source_args_seek_t *a = ZIP_SOURCE_GET_ARGS(
-		    zip_source_args_seek_t, data, len, &o->error);
-		uint64_t end = o->boff + o->blen;
-		int64_t base;
-
-		if (!a)
-			return -1;
-		base = a->whence == SEEK_SET   ? 0
-		       : a->whence == SEEK_CUR ? (int64_t)o->pos
-		       : a->whence == SEEK_END ? (int64_t)end
-					       : -1;
-		if (base < 0 || base + a->offset < 0) {
-			zip_error_set(&o->error, ZIP_ER_INVAL, 0);
-			return -1;
-		}
-		o->pos = (uint64_t)(base + a->offset);
-		return 0;
-	}
-	case ZIP_SOURCE_TELL_WRITE:
-		return (zip_int64_t)o->pos;
-	case ZIP_SOURCE_COMMIT_WRITE:
-		return out_commit(o);
-	case ZIP_SOURCE_ROLLBACK_WRITE:
-		out_rollback(o);
-		return 0;
-	case ZIP_SOURCE_REMOVE:
-		/* An archive without entries is never committed: nothing. */
-		return 0;
-	case ZIP_SOURCE_ERROR:
-		return zip_error_to_data(&o->error, data, len);
-	case ZIP_SOURCE_FREE:
-		out_rollback(o);
-		zip_error_fini(&o->error);
-		return 0;
-	case ZIP_SOURCE_SUPPORTS:
-		return zip_source_make_command_bitmap(
-		    ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
-		    ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
-		    ZIP_SOURCE_SEEK, ZIP_SOURCE_TELL, ZIP_SOURCE_SUPPORTS,
-		    ZIP_SOURCE_BEGIN_WRITE, ZIP_SOURCE_COMMIT_WRITE,
-		    ZIP_SOURCE_ROLLBACK_WRITE, ZIP_SOURCE_WRITE,
-		    ZIP_SOURCE_SEEK_WRITE, ZIP_SOURCE_TELL_WRITE,
-		    ZIP_SOURCE_REMOVE, -1);
-	default:
-		/* Reading a new archive back is never asked for. */
-		zip_error_set(&o->error, ZIP_ER_OPNOTSUPP, 0);
-		return -1;
-	}
-}
-
+/* Returns 0, or -errno after a message; OUT is then untouched. */
 static int write_archive(struct pack *p, const char *path, const char *comment)
 {
-	struct out o = {.p = p, .path = path, .fd = -1};
-	char *e = tool_esc(path, strlen(path));
-	zip_source_t *zs;
-	zip_error_t ze;
-	zip_t *za;
-	int ret = -EIO;
+	struct out o = {.path = path, .esc = p->out_esc, .fd = -1};
+	unsigned char *h = malloc(HEADER_MAX);
+	int ret;
 
-	zip_error_init(&o.error);
-	zip_error_init(&ze);
 	o.buf = malloc(WBUF);
-	if (!o.buf) {
+	if (!h || !o.buf) {
 		tool_err("out of memory");
+		ret = -ENOMEM;
 		goto out_free;
 	}
-	zs = zip_source_function_create(out_cb, &o, &ze);
-	if (!zs) {
-		tool_err("cannot write '%s': %s", e, zip_why(&ze));
+	ret = out_begin(&o);
+	if (ret)
 		goto out_free;
-	}
-	za = zip_open_from_source(zs, ZIP_CREATE, &ze);
-	if (!za) {
-		tool_err("cannot write '%s': %s", e, zip_why(&ze));
-		zip_source_free(zs);
-		goto out_free;
-	}
 	tool_progress_init(&p->prog, p->quiet);
-	ret = add_all(p, za, comment);
-	if (ret == 0 && zip_close(za) == 0) {
-		tool_progress_end(&p->prog);
-		goto out_free; /* zip_close freed the source */
-	}
+	for (size_t i = 0; i < p->n && !ret; i++)
+		ret =
+		    stop_signal ? interrupted() : put_entry(p, &o, &p->v[i], h);
+	if (!ret)
+		ret = put_cdir(p, &o, comment, h);
 	tool_progress_end(&p->prog);
-	if (ret == -ENOMEM)
-		set_err(p, "out of memory");
-	/* A callback's message names its file; libzip's does not. */
-	if (p->err)
-		tool_err("%s", p->err);
-	else
-		tool_err("cannot write '%s': %s", e,
-			 zip_why(zip_get_error(za)));
-	zip_discard(za); /* rolls back: the temporary file goes */
-	ret = -EIO;
+	if (!ret && stop_signal)
+		ret = interrupted();
+	if (!ret)
+		ret = out_commit(&o, p->force);
+	out_rollback(&o); /* the temporary file, if it is still there */
 out_free:
-	zip_error_fini(&ze);
 	free(o.buf);
-	tool_esc_free(e);
+	free(h);
 	return ret;
 }
 
@@ -1222,7 +1168,6 @@ static void pack_release(struct pack *p)
 	free(p->v);
 	free(p->buf);
 	free(p->root_real);
-	free(p->err);
 	tool_esc_free(p->dir_esc);
 	if (p->rootfd >= 0)
 		close(p->rootfd);
@@ -1316,10 +1261,6 @@ int cmd_pack(int argc, char **argv)
 			return TOOL_EXIT_USAGE;
 		}
 	}
-	/* ZIP keeps local time; ours is UTC, whatever TZ the host has. */
-	setenv("TZ", "UTC0", 1);
-	tzset();
-
 	p.dir_esc = tool_esc(p.dir_arg, strlen(p.dir_arg));
 	oe = tool_esc(out, strlen(out));
 	p.out_esc = oe;

@@ -889,8 +889,48 @@ static int order_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r,
 	return 0;
 }
 
+/*
+ * What the RFC-9 JSON claims.  Read from the comment by the parser that
+ * judges it (check_comment_json), so that the report holds one verdict on
+ * it: a comment that is not valid JSON claims nothing.  (The core reads
+ * the comment too, more leniently, for the mount.)  JSON in the ZIP64
+ * extensible data is read by the core alone: its reading stands.
+ */
+struct claims {
+	int json_first;	  /* 1, 0, or -1 absent */
+	char version[32]; /* ome.version, "" if absent */
+};
+
+static void read_claims(const struct ozx_info *info, struct claims *cl)
+{
+	static const char *const vpath[] = {"ome", "version", NULL};
+	static const char *const jpath[] = {
+	    "ome", "zipFile", "centralDirectory", "jsonFirst", NULL};
+	struct ozxfs_json_res res;
+	size_t len = info->comment_len;
+
+	cl->json_first = -1;
+	cl->version[0] = '\0';
+	if (info->rfc9_in_eocd64) {
+		cl->json_first = info->json_first;
+		snprintf(cl->version, sizeof(cl->version), "%s",
+			 info->ome_version);
+		return;
+	}
+	if (len && info->comment[len - 1] == '\0')
+		len--;
+	if (!len || ozxfs_json_parse(info->comment, len, jpath, NULL, 0, &res))
+		return;
+	if (res.kind == OZXFS_JSON_TRUE || res.kind == OZXFS_JSON_FALSE)
+		cl->json_first = res.kind == OZXFS_JSON_TRUE;
+	ozxfs_json_parse(info->comment, len, vpath, cl->version,
+			 sizeof(cl->version), &res);
+	if (res.kind != OZXFS_JSON_STRING || res.truncated)
+		cl->version[0] = '\0';
+}
+
 static int check_records(struct ozx_archive *a, struct ozxfs_rfc9 *r,
-			 bool have_root)
+			 bool have_root, const struct claims *cl)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
 	struct order o = {0};
@@ -981,7 +1021,7 @@ static int check_records(struct ozx_archive *a, struct ozxfs_rfc9 *r,
 	} else {
 		bad = true;
 	}
-	if (info->json_first == 1 && bad)
+	if (cl->json_first == 1 && bad)
 		ret = ozxfs_rfc9_add(
 		    r, OZXFS_RFC9_ERROR, "json-first-claim", NULL,
 		    have_root ? "the archive comment claims jsonFirst: true, "
@@ -1028,7 +1068,8 @@ static int check_comment_json(const struct ozx_info *info, struct ozxfs_rfc9 *r)
 	return 0;
 }
 
-static int check_comment(struct ozx_archive *a, struct ozxfs_rfc9 *r)
+static int check_comment(struct ozx_archive *a, struct ozxfs_rfc9 *r,
+			 const struct claims *cl)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
 	const enum ozxfs_rfc9_level W = OZXFS_RFC9_WARNING;
@@ -1045,13 +1086,12 @@ static int check_comment(struct ozx_archive *a, struct ozxfs_rfc9 *r)
 				     "{\"ome\":{\"version\":\"...\"}}");
 	else
 		ret = check_comment_json(info, r);
-	/* The core read ome.version wherever the RFC-9 JSON was. */
-	if (!ret && info->ome_version[0] && r->zarr_version[0] &&
-	    strcmp(info->ome_version, r->zarr_version))
+	if (!ret && cl->version[0] && r->zarr_version[0] &&
+	    strcmp(cl->version, r->zarr_version))
 		ret = ozxfs_rfc9_add(r, W, "ome-version", NULL,
 				     "the archive comment says OME-Zarr %s but "
 				     "the root 'zarr.json' says %s",
-				     info->ome_version, r->zarr_version);
+				     cl->version, r->zarr_version);
 	return ret;
 }
 
@@ -1059,6 +1099,7 @@ int ozxfs_rfc9_check(struct ozx_archive *a, const char *filename,
 		     struct ozxfs_rfc9 *r)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
+	struct claims cl;
 	int ret, have_root;
 
 	memset(r, 0, sizeof(*r));
@@ -1068,7 +1109,8 @@ int ozxfs_rfc9_check(struct ozx_archive *a, const char *filename,
 	have_root = check_root(a, r);
 	if (have_root < 0)
 		return have_root;
-	ret = check_records(a, r, have_root);
+	read_claims(info, &cl);
+	ret = check_records(a, r, have_root, &cl);
 	if (ret)
 		return ret;
 	if (!info->zip64) {
@@ -1079,7 +1121,7 @@ int ozxfs_rfc9_check(struct ozx_archive *a, const char *filename,
 		if (ret)
 			return ret;
 	}
-	ret = check_comment(a, r);
+	ret = check_comment(a, r, &cl);
 	if (ret)
 		return ret;
 	if (filename) {

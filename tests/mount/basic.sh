@@ -166,7 +166,7 @@ if [ -f "$MKSAMPLE" ]; then
 	cmp_trees "$W/sample" "$MNT"
 	unmount_ozx "$MNT"
 else
-	echo "note: $MKSAMPLE is missing: sample archive not tested"
+	echo "note: not tested: the sample archive: $MKSAMPLE is missing"
 fi
 
 echo "PASS: $TEST_NAME"

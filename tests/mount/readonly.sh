@@ -51,7 +51,7 @@ if command -v setfattr >/dev/null; then
 	expect_fail "$EROFS" "setfattr -n user.x" setfattr -n user.x -v 1 "$M/f"
 	expect_fail "$EROFS" "setfattr -x user.x" setfattr -x user.x "$M/f"
 else
-	echo "note: setfattr (attr package) is missing: xattr writes not tested"
+	echo "note: not tested: xattr writes: setfattr is missing (Debian: attr)"
 fi
 
 check "nothing changed"

@@ -65,6 +65,16 @@ sys_dev_fuse_for_all()
 	echo "note: /dev/fuse has mode $mode here; a mode 666 node, as udev makes it, is bound over it in this test's mount namespace"
 }
 
+# sys_user_umount_ok: the daemon of a user's mount can unmount it itself
+# (fusermount3 -u -- idle_timeout, SIGTERM).  fusermount3 checks a user's
+# mount in /etc/mtab, which a booted Debian has (systemd-tmpfiles links
+# it) but a bare chroot may lack.  Needs sys_user_mount_ok.
+sys_user_umount_ok()
+{
+	[ -r /etc/mtab ] ||
+		{ SYS_WHY="/etc/mtab is missing: fusermount3 -u cannot unmount a user's mount (ln -s ../proc/self/mounts /etc/mtab)"; return 1; }
+}
+
 # sys_user_mount_ok: a user other than root can mount with fusermount3 here
 # (setuid, no no_new_privs, /dev/fuse open to all).  Needs sys_nobody.
 sys_user_mount_ok()

@@ -55,6 +55,14 @@ expect_in()
 		{ _show_last; fail "$3: std$1 lacks '$2'"; }
 }
 
+# expect_line out|err LINE WHAT: the last run's stdout/stderr has LINE
+# as a whole line.
+expect_line()
+{
+	grep -qxF -- "$2" "$W/$LAST.$1" ||
+		{ _show_last; fail "$3: std$1 lacks the line '$2'"; }
+}
+
 # expect_not_in out|err TEXT WHAT
 expect_not_in()
 {
