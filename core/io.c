@@ -1,6 +1,7 @@
 /*
  * io.c - where archive bytes come from: a file descriptor read with
- * pread(2) (its stamp from fstat(2), see change.c), or memory.  Neither
+ * pread(2) (its stamp from fstat(2), see change.c), or memory (a URL:
+ * remote.c).  Neither
  * keeps a position, so any number of threads may read through one io at
  * once.
  */
@@ -56,9 +57,17 @@ static int fd_stamp(void *ctx, struct ozx_stamp *s)
 	return 0;
 }
 
+static void fd_willneed(void *ctx, uint64_t off, uint64_t len)
+{
+	if (off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - off)
+		(void)posix_fadvise((int)(intptr_t)ctx, (off_t)off, (off_t)len,
+				    POSIX_FADV_WILLNEED);
+}
+
 struct ozx_io ozx_io_fd(int fd)
 {
-	struct ozx_io io = { fd_pread, (void *)(intptr_t)fd, fd_stamp };
+	struct ozx_io io = { fd_pread, (void *)(intptr_t)fd, fd_stamp,
+			     fd_willneed };
 
 	return io;
 }
@@ -79,17 +88,15 @@ static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 struct ozx_io ozx_io_mem(struct ozx_mem *mem)
 {
-	struct ozx_io io = { mem_pread, mem, NULL };
+	struct ozx_io io = { mem_pread, mem, NULL, NULL };
 
 	return io;
 }
 
 void ozx_io_willneed(const struct ozx_io *io, uint64_t off, uint64_t len)
 {
-	if (io->pread == fd_pread && off <= (uint64_t)INT64_MAX &&
-	    len <= (uint64_t)INT64_MAX - off)
-		(void)posix_fadvise((int)(intptr_t)io->ctx, (off_t)off,
-				    (off_t)len, POSIX_FADV_WILLNEED);
+	if (io->willneed)
+		io->willneed(io->ctx, off, len);
 }
 
 int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,
