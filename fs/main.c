@@ -34,6 +34,7 @@
 #include "idle.h"
 #include "opts.h"
 #include "ops.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +342,15 @@ static unsigned default_threads(void)
 	return n > (long)OZXFS_MAX_THREADS ? OZXFS_MAX_THREADS : (unsigned)n;
 }
 
+/* What the options ask of the archive, and where it reports. */
+static void set_policy(struct ozxfs *fs)
+{
+	ozx_archive_set_verify(fs->archive, fs->opts.verify);
+	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
+	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
+	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
+}
+
 /* Open and index the archive; returns an exit status. */
 static int open_archive(struct ozxfs *fs)
 {
@@ -349,6 +359,12 @@ static int open_archive(struct ozxfs *fs)
 	size_t len;
 	int ret;
 
+	if (ozx_is_url(arg)) {
+		ret = ozxfs_open_url(fs);
+		if (ret == OZXFS_EXIT_OK)
+			set_policy(fs);
+		return ret;
+	}
 	fs->archive_path = realpath(arg, NULL);
 	if (!fs->archive_path) {
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n", arg,
@@ -378,10 +394,7 @@ static int open_archive(struct ozxfs *fs)
 		return OZXFS_EXIT_UNREADABLE;
 	}
 	fs->info = ozx_archive_info(fs->archive);
-	ozx_archive_set_verify(fs->archive, fs->opts.verify);
-	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
-	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
-	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
+	set_policy(fs);
 	return OZXFS_EXIT_OK;
 }
 
@@ -761,6 +774,7 @@ out_free_cmd:
 	free(cmd.mountpoint);
 out_free_archive:
 	ozx_archive_free(fs->archive);
+	ozx_remote_free(fs->remote);
 	free(fs->archive_esc);
 	free(fs->archive_path);
 out_free_opts:
