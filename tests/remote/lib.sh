@@ -1,0 +1,105 @@
+# lib.sh - helpers of the remote-archive tests, sourced after
+# ../mount/lib.sh: servers on 127.0.0.1 that the test starts, bounds and
+# stops (cleanup ends them with the daemons).
+#
+#	start_nginx ROOT	nginx serving ROOT with range support; sets
+#				NGX_URL (http://127.0.0.1:PORT) and NGX_LOG
+#				(its access log, one line per request)
+#	ngx_requests		lines in the access log so far
+#	start_faultsrv DIR	tests/remote/faultsrv.py serving DIR; sets
+#				FS_URL; fault_set MODE [COUNT] changes faults
+
+# A free TCP port on 127.0.0.1 (the kernel's pick; a race with another
+# process taking it is possible, and ends in the server's failure to start).
+free_port()
+{
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL: the server answers (any status) within 10 s.
+wait_http()
+{
+	wait_until 10 "$PY" -c 'import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass' "$1"
+}
+
+start_nginx()
+{
+	local root=$1 ngx port d=$W/nginx
+	ngx=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$ngx" ] || skip "nginx is missing (Debian: apt-get install nginx-light)"
+	mkdir -p "$d/tmp" || fail "mkdir $d"
+	port=$(free_port) || fail "no free port"
+	# Root's nginx workers drop to nobody, who cannot enter $W (0700):
+	# keep them root (the directive is ignored for other users).
+	cat >"$d/nginx.conf" <<NGX
+$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
+daemon off;
+worker_processes 2;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 256; }
+http {
+	access_log $d/access.log;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 100000;
+	server {
+		listen 127.0.0.1:$port;
+		root $root;
+	}
+}
+NGX
+	"$ngx" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2>"$d/stderr" &
+	NGX_PID=$!
+	OZX_EXTRA_PIDS+=("$NGX_PID")
+	track_pid "$NGX_PID"
+	NGX_URL=http://127.0.0.1:$port
+	NGX_LOG=$d/access.log
+	if ! wait_http "$NGX_URL/"; then
+		cat "$d/stderr" "$d/error.log" 2>/dev/null | head -n 5 >&2
+		skip "nginx did not start on 127.0.0.1:$port"
+	fi
+	ok "nginx $("$ngx" -v 2>&1 | sed 's/.*\///') on $NGX_URL (pid $NGX_PID)"
+}
+
+ngx_requests()
+{
+	if [ -f "$NGX_LOG" ]; then wc -l <"$NGX_LOG"; else echo 0; fi
+}
+
+start_faultsrv()
+{
+	local dir=$1 port
+	port=$(free_port) || fail "no free port"
+	"$PY" "$(dirname "${BASH_SOURCE[0]}")/faultsrv.py" "$port" "$dir" \
+		2>"$W/faultsrv.log" &
+	FS_PID=$!
+	OZX_EXTRA_PIDS+=("$FS_PID")
+	track_pid "$FS_PID"
+	FS_URL=http://127.0.0.1:$port
+	wait_http "$FS_URL/_ctl?mode=ok" || skip "faultsrv.py did not start"
+}
+
+# fault_set MODE [COUNT]: the next COUNT requests (default: all) fault.
+fault_set()
+{
+	"$PY" -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
+		"$FS_URL/_ctl?mode=$1&count=${2:--1}" ||
+		fail "cannot set fault mode $1"
+}
+
+# fault_count: requests served since the last fault_set.
+fault_count()
+{
+	"$PY" -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+		"$FS_URL/_ctl"
+}
