@@ -86,6 +86,7 @@ struct ozx_remote {
 	_Atomic uint32_t rng;
 	_Atomic long long log_sec; /* CLOCK_MONOTONIC second of the last
 				    * failure logged */
+	_Atomic uint32_t log_reason; /* hash of its reason (log_due) */
 	_Atomic uint64_t requests, retries, bytes;
 };
 
@@ -395,14 +396,28 @@ static void set_changed(struct ozx_remote *r)
 		    r->shown, r->etag[0] ? "ETag" : "size or Last-Modified");
 }
 
-/* At most one failure message a second (an outage fails every read). */
-static bool log_due(struct ozx_remote *r)
+/* Whether a failure for this reason is to be logged: the first of a
+ * new reason is, then at most one a second (an outage fails every read,
+ * and the kernel tries a failed read again). */
+static bool log_due(struct ozx_remote *r, const char *reason)
 {
+	uint32_t h = 2166136261u, last_h;
 	struct timespec ts;
 	long long last;
 
+	/* FNV-1a of the reason's text up to its first digit: "HTTP status
+	 * 503" and "... 502" differ, "cut short (5 of 9 bytes)" do not. */
+	for (const char *p = reason; *p && (*p < '0' || *p > '9'); p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	if (reason[0] >= '0' && reason[0] <= '9')
+		h ^= (unsigned char)reason[0];
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	last_h = atomic_exchange(&r->log_reason, h);
 	last = atomic_load(&r->log_sec);
+	if (last_h != h) {
+		atomic_store(&r->log_sec, (long long)ts.tv_sec);
+		return true;
+	}
 	return ts.tv_sec > last &&
 	       atomic_compare_exchange_strong(&r->log_sec, &last,
 					      (long long)ts.tv_sec);
@@ -520,7 +535,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (ret && !suffix && !atomic_load(&r->changed) && log_due(r))
+	if (ret && !suffix && !atomic_load(&r->changed) && log_due(r, reason))
 		say(r, OZX_LOG_ERR,
 		    "reading '%s' at offset %" PRIu64 " failed: %s (after %u "
 		    "tr%s)",

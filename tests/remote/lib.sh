@@ -23,7 +23,7 @@ wait_http()
 try:
     urllib.request.urlopen(sys.argv[1], timeout=1)
 except urllib.error.HTTPError:
-    pass' "$1"
+    pass' "$1" 2>/dev/null
 }
 
 start_nginx()
