@@ -456,7 +456,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 		 char *why, size_t why_size)
 {
 	struct xfer x = {.r = r, .sink = sink, .off = off, .suffix = suffix};
-	char range[48], reason[160];
+	char range[48], reason[160] = "";
 	unsigned attempt = 0;
 	long status = 0;
 	CURLcode cc;
