@@ -66,6 +66,10 @@ class H(http.server.BaseHTTPRequestHandler):
                 body = str(state["served"]).encode()
             return self.send_plain(200, body)
         path = os.path.join(sys.argv[2], os.path.basename(u.path))
+        self.serve_file(path)
+
+    def serve_file(self, path):
+        """The file at path, as a range request asks (faults included)."""
         if not os.path.isfile(path):
             return self.send_plain(404)
         mode = take_fault()
@@ -120,4 +124,5 @@ class S(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+if __name__ == "__main__":
+    S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()

@@ -8,6 +8,7 @@
 #	ngx_requests		lines in the access log so far
 #	start_faultsrv DIR	tests/remote/faultsrv.py serving DIR; sets
 #				FS_URL; fault_set MODE [COUNT] changes faults
+#	start_pysrv SCRIPT DIR	another server of tests/remote (s3srv.py)
 
 # A free TCP port on 127.0.0.1 (the kernel's pick; a race with another
 # process taking it is possible, and ends in the server's failure to start).
@@ -74,17 +75,26 @@ ngx_requests()
 	if [ -f "$NGX_LOG" ]; then wc -l <"$NGX_LOG"; else echo 0; fi
 }
 
+# start_pysrv SCRIPT DIR: tests/remote/SCRIPT serving DIR on a free port
+# (its stderr in $W/SCRIPT.log); sets SRV_URL.
+start_pysrv()
+{
+	local script=$1 dir=$2 port pid
+	port=$(free_port) || fail "no free port"
+	"$PY" "$(dirname "${BASH_SOURCE[0]}")/$script" "$port" "$dir" \
+		2>"$W/$script.log" &
+	pid=$!
+	OZX_EXTRA_PIDS+=("$pid")
+	track_pid "$pid"
+	SRV_URL=http://127.0.0.1:$port
+	wait_http "$SRV_URL/_ctl?mode=ok" ||
+		{ cat "$W/$script.log" >&2; skip "$script did not start"; }
+}
+
 start_faultsrv()
 {
-	local dir=$1 port
-	port=$(free_port) || fail "no free port"
-	"$PY" "$(dirname "${BASH_SOURCE[0]}")/faultsrv.py" "$port" "$dir" \
-		2>"$W/faultsrv.log" &
-	FS_PID=$!
-	OZX_EXTRA_PIDS+=("$FS_PID")
-	track_pid "$FS_PID"
-	FS_URL=http://127.0.0.1:$port
-	wait_http "$FS_URL/_ctl?mode=ok" || skip "faultsrv.py did not start"
+	start_pysrv faultsrv.py "$1"
+	FS_URL=$SRV_URL
 }
 
 # fault_set MODE [COUNT]: the next COUNT requests (default: all) fault.
