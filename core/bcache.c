@@ -35,6 +35,7 @@ int ozx_bcache_init(struct ozx_bcache *c, size_t cap, size_t bsize)
 	if (!c->map)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->done, NULL);
 	return 0;
 }
 
@@ -51,6 +52,7 @@ void ozx_bcache_release(struct ozx_bcache *c)
 	free(c->map);
 	c->map = NULL;
 	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->done);
 }
 
 static struct ozx_blk *find(struct ozx_bcache *c, uint64_t idx)
@@ -100,19 +102,33 @@ static void unhash(struct ozx_bcache *c, struct ozx_blk *b)
 struct ozx_blk *ozx_bcache_get(struct ozx_bcache *c, uint64_t idx)
 {
 	struct ozx_blk *b;
+	bool drop = false;
 
 	pthread_mutex_lock(&c->lock);
 	b = find(c, idx);
 	if (b) {
 		b->refs++;
-		lru_unlink(c, b);
-		lru_push(c, b);
-		c->hits++;
+		/* Our reference keeps it from being freed while we wait. */
+		while (b->loading)
+			pthread_cond_wait(&c->done, &c->lock);
+		if (b->cached) {
+			lru_unlink(c, b);
+			lru_push(c, b);
+			c->hits++;
+		} else {
+			/* Aborted: a miss after all. */
+			drop = --b->refs == 0;
+			if (drop)
+				c->used -= b->len;
+			c->misses++;
+		}
 	} else {
 		c->misses++;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return b;
+	if (drop)
+		free(b);
+	return b && !drop && b->cached ? b : NULL;
 }
 
 bool ozx_bcache_has(struct ozx_bcache *c, uint64_t idx)
@@ -146,42 +162,51 @@ static bool make_room(struct ozx_bcache *c, size_t len)
 }
 
 struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx,
-				 size_t len)
+				 size_t len, bool *present)
 {
 	struct ozx_blk *b = NULL;
+	size_t s;
 
+	*present = false;
 	if (len == 0 || len > c->bsize)
 		return NULL;
 	pthread_mutex_lock(&c->lock);
-	if (make_room(c, len)) {
+	if (find(c, idx))
+		*present = true;
+	else if (make_room(c, len))
 		b = malloc(sizeof(*b) + len);
-		if (b) {
-			c->used += len;
-			b->idx = idx;
-			b->len = len;
-			b->refs = 1;
-			b->cached = false;
-			b->hnext = b->prev = b->next = NULL;
-		}
+	if (b) {
+		c->used += len;
+		b->idx = idx;
+		b->len = len;
+		b->refs = 1;
+		b->cached = true;
+		b->loading = true;
+		s = slot(c, idx);
+		b->hnext = c->map[s];
+		c->map[s] = b;
+		lru_push(c, b);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return b;
 }
 
-void ozx_bcache_insert(struct ozx_bcache *c, struct ozx_blk *b)
+void ozx_bcache_ready(struct ozx_bcache *c, struct ozx_blk *b)
 {
-	size_t s;
-
 	pthread_mutex_lock(&c->lock);
-	/* Another thread fetched the same block meanwhile: keep theirs,
-	 * ours goes with the caller's last reference. */
-	if (!find(c, b->idx)) {
-		s = slot(c, b->idx);
-		b->hnext = c->map[s];
-		c->map[s] = b;
-		lru_push(c, b);
-		b->cached = true;
-	}
+	b->loading = false;
+	pthread_cond_broadcast(&c->done);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void ozx_bcache_abort(struct ozx_bcache *c, struct ozx_blk *b)
+{
+	pthread_mutex_lock(&c->lock);
+	lru_unlink(c, b);
+	unhash(c, b);
+	b->cached = false;
+	b->loading = false;
+	pthread_cond_broadcast(&c->done);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive_i.h"
+#include "remote_i.h"
 
 static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
@@ -57,17 +58,9 @@ static int fd_stamp(void *ctx, struct ozx_stamp *s)
 	return 0;
 }
 
-static void fd_willneed(void *ctx, uint64_t off, uint64_t len)
-{
-	if (off <= (uint64_t)INT64_MAX && len <= (uint64_t)INT64_MAX - off)
-		(void)posix_fadvise((int)(intptr_t)ctx, (off_t)off, (off_t)len,
-				    POSIX_FADV_WILLNEED);
-}
-
 struct ozx_io ozx_io_fd(int fd)
 {
-	struct ozx_io io = { fd_pread, (void *)(intptr_t)fd, fd_stamp,
-			     fd_willneed };
+	struct ozx_io io = { fd_pread, (void *)(intptr_t)fd, fd_stamp };
 
 	return io;
 }
@@ -88,15 +81,22 @@ static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 struct ozx_io ozx_io_mem(struct ozx_mem *mem)
 {
-	struct ozx_io io = { mem_pread, mem, NULL, NULL };
+	struct ozx_io io = { mem_pread, mem, NULL };
 
 	return io;
 }
 
 void ozx_io_willneed(const struct ozx_io *io, uint64_t off, uint64_t len)
 {
-	if (io->willneed)
-		io->willneed(io->ctx, off, len);
+	/* Known by their pread, not by a member of struct ozx_io: callers
+	 * fill that struct member by member, and a new one would be left
+	 * uninitialised. */
+	if (io->pread == fd_pread && off <= (uint64_t)INT64_MAX &&
+	    len <= (uint64_t)INT64_MAX - off)
+		(void)posix_fadvise((int)(intptr_t)io->ctx, (off_t)off,
+				    (off_t)len, POSIX_FADV_WILLNEED);
+	else if (io->pread == ozx_remote_pread)
+		ozx_remote_willneed(io->ctx, off, len);
 }
 
 int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,

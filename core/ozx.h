@@ -80,16 +80,11 @@ struct ozx_stamp {
  * calls it after its preads: the same stamp as when the entry was verified
  * proves that the bytes just read are the bytes verified.  Every io of one
  * archive must report the same source (a descriptor of the same file).
- *
- * willneed(), NULL if the source has no use for it, is a hint that
- * [off, off + len) will be read soon (a descriptor: posix_fadvise; a URL:
- * one request for the range instead of one per read).
  */
 struct ozx_io {
 	ssize_t (*pread)(void *ctx, void *buf, size_t len, uint64_t off);
 	void *ctx;
 	int (*stamp)(void *ctx, struct ozx_stamp *st);
-	void (*willneed)(void *ctx, uint64_t off, uint64_t len);
 };
 
 /* An io reading file descriptor fd with pread(2) (retrying EINTR), its

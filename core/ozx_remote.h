@@ -17,9 +17,9 @@
  * used evicted first): the open's first request asks for the end of the
  * object (Range: bytes=-N), which gives its size and validator and usually
  * the whole central directory; the index then reads from the cache.  A
- * hint (struct ozx_io's willneed, from the archive open and from entry
- * verification) fetches a whole missing range in one request, and
- * sequential misses grow a readahead window.
+ * hint (the core's, from the archive open for the central directory and
+ * from entry verification) fetches a whole missing range in one request,
+ * and sequential misses grow a readahead window.
  *
  * Transient failures (timeouts, connections reset or refused, HTTP 5xx
  * and 429, bodies cut short) are retried with capped exponential backoff

@@ -563,10 +563,12 @@ static size_t blk_len(const struct ozx_remote *r, uint64_t k)
 }
 
 /*
- * Fetch blocks k, k + 1, ... (at most n, stopping before a cached block or
- * the end of the object) with one request into new cache blocks, which
- * come back in blks with a reference each (*got of them).  Returns 0,
- * -ENOSPC if the cache has no room for even one block, or -errno.
+ * Fetch blocks k, k + 1, ... (at most n, stopping before a block in the
+ * cache or the end of the object) with one request into new cache
+ * blocks, which come back in blks with a reference each (*got of them).
+ * Returns 0, -EAGAIN if block k is in the cache after all (another
+ * thread fetched it, or is fetching it), -ENOSPC if the cache has no
+ * room for even one block, or -errno.
  */
 static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 		struct ozx_blk **blks, size_t *got)
@@ -574,6 +576,7 @@ static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 	uint64_t last = (r->size - 1) / OZX_REMOTE_BLOCK;
 	unsigned char **seg;
 	struct sink sink;
+	bool present = false;
 	size_t m = 0;
 	int ret;
 
@@ -585,29 +588,32 @@ static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 	seg = malloc(n * sizeof(*seg));
 	if (!seg)
 		return -ENOMEM;
+	/* Up to the first block another thread has, or is fetching. */
 	for (; m < n; m++) {
-		if (m > 0 && ozx_bcache_has(&r->cache, k + m))
-			break;
-		blks[m] = ozx_bcache_alloc(&r->cache, k + m, blk_len(r, k + m));
+		blks[m] = ozx_bcache_alloc(&r->cache, k + m, blk_len(r, k + m),
+					   &present);
 		if (!blks[m])
 			break;
 		seg[m] = blks[m]->data;
 	}
 	if (m == 0) {
 		free(seg);
-		return -ENOSPC;
+		return present ? -EAGAIN : -ENOSPC;
 	}
 	sink = (struct sink){.seg = seg, .nseg = m, .seg_len = OZX_REMOTE_BLOCK};
 	sink.want = (size_t)(m - 1) * OZX_REMOTE_BLOCK + blks[m - 1]->len;
 	ret = fetch(r, k * OZX_REMOTE_BLOCK, false, &sink, NULL, NULL, NULL, 0);
 	free(seg);
-	if (ret) {
-		for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
+		if (ret) {
+			ozx_bcache_abort(&r->cache, blks[i]);
 			ozx_bcache_put(&r->cache, blks[i]);
-		return ret;
+		} else {
+			ozx_bcache_ready(&r->cache, blks[i]);
+		}
 	}
-	for (size_t i = 0; i < m; i++)
-		ozx_bcache_insert(&r->cache, blks[i]);
+	if (ret)
+		return ret;
 	*got = m;
 	return 0;
 }
@@ -649,7 +655,7 @@ static int fetch_direct(struct ozx_remote *r, void *buf, size_t len,
 	return fetch(r, off, false, &sink, NULL, NULL, NULL, 0);
 }
 
-static ssize_t remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
+ssize_t ozx_remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct ozx_remote *r = ctx;
 	unsigned char *out = buf;
@@ -688,6 +694,12 @@ static ssize_t remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
 		if (!blks)
 			return -ENOMEM;
 		ret = fill(r, k, n, blks, &m);
+		if (ret == -EAGAIN) {
+			/* Another thread has it now: get (or wait for) it. */
+			if (blks != one)
+				free(blks);
+			continue;
+		}
 		if (ret == -ENOSPC) {
 			if (blks != one)
 				free(blks);
@@ -724,7 +736,7 @@ static ssize_t remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 /* A hint: [off, off + len) will be read soon.  Its first missing run
  * (within half the cache) is fetched now, in one request. */
-static void remote_willneed(void *ctx, uint64_t off, uint64_t len)
+void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
 {
 	struct ozx_remote *r = ctx;
 	uint64_t k, kend, maxb = r->cache.cap / 2 / OZX_REMOTE_BLOCK;
@@ -760,10 +772,7 @@ static void remote_willneed(void *ctx, uint64_t off, uint64_t len)
 
 struct ozx_io ozx_remote_io(struct ozx_remote *r)
 {
-	struct ozx_io io = {.pread = remote_pread,
-			    .ctx = r,
-			    .stamp = NULL,
-			    .willneed = remote_willneed};
+	struct ozx_io io = {.pread = ozx_remote_pread, .ctx = r, .stamp = NULL};
 
 	return io;
 }
@@ -840,12 +849,13 @@ static void cache_tail(struct ozx_remote *r, const unsigned char *buf,
 
 	for (; k * OZX_REMOTE_BLOCK < r->size; k++) {
 		size_t len = blk_len(r, k);
-		struct ozx_blk *b = ozx_bcache_alloc(&r->cache, k, len);
+		bool present;
+		struct ozx_blk *b = ozx_bcache_alloc(&r->cache, k, len, &present);
 
 		if (!b)
 			break;
 		memcpy(b->data, buf + (k * OZX_REMOTE_BLOCK - first), len);
-		ozx_bcache_insert(&r->cache, b);
+		ozx_bcache_ready(&r->cache, b);
 		ozx_bcache_put(&r->cache, b);
 	}
 }

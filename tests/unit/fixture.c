@@ -598,7 +598,7 @@ static int fx_faulty_stamp(void *ctx, struct ozx_stamp *st)
 struct ozx_io fx_io_faulty(struct fx_faulty *f, const struct ozx_io *inner)
 {
 	struct ozx_io io = {fx_faulty_pread, f,
-			    inner->stamp ? fx_faulty_stamp : NULL, NULL};
+			    inner->stamp ? fx_faulty_stamp : NULL};
 
 	f->inner = *inner;
 	atomic_init(&f->calls, 0);
@@ -630,7 +630,7 @@ static ssize_t fx_sparse_pread(void *ctx, void *buf, size_t len, uint64_t off)
 
 struct ozx_io fx_io_sparse(struct fx_sparse *s)
 {
-	struct ozx_io io = {fx_sparse_pread, s, NULL, NULL};
+	struct ozx_io io = {fx_sparse_pread, s, NULL};
 
 	return io;
 }

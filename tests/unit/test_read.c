@@ -1422,7 +1422,7 @@ static struct chfx *chfx_open(void)
 	f->c.p = f->z.p;
 	f->c.len = f->z.len;
 	f->c.poke_at = SIZE_MAX;
-	f->io = (struct ozx_io){changing_pread, &f->c, changing_stamp, NULL};
+	f->io = (struct ozx_io){changing_pread, &f->c, changing_stamp};
 	assert_int_equal(ozx_archive_open_io(&f->io, f->z.len, &f->a, NULL), 0);
 	ozx_archive_set_change_cb(f->a, count_change, &f->changes);
 	f->s = fx_node(f->a, "s");

@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,18 +311,20 @@ static void test_bcache(void **state)
 {
 	struct ozx_bcache c;
 	struct ozx_blk *b[8], *x;
+	bool present;
 
 	(void)state;
 	assert_int_equal(ozx_bcache_init(&c, 4 * 16, 16), 0);
 	for (int i = 0; i < 4; i++) {
-		b[i] = ozx_bcache_alloc(&c, (uint64_t)i, 16);
+		b[i] = ozx_bcache_alloc(&c, (uint64_t)i, 16, &present);
 		assert_non_null(b[i]);
 		memset(b[i]->data, 'a' + i, 16);
-		ozx_bcache_insert(&c, b[i]);
+		ozx_bcache_ready(&c, b[i]);
 	}
 	assert_int_equal(c.used, 64);
 	/* All four referenced: no room for a fifth. */
-	assert_null(ozx_bcache_alloc(&c, 4, 16));
+	assert_null(ozx_bcache_alloc(&c, 4, 16, &present));
+	assert_false(present);
 	for (int i = 0; i < 4; i++)
 		ozx_bcache_put(&c, b[i]);
 	/* Touch block 0: block 1 is now the least recently used. */
@@ -328,36 +332,93 @@ static void test_bcache(void **state)
 	assert_non_null(x);
 	assert_int_equal(x->data[0], 'a');
 	ozx_bcache_put(&c, x);
-	b[4] = ozx_bcache_alloc(&c, 4, 16);
+	b[4] = ozx_bcache_alloc(&c, 4, 16, &present);
 	assert_non_null(b[4]);
 	assert_false(ozx_bcache_has(&c, 1));
 	assert_true(ozx_bcache_has(&c, 0));
-	/* Not inserted yet: not found, but counted. */
-	assert_false(ozx_bcache_has(&c, 4));
-	assert_int_equal(c.used, 64);
-	ozx_bcache_insert(&c, b[4]);
-	ozx_bcache_put(&c, b[4]);
+	/* Loading: in the map (nobody fetches it twice), counted. */
 	assert_true(ozx_bcache_has(&c, 4));
-
-	/* Two threads fetched the same block: the second insert is dropped
-	 * with its last reference, and its bytes leave the count (its
-	 * allocation evicted block 2 to make room). */
-	x = ozx_bcache_alloc(&c, 4, 16);
+	assert_null(ozx_bcache_alloc(&c, 4, 16, &present));
+	assert_true(present);
+	assert_int_equal(c.used, 64);
+	ozx_bcache_ready(&c, b[4]);
+	ozx_bcache_put(&c, b[4]);
+	x = ozx_bcache_get(&c, 4);
 	assert_non_null(x);
-	assert_false(ozx_bcache_has(&c, 2));
-	ozx_bcache_insert(&c, x);
+	ozx_bcache_put(&c, x);
+
+	/* A failed fetch: out of the map, its bytes back with the last
+	 * reference; a later get is a miss. */
+	x = ozx_bcache_alloc(&c, 7, 16, &present);
+	assert_non_null(x);
+	ozx_bcache_abort(&c, x);
+	assert_false(ozx_bcache_has(&c, 7));
 	ozx_bcache_put(&c, x);
 	assert_int_equal(c.used, 48);
-	assert_true(ozx_bcache_has(&c, 4));
+	assert_null(ozx_bcache_get(&c, 7));
 
 	/* A short last block; one larger than a block is refused. */
-	assert_null(ozx_bcache_alloc(&c, 9, 17));
-	x = ozx_bcache_alloc(&c, 9, 3);
+	assert_null(ozx_bcache_alloc(&c, 9, 17, &present));
+	x = ozx_bcache_alloc(&c, 9, 3, &present);
 	assert_non_null(x);
-	ozx_bcache_put(&c, x); /* never inserted: freed */
+	ozx_bcache_abort(&c, x);
+	ozx_bcache_put(&c, x);
 	assert_true(c.used <= 64);
 	assert_null(ozx_bcache_get(&c, 1));
 	assert_true(c.hits >= 1 && c.misses >= 1);
+	ozx_bcache_release(&c);
+}
+
+struct waiter {
+	struct ozx_bcache *c;
+	uint64_t idx;
+	struct ozx_blk *got;
+};
+
+static void *wait_get(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->got = ozx_bcache_get(w->c, w->idx);
+	return NULL;
+}
+
+/* A reader of a loading block waits for its fetch: it gets the filled
+ * block, or a miss if the fetch was aborted. */
+static void test_bcache_wait(void **state)
+{
+	struct ozx_bcache c;
+	struct waiter w = {&c, 0, NULL};
+	struct ozx_blk *b;
+	pthread_t t;
+	bool present;
+
+	(void)state;
+	assert_int_equal(ozx_bcache_init(&c, 64, 16), 0);
+	for (int abort = 0; abort < 2; abort++) {
+		w.idx = 5 + (uint64_t)abort;
+		b = ozx_bcache_alloc(&c, w.idx, 16, &present);
+		assert_non_null(b);
+		assert_int_equal(pthread_create(&t, NULL, wait_get, &w), 0);
+		/* Let it reach the wait (if it does not, it sees the end). */
+		for (int i = 0; i < 1000; i++)
+			sched_yield();
+		memset(b->data, 'z', 16);
+		if (abort)
+			ozx_bcache_abort(&c, b);
+		else
+			ozx_bcache_ready(&c, b);
+		ozx_bcache_put(&c, b);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		if (abort) {
+			assert_null(w.got);
+		} else {
+			assert_non_null(w.got);
+			assert_int_equal(w.got->data[15], 'z');
+			ozx_bcache_put(&c, w.got);
+		}
+	}
+	assert_int_equal(c.used, 16);
 	ozx_bcache_release(&c);
 }
 
@@ -386,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_s3_key),
 	    cmocka_unit_test(test_s3_resolve),
 	    cmocka_unit_test(test_bcache),
+	    cmocka_unit_test(test_bcache_wait),
 	    cmocka_unit_test(test_is_url),
 	};
 
