@@ -115,7 +115,8 @@ struct ozx_io ozx_remote_io(struct ozx_remote *r);
 /* The object's size, as pinned at open. */
 uint64_t ozx_remote_size(const struct ozx_remote *r);
 
-/* The URL to show: scheme, host and path only (no user info, no query). */
+/* The URL to show: scheme, host and path only (no user info, no query),
+ * made printable (ozx_escape). */
 const char *ozx_remote_shown(const struct ozx_remote *r);
 
 /* What pins the object: "ETag", "Last-Modified", or NULL if the server

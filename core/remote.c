@@ -303,6 +303,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 static int setup_handle(struct ozx_remote *r, CURL *h)
 {
 	CURLcode c = CURLE_OK;
+	const char *ca = getenv("CURL_CA_BUNDLE");
 
 #define SET(opt, val)                                                          \
 	do {                                                                   \
@@ -320,7 +321,15 @@ static int setup_handle(struct ozx_remote *r, CURL *h)
 	SET(CURLOPT_USERAGENT, "ozxfs/" PACKAGE_VERSION);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
+	/* Certificates are always verified; against other CAs than the
+	 * system's where asked, as the curl and OpenSSL tools do. */
+	if (!ca || !*ca)
+		ca = getenv("SSL_CERT_FILE");
+	if (ca && *ca)
+		SET(CURLOPT_CAINFO, ca);
 	if (r->s3) {
+		/* A key is a name, not a path: "a/../b" is not "b". */
+		SET(CURLOPT_PATH_AS_IS, 1L);
 		/* A signed request is for its host: no redirects. */
 		if (r->s3cfg.sigv4) {
 			SET(CURLOPT_AWS_SIGV4, r->s3cfg.sigv4);
@@ -883,15 +892,17 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 	struct sink sink = {.seg = &one, .nseg = 1, .seg_len = OZX_REMOTE_TAIL,
 			    .want = OZX_REMOTE_TAIL};
 	struct ozx_crange cr;
-	struct resp p;
-	char why[160];
-	long status;
+	struct resp p = {0};
+	char why[160] = "";
+	long status = 0;
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
 	ret = fetch(r, OZX_REMOTE_TAIL, true, &sink, &status, &p, why,
 		    sizeof(why));
+	if (ret == -ENOMEM)
+		goto out_free_buf;
 	if (ret == 0) {
 		ozx_crange_parse(p.crange, strlen(p.crange), &cr);
 		r->size = (uint64_t)cr.total;
@@ -1002,8 +1013,13 @@ int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 	} else {
 		r->url = strdup(url);
 	}
-	/* Messages name what the user gave (s3://...), not what it became. */
-	r->shown = strdup(ozx_url_redact(url, shown, sizeof(shown)));
+	/* Messages name what the user gave (s3://...), not what it became,
+	 * made printable. */
+	ozx_url_redact(url, shown, sizeof(shown));
+	r->shown = malloc(4 * strlen(shown) + 1);
+	if (r->shown)
+		ozx_escape(shown, strlen(shown), r->shown,
+			   4 * strlen(shown) + 1);
 	if (!r->url || !r->shown)
 		ret = -ENOMEM;
 	if (ret)

@@ -110,4 +110,23 @@ cat "$W/err"
 [ "$rc" -eq 2 ] || fail "exit status $rc, want 2"
 ok
 
+if [ -z "$NGX_TLS_URL" ]; then
+	echo "openssl is missing: HTTPS left out"
+else
+	check "HTTPS: a certificate nobody vouches for is refused (status 2, not retried)"
+	env -u CURL_CA_BUNDLE -u SSL_CERT_FILE \
+		"$OZXFS" -f "$NGX_TLS_URL/stored.ozx" "$W/mnt" 2>"$W/err"
+	rc=$?
+	cat "$W/err"
+	[ "$rc" -eq 2 ] || fail "exit status $rc, want 2"
+	grep -qi "certificate" "$W/err" || fail "the error does not name the certificate"
+	ok
+	check "HTTPS with the certificate trusted (CURL_CA_BUNDLE): the mount equals the local one"
+	mount_ozx "$WWW/zip.ozx" "$W/loc"
+	CURL_CA_BUNDLE=$NGX_CA mount_ozx "$NGX_TLS_URL/zip.ozx" "$W/mnt"
+	cmp_trees "$W/loc" "$W/mnt"
+	unmount_ozx "$W/mnt"
+	unmount_ozx "$W/loc"
+fi
+
 echo "PASS: $TEST_NAME"

@@ -4,7 +4,9 @@
 #
 #	start_nginx ROOT	nginx serving ROOT with range support; sets
 #				NGX_URL (http://127.0.0.1:PORT) and NGX_LOG
-#				(its access log, one line per request)
+#				(its access log, one line per request); with
+#				openssl also NGX_TLS_URL (https://, a new
+#				self-signed certificate) and NGX_CA (it)
 #	ngx_requests		lines in the access log so far
 #	start_faultsrv DIR	tests/remote/faultsrv.py serving DIR; sets
 #				FS_URL; fault_set MODE [COUNT] changes faults
@@ -29,11 +31,20 @@ except urllib.error.HTTPError:
 
 start_nginx()
 {
-	local root=$1 ngx port d=$W/nginx
+	local root=$1 ngx port tport tls d=$W/nginx
 	ngx=$(command -v nginx || echo /usr/sbin/nginx)
 	[ -x "$ngx" ] || skip "nginx is missing (Debian: apt-get install nginx-light)"
 	mkdir -p "$d/tmp" || fail "mkdir $d"
 	port=$(free_port) || fail "no free port"
+	# HTTPS too, where openssl can make a certificate for 127.0.0.1.
+	tls= NGX_TLS_URL= NGX_CA=
+	if command -v openssl >/dev/null &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+			-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" \
+			-out "$d/cert.pem" >/dev/null 2>&1; then
+		tls=1
+		tport=$(free_port) || fail "no free port"
+	fi
 	# Root's nginx workers drop to nobody, who cannot enter $W (0700):
 	# keep them root (the directive is ignored for other users).
 	cat >"$d/nginx.conf" <<NGX
@@ -55,6 +66,7 @@ http {
 		listen 127.0.0.1:$port;
 		root $root;
 	}
+$( [ -n "$tls" ] && printf '\tserver {\n\t\tlisten 127.0.0.1:%s ssl;\n\t\tssl_certificate %s;\n\t\tssl_certificate_key %s;\n\t\troot %s;\n\t}\n' "$tport" "$d/cert.pem" "$d/key.pem" "$root" )
 }
 NGX
 	"$ngx" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2>"$d/stderr" &
@@ -63,6 +75,10 @@ NGX
 	track_pid "$NGX_PID"
 	NGX_URL=http://127.0.0.1:$port
 	NGX_LOG=$d/access.log
+	if [ -n "$tls" ]; then
+		NGX_TLS_URL=https://127.0.0.1:$tport
+		NGX_CA=$d/cert.pem
+	fi
 	if ! wait_http "$NGX_URL/"; then
 		cat "$d/stderr" "$d/error.log" 2>/dev/null | head -n 5 >&2
 		skip "nginx did not start on 127.0.0.1:$port"
