@@ -161,8 +161,8 @@ static bool make_room(struct ozx_bcache *c, size_t len)
 	return c->used + len <= c->cap;
 }
 
-struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx,
-				 size_t len, bool *present)
+struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx, size_t len,
+				 bool *present)
 {
 	struct ozx_blk *b = NULL;
 	size_t s;

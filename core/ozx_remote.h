@@ -51,9 +51,9 @@ enum ozx_log_level {
 /* msg is one line without a newline, and holds no secret. */
 typedef void (*ozx_log_fn)(void *ctx, int level, const char *msg);
 
-#define OZX_REMOTE_BLOCK ((size_t)128 << 10)
-#define OZX_REMOTE_CACHE_DEFAULT ((size_t)64 << 20)
-#define OZX_REMOTE_CACHE_MIN ((size_t)1 << 20)
+#define OZX_REMOTE_BLOCK	   ((size_t)128 << 10)
+#define OZX_REMOTE_CACHE_DEFAULT   ((size_t)64 << 20)
+#define OZX_REMOTE_CACHE_MIN	   ((size_t)1 << 20)
 #define OZX_REMOTE_RETRIES_DEFAULT 4u
 #define OZX_REMOTE_TIMEOUT_DEFAULT 30u
 /* The open's first request: the last 1 MiB of the object and the block
@@ -61,13 +61,13 @@ typedef void (*ozx_log_fn)(void *ctx, int level, const char *msg);
 #define OZX_REMOTE_TAIL (((size_t)1 << 20) + OZX_REMOTE_BLOCK)
 
 struct ozx_remote_opts {
-	size_t cache_size;  /* bytes, at least OZX_REMOTE_CACHE_MIN;
-			     * 0: OZX_REMOTE_CACHE_DEFAULT */
-	unsigned retries;   /* tries after the first failed one */
-	unsigned timeout;   /* seconds to connect, and seconds without a
-			     * byte, before a try fails; 0: the default */
-	bool anonymous;     /* s3://: unsigned requests (public objects) */
-	ozx_log_fn log;     /* may be NULL */
+	size_t cache_size; /* bytes, at least OZX_REMOTE_CACHE_MIN;
+			    * 0: OZX_REMOTE_CACHE_DEFAULT */
+	unsigned retries;  /* tries after the first failed one */
+	unsigned timeout;  /* seconds to connect, and seconds without a
+			    * byte, before a try fails; 0: the default */
+	bool anonymous;	   /* s3://: unsigned requests (public objects) */
+	ozx_log_fn log;	   /* may be NULL */
 	void *log_ctx;
 };
 
@@ -124,9 +124,9 @@ const char *ozx_remote_shown(const struct ozx_remote *r);
 const char *ozx_remote_pinned_by(const struct ozx_remote *r);
 
 struct ozx_remote_stats {
-	uint64_t requests;  /* HTTP requests sent, retries included */
+	uint64_t requests; /* HTTP requests sent, retries included */
 	uint64_t retries;
-	uint64_t bytes;     /* body bytes received */
+	uint64_t bytes;	       /* body bytes received */
 	uint64_t hits, misses; /* block cache */
 	size_t cache_used, cache_cap;
 };

@@ -48,11 +48,11 @@
 #define VALIDATOR_MAX 256
 /* Backoff between tries: 200 ms doubling, capped at 5 s. */
 #define BACKOFF_BASE_MS 200u
-#define BACKOFF_CAP_MS 5000u
+#define BACKOFF_CAP_MS	5000u
 /* Readahead: sequential streams followed at once, and their largest
  * window (also at most an eighth of the cache). */
 #define RA_STREAMS 8
-#define RA_MAX ((size_t)8 << 20)
+#define RA_MAX	   ((size_t)8 << 20)
 
 struct ra_stream {
 	uint64_t next; /* block where the stream's next miss is expected */
@@ -84,8 +84,8 @@ struct ozx_remote {
 
 	atomic_bool changed;
 	_Atomic uint32_t rng;
-	_Atomic long long log_sec; /* CLOCK_MONOTONIC second of the last
-				    * failure logged */
+	_Atomic long long log_sec;   /* CLOCK_MONOTONIC second of the last
+				      * failure logged */
 	_Atomic uint32_t log_reason; /* hash of its reason (log_due) */
 	_Atomic uint64_t requests, retries, bytes;
 };
@@ -108,10 +108,10 @@ struct sink {
 
 enum bad {
 	BAD_NONE,
-	BAD_STATUS, /* not 206: body not wanted */
-	BAD_RANGE,  /* Content-Range missing or not the one asked for */
-	BAD_LONG,   /* more bytes than asked */
-	BAD_CHANGED,/* another size or validator: replaced */
+	BAD_STATUS,  /* not 206: body not wanted */
+	BAD_RANGE,   /* Content-Range missing or not the one asked for */
+	BAD_LONG,    /* more bytes than asked */
+	BAD_CHANGED, /* another size or validator: replaced */
 };
 
 struct xfer {
@@ -178,8 +178,8 @@ static bool take_value(const char *v, size_t n, char *out, size_t size)
 		v++;
 		n--;
 	}
-	while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
-		     v[n - 1] == ' ' || v[n - 1] == '\t'))
+	while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
+		     v[n - 1] == '\t'))
 		n--;
 	if (n >= size)
 		return false;
@@ -548,8 +548,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 		say(r, OZX_LOG_ERR,
 		    "reading '%s' at offset %" PRIu64 " failed: %s (after %u "
 		    "tr%s)",
-		    r->shown, off, reason, attempt + 1,
-		    attempt ? "ies" : "y");
+		    r->shown, off, reason, attempt + 1, attempt ? "ies" : "y");
 	if (why)
 		snprintf(why, why_size, "%s", reason);
 	if (status_out)
@@ -609,7 +608,8 @@ static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 		free(seg);
 		return present ? -EAGAIN : -ENOSPC;
 	}
-	sink = (struct sink){.seg = seg, .nseg = m, .seg_len = OZX_REMOTE_BLOCK};
+	sink =
+	    (struct sink){.seg = seg, .nseg = m, .seg_len = OZX_REMOTE_BLOCK};
 	sink.want = (size_t)(m - 1) * OZX_REMOTE_BLOCK + blks[m - 1]->len;
 	ret = fetch(r, k * OZX_REMOTE_BLOCK, false, &sink, NULL, NULL, NULL, 0);
 	free(seg);
@@ -658,8 +658,8 @@ static int fetch_direct(struct ozx_remote *r, void *buf, size_t len,
 			uint64_t off)
 {
 	unsigned char *one = buf;
-	struct sink sink = {.seg = &one, .nseg = 1, .seg_len = len,
-			    .want = len};
+	struct sink sink = {
+	    .seg = &one, .nseg = 1, .seg_len = len, .want = len};
 
 	return fetch(r, off, false, &sink, NULL, NULL, NULL, 0);
 }
@@ -850,8 +850,7 @@ static int pin(struct ozx_remote *r, const struct resp *p)
 
 /* Put the tail (the last n bytes of the object, in buf) into the cache:
  * every whole block of it. */
-static void cache_tail(struct ozx_remote *r, const unsigned char *buf,
-		       size_t n)
+static void cache_tail(struct ozx_remote *r, const unsigned char *buf, size_t n)
 {
 	uint64_t first = r->size - n;
 	uint64_t k = (first + OZX_REMOTE_BLOCK - 1) / OZX_REMOTE_BLOCK;
@@ -859,7 +858,8 @@ static void cache_tail(struct ozx_remote *r, const unsigned char *buf,
 	for (; k * OZX_REMOTE_BLOCK < r->size; k++) {
 		size_t len = blk_len(r, k);
 		bool present;
-		struct ozx_blk *b = ozx_bcache_alloc(&r->cache, k, len, &present);
+		struct ozx_blk *b =
+		    ozx_bcache_alloc(&r->cache, k, len, &present);
 
 		if (!b)
 			break;
@@ -889,7 +889,9 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 {
 	unsigned char *buf = malloc(OZX_REMOTE_TAIL);
 	unsigned char *one = buf;
-	struct sink sink = {.seg = &one, .nseg = 1, .seg_len = OZX_REMOTE_TAIL,
+	struct sink sink = {.seg = &one,
+			    .nseg = 1,
+			    .seg_len = OZX_REMOTE_TAIL,
 			    .want = OZX_REMOTE_TAIL};
 	struct ozx_crange cr;
 	struct resp p = {0};
@@ -1034,7 +1036,8 @@ int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 	curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
 	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE,
+			  CURL_LOCK_DATA_SSL_SESSION);
 	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 
 	ret = first_request(r, err);

@@ -29,10 +29,10 @@ struct ozx_blk {
 	uint64_t idx;
 	size_t len;
 	unsigned refs;
-	bool cached;                  /* in the map and the LRU list */
-	bool loading;                 /* its fetch has not ended */
-	struct ozx_blk *hnext;        /* same hash bucket */
-	struct ozx_blk *prev, *next;  /* LRU list, head most recent */
+	bool cached;		     /* in the map and the LRU list */
+	bool loading;		     /* its fetch has not ended */
+	struct ozx_blk *hnext;	     /* same hash bucket */
+	struct ozx_blk *prev, *next; /* LRU list, head most recent */
 	unsigned char data[];
 };
 
@@ -58,8 +58,8 @@ bool ozx_bcache_has(struct ozx_bcache *c, uint64_t idx);
  * reference, counted in the cache's bytes (least recently used blocks
  * evicted to make room).  NULL if idx is in the map already (*present
  * true), or if the cache cannot make room or memory is short. */
-struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx,
-				 size_t len, bool *present);
+struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx, size_t len,
+				 bool *present);
 /* The loading block b was filled: ready for all.  Or its fetch failed:
  * out of the map.  Either way the caller's reference stays. */
 void ozx_bcache_ready(struct ozx_bcache *c, struct ozx_blk *b);
@@ -74,10 +74,10 @@ void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len);
 
 /* s3.c: what an s3:// URL turns into. */
 struct ozx_s3 {
-	char *url;      /* the https:// (or endpoint) URL of the object */
-	char *sigv4;    /* "aws:amz:REGION:s3", NULL when anonymous */
-	char *userpwd;  /* "KEY_ID:SECRET", NULL when anonymous */
-	char *token;    /* "x-amz-security-token: ...", or NULL */
+	char *url;     /* the https:// (or endpoint) URL of the object */
+	char *sigv4;   /* "aws:amz:REGION:s3", NULL when anonymous */
+	char *userpwd; /* "KEY_ID:SECRET", NULL when anonymous */
+	char *token;   /* "x-amz-security-token: ...", or NULL */
 };
 /* Fill s from an s3://bucket/key URL and the environment.  0, -EINVAL
  * (err->msg says why), -ENOMEM. */

@@ -23,7 +23,7 @@
 
 /* Larger credentials files are refused rather than read. */
 #define CREDS_FILE_MAX ((size_t)1 << 20)
-#define CRED_MAX 1024
+#define CRED_MAX       1024
 
 static void set_err(struct ozx_remote_err *err, const char *msg)
 {
@@ -172,8 +172,8 @@ static int profile_creds(char *id, char *secret, char *token,
 			     "~/.aws/credentials, or use -o anonymous");
 		return -EINVAL;
 	}
-	ret = ozx_ini_get(text, len, profile, "aws_access_key_id", id,
-			  CRED_MAX);
+	ret =
+	    ozx_ini_get(text, len, profile, "aws_access_key_id", id, CRED_MAX);
 	if (ret == 0)
 		ret = ozx_ini_get(text, len, profile, "aws_secret_access_key",
 				  secret, CRED_MAX);
@@ -277,7 +277,8 @@ int ozx_s3_resolve(const char *url, bool anonymous, struct ozx_s3 *s,
 		goto out_release;
 	if (env_id && *env_id && env_secret && *env_secret) {
 		ret = -EINVAL;
-		if (strlen(env_id) >= CRED_MAX || strlen(env_secret) >= CRED_MAX ||
+		if (strlen(env_id) >= CRED_MAX ||
+		    strlen(env_secret) >= CRED_MAX ||
 		    (env_token && strlen(env_token) >= CRED_MAX)) {
 			set_err(err, "AWS credentials in the environment are "
 				     "too long");

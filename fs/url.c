@@ -56,13 +56,15 @@ int ozxfs_open_url(struct ozxfs *fs)
 	if (ret == -EINVAL || ret == -EFBIG) {
 		fuse_log(FUSE_LOG_ERR,
 			 "'%s' is not a usable archive: %s (at offset %llu)\n",
-			 fs->archive_esc, diag.what ? diag.what : strerror(-ret),
+			 fs->archive_esc,
+			 diag.what ? diag.what : strerror(-ret),
 			 (unsigned long long)diag.off);
 		return OZXFS_EXIT_UNUSABLE;
 	}
 	if (ret) {
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n",
-			 fs->archive_esc, err.msg[0] ? err.msg : strerror(-ret));
+			 fs->archive_esc,
+			 err.msg[0] ? err.msg : strerror(-ret));
 		return ret == -ENOENT || ret == -EACCES ? OZXFS_EXIT_REFUSED
 							: OZXFS_EXIT_UNREADABLE;
 	}
@@ -70,7 +72,8 @@ int ozxfs_open_url(struct ozxfs *fs)
 	ozx_remote_stats(fs->remote, &st);
 	fuse_log(FUSE_LOG_INFO,
 		 "archive '%s': %llu bytes, indexed with %llu requests\n",
-		 fs->archive_esc, (unsigned long long)ozx_remote_size(fs->remote),
+		 fs->archive_esc,
+		 (unsigned long long)ozx_remote_size(fs->remote),
 		 (unsigned long long)st.requests);
 	if (!ozx_remote_pinned_by(fs->remote))
 		fuse_log(FUSE_LOG_WARNING,

@@ -57,14 +57,14 @@ static void test_crange_bad(void **state)
 	    "bytes=0-1/2",
 	    "bits 0-1/2",
 	    "bytes 0-1",
-	    "bytes 1-0/5",      /* last before first */
-	    "bytes 0-5/5",      /* last past the end */
-	    "bytes -1-5/10",    /* a sign */
+	    "bytes 1-0/5",   /* last before first */
+	    "bytes 0-5/5",   /* last past the end */
+	    "bytes -1-5/10", /* a sign */
 	    "bytes +1-5/10",
-	    "bytes 0-5/10x",    /* trailing junk */
+	    "bytes 0-5/10x", /* trailing junk */
 	    "bytes 0-5/10/10",
 	    "bytes 0 -5/10",
-	    "bytes */*",        /* says nothing */
+	    "bytes */*", /* says nothing */
 	    "bytes 0-99999999999999999999/100000000000000000000", /* overflow */
 	    "bytes 0x0-0x10/0x20",
 	    "bytes 0-1/2, bytes 3-4/5",
@@ -93,7 +93,8 @@ static void test_backoff(void **state)
 		if (ceil > 5000)
 			ceil = 5000;
 		for (uint32_t r = 0; r < 100000; r += 997) {
-			unsigned ms = ozx_backoff_ms(a, 200, 5000, r * 2654435761u);
+			unsigned ms =
+			    ozx_backoff_ms(a, 200, 5000, r * 2654435761u);
 
 			assert_true(ms <= ceil);
 		}
@@ -128,12 +129,12 @@ static void test_redact(void **state)
 	char b[64];
 
 	(void)state;
-	assert_string_equal(ozx_url_redact("https://h/p/a.ozx?X-Amz-Signature=s",
-					   b, sizeof(b)),
-			    "https://h/p/a.ozx");
-	assert_string_equal(ozx_url_redact("http://user:pw@h:8/a.ozx#frag", b,
-					   sizeof(b)),
-			    "http://h:8/a.ozx");
+	assert_string_equal(
+	    ozx_url_redact("https://h/p/a.ozx?X-Amz-Signature=s", b, sizeof(b)),
+	    "https://h/p/a.ozx");
+	assert_string_equal(
+	    ozx_url_redact("http://user:pw@h:8/a.ozx#frag", b, sizeof(b)),
+	    "http://h:8/a.ozx");
 	/* An '@' in the path is not user info. */
 	assert_string_equal(ozx_url_redact("http://h/a@b.ozx", b, sizeof(b)),
 			    "http://h/a@b.ozx");
@@ -149,19 +150,18 @@ static void test_redact(void **state)
 	assert_string_equal(ozx_url_redact("http://h/a", b, 1), "");
 }
 
-static const char creds[] =
-    "# comment\n"
-    "[default]\n"
-    "aws_access_key_id = AKIDDEFAULT\n"
-    "aws_secret_access_key=secretdefault\r\n"
-    "\n"
-    "; another comment\n"
-    "[ other ]\n"
-    "  aws_access_key_id   =   AKIDOTHER  \n"
-    "aws_secret_access_key = s/e+c=r\n"
-    "aws_session_token = tok\n"
-    "[broken\n"
-    "aws_access_key_id = NOPE\n";
+static const char creds[] = "# comment\n"
+			    "[default]\n"
+			    "aws_access_key_id = AKIDDEFAULT\n"
+			    "aws_secret_access_key=secretdefault\r\n"
+			    "\n"
+			    "; another comment\n"
+			    "[ other ]\n"
+			    "  aws_access_key_id   =   AKIDOTHER  \n"
+			    "aws_secret_access_key = s/e+c=r\n"
+			    "aws_session_token = tok\n"
+			    "[broken\n"
+			    "aws_access_key_id = NOPE\n";
 
 static void test_ini(void **state)
 {
@@ -225,9 +225,8 @@ static void test_ini_hostile(void **state)
 				     "aws_access_key_id", v, sizeof(v)),
 			 -EINVAL);
 	free(huge);
-	assert_int_equal(ozx_ini_get("[default]", 9, "default", "k", v,
-				     sizeof(v)),
-			 -ENOENT);
+	assert_int_equal(
+	    ozx_ini_get("[default]", 9, "default", "k", v, sizeof(v)), -ENOENT);
 	assert_int_equal(ozx_ini_get("k=v", 3, "default", "k", v, sizeof(v)),
 			 -ENOENT);
 	assert_int_equal(ozx_ini_get("", 0, "default", "k", v, sizeof(v)),
@@ -256,9 +255,8 @@ static void test_s3_resolve(void **state)
 	setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "sec:ret", 1);
 	setenv("AWS_SESSION_TOKEN", "TOKEN", 1);
-	assert_int_equal(ozx_s3_resolve("s3://my-bucket/a/b c.ozx", false, &s,
-					&err),
-			 0);
+	assert_int_equal(
+	    ozx_s3_resolve("s3://my-bucket/a/b c.ozx", false, &s, &err), 0);
 	assert_string_equal(s.url,
 			    "https://my-bucket.s3.eu-west-1.amazonaws.com/a/"
 			    "b%20c.ozx");
@@ -283,9 +281,8 @@ static void test_s3_resolve(void **state)
 	/* Refused: bad bucket names, a key ID with a colon, no key. */
 	assert_int_equal(ozx_s3_resolve("s3://Bad_Bucket/k", true, &s, &err),
 			 -EINVAL);
-	assert_int_equal(ozx_s3_resolve("s3://bkt.evil.com@x/k", true, &s,
-					&err),
-			 -EINVAL);
+	assert_int_equal(
+	    ozx_s3_resolve("s3://bkt.evil.com@x/k", true, &s, &err), -EINVAL);
 	assert_int_equal(ozx_s3_resolve("s3://bkt/", true, &s, &err), -EINVAL);
 	setenv("AWS_ACCESS_KEY_ID", "AK:ID", 1);
 	assert_int_equal(ozx_s3_resolve("s3://bkt/k", false, &s, &err),
@@ -299,8 +296,7 @@ static void test_s3_resolve(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "anonymous"));
 	setenv("AWS_REGION", "eu-west-1/../x", 1);
-	assert_int_equal(ozx_s3_resolve("s3://bkt/k", true, &s, &err),
-			 -EINVAL);
+	assert_int_equal(ozx_s3_resolve("s3://bkt/k", true, &s, &err), -EINVAL);
 	unsetenv("AWS_REGION");
 	unsetenv("AWS_ENDPOINT_URL");
 }
