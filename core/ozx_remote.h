@@ -105,6 +105,15 @@ struct ozx_remote_err {
 int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 		    struct ozx_remote **out, struct ozx_remote_err *err);
 
+/*
+ * Stop for good: transfers in progress end within a fraction of a
+ * second (curl's progress callback), waits between tries at once, and
+ * every read from now on fails with -ECANCELED.  Only sets a flag, so it
+ * may be called from a signal handler (as ozx_archive_cancel()).  NULL
+ * is a no-op.
+ */
+void ozx_remote_cancel(struct ozx_remote *r);
+
 /* Release everything; NULL is a no-op.  After the archive using its io. */
 void ozx_remote_free(struct ozx_remote *r);
 

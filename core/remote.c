@@ -83,6 +83,7 @@ struct ozx_remote {
 	unsigned ra_victim;
 
 	atomic_bool changed;
+	atomic_bool cancelled; /* ozx_remote_cancel() */
 	_Atomic uint32_t rng;
 	_Atomic long long log_sec;   /* CLOCK_MONOTONIC second of the last
 				      * failure logged */
@@ -300,6 +301,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+/* Called by curl during transfers: a nonzero return aborts the transfer
+ * (CURLE_ABORTED_BY_CALLBACK, not retried). */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct ozx_remote *r = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&r->cancelled) ? 1 : 0;
+}
+
 static int setup_handle(struct ozx_remote *r, CURL *h)
 {
 	CURLcode c = CURLE_OK;
@@ -321,6 +336,9 @@ static int setup_handle(struct ozx_remote *r, CURL *h)
 	SET(CURLOPT_USERAGENT, "ozxfs/" PACKAGE_VERSION);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, r);
 	/* Certificates are always verified; against other CAs than the
 	 * system's where asked, as the curl and OpenSSL tools do. */
 	if (!ca || !*ca)
@@ -458,7 +476,8 @@ static void describe(char *buf, size_t size, CURLcode cc, long status,
  * sink then learns want) into sink, tried again while it fails in a way
  * that may pass.  status (may be NULL) gets the last HTTP status, resp
  * (may be NULL) the last response's headers, why (may be NULL) a reason.
- * Returns 0 or -EIO; -EAGAIN... never: the caller sees -EIO only.
+ * Returns 0, -EIO, -ECANCELED (ozx_remote_cancel), or -ENOMEM (no
+ * handle).
  */
 static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 		 struct sink *sink, long *status_out, struct resp *resp_out,
@@ -473,6 +492,8 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 
 	if (atomic_load(&r->changed))
 		return -EIO;
+	if (atomic_load(&r->cancelled))
+		return -ECANCELED;
 	x.h = handle_get(r);
 	if (!x.h)
 		return -ENOMEM;
@@ -501,6 +522,10 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 		if (cc == CURLE_OK && x.bad == BAD_NONE && status == 206 &&
 		    x.started && sink->got == sink->want) {
 			ret = 0;
+			break;
+		}
+		if (atomic_load(&r->cancelled)) {
+			ret = -ECANCELED;
 			break;
 		}
 		if (!suffix && (status == 412 || x.bad == BAD_CHANGED)) {
@@ -539,12 +564,16 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 			    "%u in %u ms",
 			    r->shown, off, reason, attempt + 1,
 			    r->o.retries + 1, ms);
-			ts.tv_sec = ms / 1000;
-			ts.tv_nsec = (long)(ms % 1000) * 1000000;
-			nanosleep(&ts, NULL);
+			/* In slices, so that a cancel ends the wait. */
+			ts.tv_sec = 0;
+			ts.tv_nsec = 50 * 1000000;
+			for (; ms > 0 && !atomic_load(&r->cancelled);
+			     ms -= ms < 50 ? ms : 50)
+				nanosleep(&ts, NULL);
 		}
 	}
-	if (ret && !suffix && !atomic_load(&r->changed) && log_due(r, reason))
+	if (ret == -EIO && !suffix && !atomic_load(&r->changed) &&
+	    log_due(r, reason))
 		say(r, OZX_LOG_ERR,
 		    "reading '%s' at offset %" PRIu64 " failed: %s (after %u "
 		    "tr%s)",
@@ -1055,6 +1084,12 @@ out_global:
 		curl_global_cleanup();
 	pthread_mutex_unlock(&global_lock);
 	return ret;
+}
+
+void ozx_remote_cancel(struct ozx_remote *r)
+{
+	if (r)
+		atomic_store(&r->cancelled, true);
 }
 
 void ozx_remote_free(struct ozx_remote *r)

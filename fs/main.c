@@ -549,6 +549,8 @@ static bool chained[N_EXIT_SIGNALS];
 static void on_exit_signal(int sig)
 {
 	ozx_archive_cancel(ozxfs.archive);
+	/* A URL's requests too: a stalled server must not hold the exit. */
+	ozx_remote_cancel(ozxfs.remote);
 	for (size_t i = 0; i < N_EXIT_SIGNALS; i++)
 		if (exit_signals[i] == sig && chained[i])
 			fuse_exit_sa[i].sa_handler(sig);

@@ -85,4 +85,22 @@ grep -q "changed on the server since it was opened" "$LOG" ||
 ok "one log line"
 unmount_ozx "$MNT"
 
+check "SIGTERM while a read waits for a server that hangs (timeout=30): the daemon exits at once"
+mount_ozx "$FS_URL/a.ozx" "$MNT" -o timeout=30
+fault_set hang
+cat "$MNT/f30" >/dev/null 2>&1 &
+reader=$!
+OZX_EXTRA_PIDS+=("$reader")
+wait_until 10 [ "$(fault_count)" -ge 1 ] || fail "the read did not reach the server"
+pid=${OZX_PID_OF[$MNT]}
+t0=$(mono_ms)
+kill -TERM "$pid"
+wait_gone "$pid" 5 || fail "the daemon still runs 5 s after SIGTERM"
+wait "$pid"
+rc=$?
+unset "OZX_PID_OF[$MNT]"
+[ "$rc" -eq 0 ] || { show_log; fail "exit status $rc after SIGTERM, want 0"; }
+wait "$reader" 2>/dev/null
+ok "exited with 0 after $(($(mono_ms) - t0)) ms"
+
 echo "PASS: $TEST_NAME"

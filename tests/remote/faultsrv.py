@@ -10,6 +10,7 @@ Modes:
   drop      close the connection without an answer
   503       HTTP 503 (with Retry-After: 0)
   stall     wait 3 s before answering (longer than the test's timeout)
+  hang      wait 60 s before answering (longer than the test)
   short     the headers of the whole range, half its body, then close
   badrange  a Content-Range one byte off, and the bytes that go with it
   long      the bytes asked for and 100 more
@@ -78,8 +79,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return
         if mode == "503":
             return self.send_plain(503, b"busy", [("Retry-After", "0")])
-        if mode == "stall":
-            time.sleep(3)
+        if mode in ("stall", "hang"):
+            time.sleep(3 if mode == "stall" else 60)
         with open(path, "rb") as f:
             data = f.read()
         size = len(data)
