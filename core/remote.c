@@ -107,6 +107,10 @@ struct sink {
 	size_t want, got;
 };
 
+/* The open's requests learn the size: the last (or, from a server that
+ * misreads a suffix range, the first) min(N, size) bytes. */
+enum { LEARN_NONE, LEARN_TAIL, LEARN_HEAD };
+
 enum bad {
 	BAD_NONE,
 	BAD_STATUS,  /* not 206: body not wanted */
@@ -120,8 +124,8 @@ struct xfer {
 	CURL *h;
 	struct sink *sink;
 	struct resp resp;
-	uint64_t off; /* first byte asked for; the suffix's length if suffix */
-	bool suffix;  /* the open's request: its range is learnt */
+	uint64_t off; /* first byte asked for; N if learn */
+	int learn;    /* LEARN_*: the open's, whose range is learnt */
 	bool started; /* headers checked, body flowing */
 	enum bad bad;
 };
@@ -250,10 +254,12 @@ static enum bad check_start(struct xfer *x)
 	    ozx_crange_parse(p->crange, strlen(p->crange), &cr) ||
 	    cr.first < 0 || cr.total < 0)
 		return BAD_RANGE;
-	if (x->suffix) {
-		/* The last min(N, size) bytes. */
+	if (x->learn) {
+		/* The last (or first) min(N, size) bytes. */
 		len = (uint64_t)cr.total < x->off ? (uint64_t)cr.total : x->off;
-		if ((uint64_t)cr.last != (uint64_t)cr.total - 1 ||
+		if ((uint64_t)cr.first != (x->learn == LEARN_TAIL
+						? (uint64_t)cr.total - len
+						: 0) ||
 		    (uint64_t)(cr.last - cr.first) + 1 != len)
 			return BAD_RANGE;
 		x->sink->want = (size_t)len;
@@ -472,18 +478,18 @@ static void describe(char *buf, size_t size, CURLcode cc, long status,
 }
 
 /*
- * One request for want bytes at off (or, suffix, the last off bytes: the
- * sink then learns want) into sink, tried again while it fails in a way
+ * One request for want bytes at off (or, learn, the last or first off
+ * bytes: the sink then learns want) into sink, tried again while it fails in a way
  * that may pass.  status (may be NULL) gets the last HTTP status, resp
  * (may be NULL) the last response's headers, why (may be NULL) a reason.
  * Returns 0, -EIO, -ECANCELED (ozx_remote_cancel), or -ENOMEM (no
  * handle).
  */
-static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
+static int fetch(struct ozx_remote *r, uint64_t off, int learn,
 		 struct sink *sink, long *status_out, struct resp *resp_out,
 		 char *why, size_t why_size)
 {
-	struct xfer x = {.r = r, .sink = sink, .off = off, .suffix = suffix};
+	struct xfer x = {.r = r, .sink = sink, .off = off, .learn = learn};
 	char range[48], reason[160] = "";
 	unsigned attempt = 0;
 	long status = 0;
@@ -497,8 +503,10 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 	x.h = handle_get(r);
 	if (!x.h)
 		return -ENOMEM;
-	if (suffix)
+	if (learn == LEARN_TAIL)
 		snprintf(range, sizeof(range), "-%" PRIu64, off);
+	else if (learn == LEARN_HEAD)
+		snprintf(range, sizeof(range), "0-%" PRIu64, off - 1);
 	else
 		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off,
 			 off + sink->want - 1);
@@ -528,7 +536,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 			ret = -ECANCELED;
 			break;
 		}
-		if (!suffix && (status == 412 || x.bad == BAD_CHANGED)) {
+		if (!learn && (status == 412 || x.bad == BAD_CHANGED)) {
 			set_changed(r);
 			describe(reason, sizeof(reason), cc, status, &x);
 			break;
@@ -572,7 +580,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, bool suffix,
 				nanosleep(&ts, NULL);
 		}
 	}
-	if (ret == -EIO && !suffix && !atomic_load(&r->changed) &&
+	if (ret == -EIO && !learn && !atomic_load(&r->changed) &&
 	    log_due(r, reason))
 		say(r, OZX_LOG_ERR,
 		    "reading '%s' at offset %" PRIu64 " failed: %s (after %u "
@@ -640,7 +648,8 @@ static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 	sink =
 	    (struct sink){.seg = seg, .nseg = m, .seg_len = OZX_REMOTE_BLOCK};
 	sink.want = (size_t)(m - 1) * OZX_REMOTE_BLOCK + blks[m - 1]->len;
-	ret = fetch(r, k * OZX_REMOTE_BLOCK, false, &sink, NULL, NULL, NULL, 0);
+	ret = fetch(r, k * OZX_REMOTE_BLOCK, LEARN_NONE, &sink, NULL, NULL, NULL,
+		    0);
 	free(seg);
 	for (size_t i = 0; i < m; i++) {
 		if (ret) {
@@ -690,7 +699,7 @@ static int fetch_direct(struct ozx_remote *r, void *buf, size_t len,
 	struct sink sink = {
 	    .seg = &one, .nseg = 1, .seg_len = len, .want = len};
 
-	return fetch(r, off, false, &sink, NULL, NULL, NULL, 0);
+	return fetch(r, off, LEARN_NONE, &sink, NULL, NULL, NULL, 0);
 }
 
 ssize_t ozx_remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
@@ -877,19 +886,21 @@ static int pin(struct ozx_remote *r, const struct resp *p)
 	return 0;
 }
 
-/* Put the tail (the last n bytes of the object, in buf) into the cache:
- * every whole block of it. */
-static void cache_tail(struct ozx_remote *r, const unsigned char *buf, size_t n)
+/* Put the bytes of the object at [first, first + n), in buf, into the
+ * cache: every whole block of them. */
+static void cache_span(struct ozx_remote *r, const unsigned char *buf,
+		       uint64_t first, size_t n)
 {
-	uint64_t first = r->size - n;
 	uint64_t k = (first + OZX_REMOTE_BLOCK - 1) / OZX_REMOTE_BLOCK;
 
 	for (; k * OZX_REMOTE_BLOCK < r->size; k++) {
 		size_t len = blk_len(r, k);
 		bool present;
-		struct ozx_blk *b =
-		    ozx_bcache_alloc(&r->cache, k, len, &present);
+		struct ozx_blk *b;
 
+		if (k * OZX_REMOTE_BLOCK + len > first + n)
+			break;
+		b = ozx_bcache_alloc(&r->cache, k, len, &present);
 		if (!b)
 			break;
 		memcpy(b->data, buf + (k * OZX_REMOTE_BLOCK - first), len);
@@ -930,17 +941,40 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 
 	if (!buf)
 		return -ENOMEM;
-	ret = fetch(r, OZX_REMOTE_TAIL, true, &sink, &status, &p, why,
+	ret = fetch(r, OZX_REMOTE_TAIL, LEARN_TAIL, &sink, &status, &p, why,
 		    sizeof(why));
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM || ret == -ECANCELED)
 		goto out_free_buf;
 	if (ret == 0) {
 		ozx_crange_parse(p.crange, strlen(p.crange), &cr);
 		r->size = (uint64_t)cr.total;
 		ret = pin(r, &p);
 		if (ret == 0)
-			cache_tail(r, buf, sink.got);
+			cache_span(r, buf, r->size - sink.got, sink.got);
 		goto out_free_buf;
+	}
+	if (status == 206) {
+		/* Some servers (S3 emulators) answer "bytes=-N" with
+		 * another range: the head tells the size, then the tail is
+		 * fetched as a range, conditional already. */
+		sink.want = OZX_REMOTE_TAIL;
+		ret = fetch(r, OZX_REMOTE_TAIL, LEARN_HEAD, &sink, &status, &p,
+			    why, sizeof(why));
+		if (ret == 0) {
+			ozx_crange_parse(p.crange, strlen(p.crange), &cr);
+			r->size = (uint64_t)cr.total;
+			ret = pin(r, &p);
+			if (ret)
+				goto out_free_buf;
+			cache_span(r, buf, 0, sink.got);
+			/* Failures are for the reads that follow. */
+			if (r->size > sink.got)
+				ozx_remote_willneed(r, r->size - sink.got,
+						    sink.got);
+			goto out_free_buf;
+		}
+		if (ret == -ENOMEM || ret == -ECANCELED)
+			goto out_free_buf;
 	}
 	switch (status) {
 	case 416:

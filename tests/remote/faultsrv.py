@@ -16,6 +16,7 @@ Modes:
   long      the bytes asked for and 100 more
   etag      the object changes: a new ETag from now on (If-Match then
             answers 412), same bytes
+  nosuffix  "bytes=-N" read as "bytes=0-N" (as the s3rver emulator does)
 """
 import http.server, os, re, sys, threading, time, urllib.parse
 
@@ -92,6 +93,8 @@ class H(http.server.BaseHTTPRequestHandler):
         if not m:
             return self.send_plain(200, data, [("ETag", etag)])
         a, b = m.groups()
+        if a == "" and mode == "nosuffix":
+            a = "0"
         if a == "":
             n = min(int(b), size)
             first, last = size - n, size - 1
