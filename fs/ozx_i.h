@@ -30,7 +30,7 @@ void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "'x' is not a usable archive: what (at offset N)" or "cannot open 'x':
- * strerror" for a failed ozx_archive_open(). */
+ * strerror" for a failed ozx_archive_open() (x as tool_shown shows it). */
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
 
 /*
