@@ -993,6 +993,17 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 			"to a range)");
 		ret = -EOPNOTSUPP;
 		goto out_free_buf;
+	case 301:
+	case 307:
+		if (!r->s3)
+			break;
+		/* S3 answers so for a bucket of another region. */
+		set_err(err, status,
+			"HTTP %ld: the bucket may be in another region (set "
+			"AWS_REGION)",
+			status);
+		ret = -EIO;
+		goto out_free_buf;
 	case 401:
 	case 403:
 		set_err(err, status, "access refused (HTTP %ld)%s", status,
