@@ -95,6 +95,9 @@ static int archive_open(const struct ozx_io *io, uint64_t size,
 	ret = ozx_eocd_find(&a->io, size, &e, diag);
 	if (ret)
 		goto out_free_archive;
+	/* The directory is read next, window by window: a URL fetches the
+	 * part its first request did not bring in one more. */
+	ozx_io_willneed(&a->io, e.cd_offset, e.cd_size);
 	a->info.cd_offset = e.cd_offset;
 	a->info.cd_size = e.cd_size;
 	a->info.zip64 = e.zip64;

@@ -204,8 +204,8 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		  struct ozx_eocd *e, struct ozx_diag *diag);
 
 /* io.c: a hint that [off, off + len) will be read soon (for an fd:
- * posix_fadvise WILLNEED, which starts reading it from disk); no-op
- * otherwise. */
+ * posix_fadvise WILLNEED, which starts reading it from disk; for a URL,
+ * one request for as much of it as the cache holds); no-op otherwise. */
 void ozx_io_willneed(const struct ozx_io *io, uint64_t off, uint64_t len);
 
 /* io.c: read exactly len bytes at off; -EIO when the file is shorter. */

@@ -1,6 +1,7 @@
 /*
  * io.c - where archive bytes come from: a file descriptor read with
- * pread(2) (its stamp from fstat(2), see change.c), or memory.  Neither
+ * pread(2) (its stamp from fstat(2), see change.c), or memory (a URL:
+ * remote.c).  Neither
  * keeps a position, so any number of threads may read through one io at
  * once.
  */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive_i.h"
+#include "remote_i.h"
 
 static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
@@ -86,10 +88,15 @@ struct ozx_io ozx_io_mem(struct ozx_mem *mem)
 
 void ozx_io_willneed(const struct ozx_io *io, uint64_t off, uint64_t len)
 {
+	/* Known by their pread, not by a member of struct ozx_io: callers
+	 * fill that struct member by member, and a new one would be left
+	 * uninitialised. */
 	if (io->pread == fd_pread && off <= (uint64_t)INT64_MAX &&
 	    len <= (uint64_t)INT64_MAX - off)
 		(void)posix_fadvise((int)(intptr_t)io->ctx, (off_t)off,
 				    (off_t)len, POSIX_FADV_WILLNEED);
+	else if (io->pread == ozx_remote_pread)
+		ozx_remote_willneed(io->ctx, off, len);
 }
 
 int ozx_io_read_full(const struct ozx_io *io, void *buf, size_t len,

@@ -34,6 +34,7 @@
 #include "idle.h"
 #include "opts.h"
 #include "ops.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +342,16 @@ static unsigned default_threads(void)
 	return n > (long)OZXFS_MAX_THREADS ? OZXFS_MAX_THREADS : (unsigned)n;
 }
 
+/* What the options ask of the archive, and where it reports. */
+static void set_policy(struct ozxfs *fs)
+{
+	ozx_archive_set_verify(fs->archive, fs->opts.verify);
+	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
+	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
+	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
+	ozx_archive_set_warn_cb(fs->archive, ozxfs_ll_warn, fs);
+}
+
 /* Open and index the archive; returns an exit status. */
 static int open_archive(struct ozxfs *fs)
 {
@@ -349,6 +360,12 @@ static int open_archive(struct ozxfs *fs)
 	size_t len;
 	int ret;
 
+	if (ozx_is_url(arg)) {
+		ret = ozxfs_open_url(fs);
+		if (ret == OZXFS_EXIT_OK)
+			set_policy(fs);
+		return ret;
+	}
 	fs->archive_path = realpath(arg, NULL);
 	if (!fs->archive_path) {
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n", arg,
@@ -378,11 +395,7 @@ static int open_archive(struct ozxfs *fs)
 		return OZXFS_EXIT_UNREADABLE;
 	}
 	fs->info = ozx_archive_info(fs->archive);
-	ozx_archive_set_verify(fs->archive, fs->opts.verify);
-	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
-	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
-	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
-	ozx_archive_set_warn_cb(fs->archive, ozxfs_ll_warn, fs);
+	set_policy(fs);
 	return OZXFS_EXIT_OK;
 }
 
@@ -544,6 +557,8 @@ static bool chained[N_EXIT_SIGNALS];
 static void on_exit_signal(int sig)
 {
 	ozx_archive_cancel(ozxfs.archive);
+	/* A URL's requests too: a stalled server must not hold the exit. */
+	ozx_remote_cancel(ozxfs.remote);
 	for (size_t i = 0; i < N_EXIT_SIGNALS; i++)
 		if (exit_signals[i] == sig && chained[i])
 			fuse_exit_sa[i].sa_handler(sig);
@@ -769,6 +784,7 @@ out_free_cmd:
 	free(cmd.mountpoint);
 out_free_archive:
 	ozx_archive_free(fs->archive);
+	ozx_remote_free(fs->remote);
 	free(fs->archive_esc);
 	free(fs->archive_path);
 out_free_opts:

@@ -186,6 +186,10 @@ static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 	int fd;
 
 	*out = NULL;
+	/* A URL has no descriptor to reopen: its io is shared, and it
+	 * keeps no state per reader (its cache and readahead are its own). */
+	if (fs->remote)
+		return 0;
 	if (atomic_fetch_add(&fs->fd_count, 1) >= fs->fd_budget) {
 		atomic_fetch_sub(&fs->fd_count, 1);
 		if (log_first(&fs->logged_budget))

@@ -37,6 +37,10 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("inflate_cache=%s", inflate_cache_arg, 0),
 	OZXFS_OPT("idle_timeout=%s", idle_timeout_arg, 0),
 	OZXFS_OPT("readahead=%s", readahead_arg, 0),
+	OZXFS_OPT("cache_size=%s", cache_size_arg, 0),
+	OZXFS_OPT("retries=%s", retries_arg, 0),
+	OZXFS_OPT("timeout=%s", timeout_arg, 0),
+	OZXFS_OPT("anonymous", anonymous, 1),
 	OZXFS_OPT("fd_per_open", fd_per_open, 1),
 	OZXFS_OPT("-h", show_help, 1),
 	OZXFS_OPT("--help", show_help, 1),
@@ -177,6 +181,36 @@ static int bad_value(const char *name, const char *value, const char *want)
 	return -1;
 }
 
+/* The options of a URL archive (accepted, and ignored, for a file). */
+static int check_remote_opts(struct ozxfs_opts *opts)
+{
+	struct ozx_remote_opts *o = &opts->remote;
+	unsigned long long v;
+
+	ozx_remote_opts_init(o);
+	o->anonymous = opts->anonymous != 0;
+	if (opts->cache_size_arg) {
+		if (parse_size(opts->cache_size_arg, 1ULL << 40, &v) ||
+		    v < OZX_REMOTE_CACHE_MIN)
+			return bad_value("cache_size", opts->cache_size_arg,
+					 "a size such as 64M, 1M to 1024G");
+		o->cache_size = (size_t)v;
+	}
+	if (opts->retries_arg) {
+		if (parse_uint(opts->retries_arg, 0, 20, &v))
+			return bad_value("retries", opts->retries_arg,
+					 "0 to 20");
+		o->retries = (unsigned)v;
+	}
+	if (opts->timeout_arg) {
+		if (parse_uint(opts->timeout_arg, 1, 3600, &v))
+			return bad_value("timeout", opts->timeout_arg,
+					 "seconds, 1 to 3600");
+		o->timeout = (unsigned)v;
+	}
+	return 0;
+}
+
 static int check_opts(struct ozxfs_opts *opts)
 {
 	unsigned long long v;
@@ -244,6 +278,9 @@ static int check_opts(struct ozxfs_opts *opts)
 		opts->readahead_kib = (unsigned)(v >> 10);
 	}
 
+	if (check_remote_opts(opts))
+		return -1;
+
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
 	opts->uid = getuid();
 	if (opts->uid_arg) {
@@ -292,6 +329,10 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->inflate_cache_arg);
 	free(opts->idle_timeout_arg);
 	free(opts->readahead_arg);
+	free(opts->cache_size_arg);
+	free(opts->retries_arg);
+	free(opts->timeout_arg);
+	opts->cache_size_arg = opts->retries_arg = opts->timeout_arg = NULL;
 	free(opts->archive_arg);
 	free(opts->mountpoint_arg);
 	opts->verify_arg = opts->threads_arg = opts->max_threads_arg = NULL;
@@ -303,11 +344,14 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 
 void ozxfs_opts_help(const char *progname)
 {
-	printf("usage: %s [options] ARCHIVE.ozx MOUNTPOINT\n"
+	printf("usage: %s [options] ARCHIVE.ozx|URL MOUNTPOINT\n"
 	       "\n"
 	       "Mount a ZIP archive (an RFC-9 single-file OME-Zarr, or any "
 	       "ZIP) as a\n"
-	       "read-only directory tree.\n"
+	       "read-only directory tree.  The archive may be a URL: "
+	       "http://, https://, or\n"
+	       "s3://BUCKET/KEY (credentials from AWS_* or "
+	       "~/.aws/credentials, see ozxfs(1)).\n"
 	       "\n"
 	       "ozxfs options:\n"
 	       "    -o verify=entry|none   entry (default): serve no byte of "
@@ -338,6 +382,18 @@ void ozxfs_opts_help(const char *progname)
 	       "descriptor of its\n"
 	       "                           own (costs an open and a release "
 	       "request per file)\n"
+	       "    -o cache_size=SIZE     URL archives: memory for blocks "
+	       "of the object\n"
+	       "                           (default 64M, at least 1M)\n"
+	       "    -o retries=N           URL archives: tries after a "
+	       "failed request\n"
+	       "                           (timeouts, resets, 5xx, 429; "
+	       "default 4)\n"
+	       "    -o timeout=SECONDS     URL archives: to connect, and "
+	       "without a byte,\n"
+	       "                           before a try fails (default 30)\n"
+	       "    -o anonymous           s3:// archives: unsigned requests "
+	       "(public objects)\n"
 	       "    -o ro                  accepted; the mount is always "
 	       "ro,nodev,nosuid\n"
 	       "    -o rw                  refused (mount(8) passes it "
@@ -355,6 +411,8 @@ void ozxfs_opts_help(const char *progname)
 	       "    3  the file is not a usable archive\n"
 	       "    4  the mount failed (mount point, /dev/fuse, mount, "
 	       "session)\n"
+	       "    5  the server refused the URL or has no such object "
+	       "(HTTP 401, 403, 404)\n"
 	       "\n"
 	       "FUSE options:\n",
 	       progname);

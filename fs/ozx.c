@@ -64,7 +64,7 @@ void tool_warn(const char *fmt, ...)
 
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag)
 {
-	char *e = tool_esc(path, strlen(path));
+	char *e = tool_shown(path);
 
 	if ((err == -EINVAL || err == -EFBIG) && diag->what)
 		tool_err("'%s' is not a usable archive: %s (at offset %" PRIu64

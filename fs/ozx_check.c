@@ -366,6 +366,7 @@ int cmd_check(int argc, char **argv)
 	struct check c = {0};
 	struct ozxfs_rfc9 r = {0};
 	struct ozx_diag diag = {0};
+	struct ozx_remote *remote = NULL;
 	struct totals t = {0};
 	bool json = false, crc = true, quiet = false;
 	unsigned jobs = 0;
@@ -416,10 +417,10 @@ int cmd_check(int argc, char **argv)
 		return CHECK_TROUBLE;
 	}
 	path = argv[optind];
-	esc = tool_esc(path, strlen(path));
+	esc = tool_shown(path);
 	t.file = esc;
 	t.crc = crc;
-	ret = ozx_archive_open(path, &c.a, &diag);
+	ret = tool_archive_open(path, &c.a, &remote, &diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		/* Not a ZIP this library can read: that is the finding. */
 		bool split =
@@ -434,7 +435,8 @@ int cmd_check(int argc, char **argv)
 		goto out_report;
 	}
 	if (ret) {
-		tool_open_err(path, ret, &diag);
+		if (ret < 0)
+			tool_open_err(path, ret, &diag);
 		ret = CHECK_TROUBLE;
 		goto out_free_esc;
 	}
@@ -450,7 +452,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	/* The rules first (they start the report), then the entries. */
-	ret = ozxfs_rfc9_check(c.a, path, &r);
+	ret = ozxfs_rfc9_check(c.a, remote ? esc : path, &r);
 	if (!ret)
 		ret = archive_findings(c.a, &r);
 	if (ret)
@@ -483,7 +485,7 @@ out_nomem:
 	ret = CHECK_TROUBLE;
 out_free_archive:
 	ozxfs_rfc9_release(&r);
-	ozx_archive_free(c.a);
+	tool_archive_close(c.a, remote);
 out_free_esc:
 	tool_esc_free(esc);
 	return ret;

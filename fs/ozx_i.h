@@ -30,8 +30,24 @@ void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "'x' is not a usable archive: what (at offset N)" or "cannot open 'x':
- * strerror" for a failed ozx_archive_open(). */
+ * strerror" for a failed ozx_archive_open() (x as tool_shown shows it). */
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
+
+/*
+ * Open the archive at arg, a path or a URL (ozx_open.c); *r is the remote
+ * io of a URL (NULL for a file), to free with the archive by
+ * tool_archive_close.  Returns 0; -errno as ozx_archive_open() (nothing
+ * said: tool_open_err says it, or the caller reports -EINVAL and -EFBIG
+ * its own way); or TOOL_OPEN_SAID after saying why a URL failed.
+ */
+#define TOOL_OPEN_SAID 1
+struct ozx_remote;
+int tool_archive_open(const char *arg, struct ozx_archive **a,
+		      struct ozx_remote **r, struct ozx_diag *diag);
+void tool_archive_close(struct ozx_archive *a, struct ozx_remote *r);
+/* arg made printable for messages, a URL without its secrets (user info,
+ * query string); free with tool_esc_free. */
+char *tool_shown(const char *arg);
 
 /* name[0..len) made printable (ozx_escape), allocated; on ENOMEM a static
  * "?" (never NULL).  Free with tool_esc_free. */

@@ -24,7 +24,7 @@
 #include "rfc9check.h"
 
 static const char ls_usage[] =
-    "usage: ozx ls [--long] FILE.ozx\n"
+    "usage: ozx ls [--long] FILE.ozx|URL\n"
     "\n"
     "One line per entry, in central directory order:\n"
     "  METHOD CSIZE USIZE OFFSET CRC32 NAME\n"
@@ -67,6 +67,7 @@ int cmd_ls(int argc, char **argv)
 	};
 	struct ozx_diag diag = {0};
 	struct ozx_archive *a;
+	struct ozx_remote *r;
 	const struct ozx_info *info;
 	bool lng = false;
 	char *buf;
@@ -94,15 +95,16 @@ int cmd_ls(int argc, char **argv)
 				       : "which archive?");
 		return TOOL_EXIT_USAGE;
 	}
-	ret = ozx_archive_open(argv[optind], &a, &diag);
+	ret = tool_archive_open(argv[optind], &a, &r, &diag);
 	if (ret) {
-		tool_open_err(argv[optind], ret, &diag);
+		if (ret < 0)
+			tool_open_err(argv[optind], ret, &diag);
 		return TOOL_EXIT_FAIL;
 	}
 	buf = malloc(OZX_MAX_PATH + 1);
 	if (!buf) {
 		tool_err("out of memory");
-		ozx_archive_free(a);
+		tool_archive_close(a, r);
 		return TOOL_EXIT_FAIL;
 	}
 	info = ozx_archive_info(a);
@@ -142,6 +144,6 @@ int cmd_ls(int argc, char **argv)
 		tool_esc_free(e);
 	}
 	free(buf);
-	ozx_archive_free(a);
+	tool_archive_close(a, r);
 	return TOOL_EXIT_OK;
 }

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "ozx.h"
+#include "ozx_remote.h"
 
 /* Exit statuses, as documented in --help and ozxfs(1). */
 enum ozxfs_exit {
@@ -28,6 +29,9 @@ enum ozxfs_exit {
 	OZXFS_EXIT_UNREADABLE = 2, /* the archive file cannot be opened */
 	OZXFS_EXIT_UNUSABLE = 3,   /* not a ZIP archive this daemon can serve */
 	OZXFS_EXIT_MOUNT = 4,	   /* mount point, /dev/fuse or mount failed */
+	OZXFS_EXIT_REFUSED = 5,	   /* a URL's server refused the archive or
+				    * has no such object (HTTP 401, 403,
+				    * 404, 410) */
 };
 
 /* Largest read the kernel is allowed to send (conn->max_write in init). */
@@ -63,6 +67,10 @@ struct ozxfs_opts {
 	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
 	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
 	char *readahead_arg;	 /* -o readahead=SIZE */
+	char *cache_size_arg;	 /* -o cache_size=SIZE (URLs) */
+	char *retries_arg;	 /* -o retries=N (URLs) */
+	char *timeout_arg;	 /* -o timeout=SECONDS (URLs) */
+	int anonymous;	       /* -o anonymous (s3:// URLs) */
 	int fd_per_open;       /* -o fd_per_open */
 	int show_help;	       /* -h, --help */
 	int show_version;      /* -V, --version */
@@ -80,13 +88,18 @@ struct ozxfs_opts {
 	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
 	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
 	unsigned readahead_kib; /* the mount's readahead, 0 the kernel's */
+	struct ozx_remote_opts remote; /* for a URL (log set by main.c) */
 };
 
 struct ozxfs {
 	struct ozx_archive *archive;
 	const struct ozx_info *info;
 	struct ozxfs_opts opts;
-	char *archive_path; /* realpath(3) of the archive, the fsname */
+	/* The remote io of a URL archive (NULL for a file): freed after
+	 * the archive.  Its io is shared by every open file. */
+	struct ozx_remote *remote;
+	char *archive_path; /* realpath(3) of the archive, the fsname; for
+			     * a URL, the URL without secrets */
 	char *archive_esc;  /* archive_path made printable, for messages */
 
 	/* Per-worker-thread read buffer of io_size bytes (ops.c). */

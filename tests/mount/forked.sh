@@ -61,19 +61,6 @@ with zipfile.ZipFile(out, "w", allowZip64=True) as zf, open(lst, "w") as l:
 EOF
 ok "$(wc -l <"$W/list") files, $(du -sh "$SRC" | cut -f1) source, $(stat -c %s "$A") archive bytes, in $((SECONDS - t0)) s"
 
-run_forked()
-{
-	local t0=$SECONDS out
-	check "forked $* (every byte compared)"
-	out=$("$FORKED" "$@" "$W/list" "$SRC" "$MNT" 2>"$W/forked.err")
-	rc=$?
-	echo "$out"
-	[ -s "$W/forked.err" ] && head -n 20 "$W/forked.err" >&2
-	[ "$rc" -eq 0 ] || fail "forked $*: exit status $rc"
-	echo "$out" | grep -q ' errors=0 ' || fail "forked $*: errors reported"
-	ok "$((SECONDS - t0)) s"
-}
-
 mount_ozx "$A" "$MNT"
 check "the mount lists every file"
 n=$(find "$MNT" -type f | wc -l)

@@ -469,6 +469,22 @@ tree_listing()
 }
 
 # cmp_trees SRC MNT: same listing and every file byte-identical.
+# run_forked ARGS...: the forked-reader helper $FORKED (forked.c) with
+# ARGS on the files of $W/list, $SRC against $MNT; fails unless it exits 0
+# with errors=0.
+run_forked()
+{
+	local t0=$SECONDS out rc
+	check "forked $* (every byte compared)"
+	out=$("$FORKED" "$@" "$W/list" "$SRC" "$MNT" 2>"$W/forked.err")
+	rc=$?
+	echo "$out"
+	[ -s "$W/forked.err" ] && head -n 20 "$W/forked.err" >&2
+	[ "$rc" -eq 0 ] || fail "forked $*: exit status $rc"
+	echo "$out" | grep -q ' errors=0 ' || fail "forked $*: errors reported"
+	ok "$((SECONDS - t0)) s"
+}
+
 cmp_trees()
 {
 	local src=$1 mnt=$2 n=0 f
