@@ -151,11 +151,7 @@ int ozx_archive_open(const char *path, struct ozx_archive **out,
 		goto out_close_fd;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		if (diag) {
-			diag->what = "not a regular file";
-			diag->off = 0;
-		}
-		ret = -EINVAL;
+		ret = ozx_diag_fail(diag, OZX_R_NOT_REGULAR, 0, -EINVAL);
 		goto out_close_fd;
 	}
 	copy = strdup(path);
@@ -291,16 +287,24 @@ void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
 	a->warn_ctx = ctx;
 }
 
-const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node)
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
+				   uint32_t node)
 {
 	uint32_t s;
 
 	if (node >= a->nnodes)
-		return NULL;
+		return OZX_R_NONE;
 	s = atomic_load(&((struct ozx_node *)&a->nodes[node])->st);
 	if ((s & ST_TRAILING) && (s & ST_CRC_MASK) == OZX_CRC_VERIFIED)
-		return OZX_TRAILING_TEXT;
-	return NULL;
+		return OZX_R_ENTRY_TRAILING;
+	return OZX_R_NONE;
+}
+
+const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node)
+{
+	enum ozx_reason r = ozx_file_tolerated(a, node);
+
+	return r ? ozx_reason_text(r) : NULL;
 }
 
 const char *ozx_warn_text(enum ozx_warn w)
@@ -521,3 +525,4 @@ char *ozx_escape(const char *name, size_t len, char *buf, size_t size)
 	buf[o] = '\0';
 	return buf;
 }
+

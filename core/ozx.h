@@ -52,10 +52,84 @@
 #define OZX_IMPLIED_EXTRA 65536u
 
 /*
- * Where a malformed archive went wrong: a static string and the archive
- * offset it concerns.  Callers may pass NULL wherever a diag is taken.
+ * Why the core refused an archive (struct ozx_diag), hid a name
+ * (ozx_node_hidden), found an entry unusable (ozx_file_fail), or what it
+ * tolerated in one (ozx_file_tolerated): a code to branch on, as libzip's
+ * ZIP_ER_*, and ozx_reason_text() for people.  Codes never change meaning;
+ * new ones are added at the end of their group.
+ */
+enum ozx_reason {
+	OZX_R_NONE = 0,
+	/* An archive refused (-EINVAL, or -EFBIG where noted); the diag's
+	 * offset says where. */
+	OZX_R_NOT_REGULAR,	/* not a regular file (nor a block device) */
+	OZX_R_TOO_LARGE,	/* -EFBIG: beyond this library's limits */
+	OZX_R_NOT_ZIP,		/* no end record, no local header at 0 */
+	OZX_R_TRUNCATED,	/* no end record, a local header at 0 */
+	OZX_R_AMBIGUOUS,	/* several end records readers may choose */
+	OZX_R_COMMENT_LENGTH,	/* comment length runs past the end */
+	OZX_R_MULTI_DISK,	/* one part of a split or spanned archive */
+	OZX_R_LOC64_RANGE,
+	OZX_R_LOC64_TARGET,
+	OZX_R_EOCD64_MALFORMED,
+	OZX_R_EOCD64_DISAGREE,
+	OZX_R_CD_RANGE,
+	OZX_R_CD_END,
+	OZX_R_COUNT_IMPOSSIBLE,
+	OZX_R_TOO_MANY_ENTRIES,	/* -EFBIG */
+	OZX_R_CD_SIG,
+	OZX_R_CD_OVERRUN,
+	OZX_R_EXTRA_OVERRUN,
+	OZX_R_ZIP64_EXTRA,
+	OZX_R_DATA_RANGE,
+	OZX_R_OVERLAP,
+	OZX_R_SHIFT,
+	OZX_R_COUNT_MISMATCH,
+	OZX_R_TOO_MANY_DIRS,	/* -EFBIG */
+	/* A name hidden (ozx_node_hidden). */
+	OZX_R_NAME_EMPTY = 33,
+	OZX_R_NAME_ABSOLUTE,
+	OZX_R_NAME_DOTDOT,
+	OZX_R_NAME_DOT,
+	OZX_R_NAME_EMPTY_COMPONENT,
+	OZX_R_NAME_NUL,
+	OZX_R_NAME_UTF8,
+	OZX_R_NAME_COMPONENT_LONG,
+	OZX_R_NAME_LONG,
+	OZX_R_NAME_DEEP,
+	OZX_R_NAME_SUPERSEDED,	/* a later record has the same name */
+	OZX_R_NAME_SHADOWED,	/* a directory has the same name */
+	/* An entry unusable (ozx_file_fail). */
+	OZX_R_ENTRY_CRC = 65,
+	OZX_R_ENTRY_LH_SIG,
+	OZX_R_ENTRY_LH_NAME,
+	OZX_R_ENTRY_LH_METHOD,
+	OZX_R_ENTRY_LH_SIZES,
+	OZX_R_ENTRY_OVERLAP,
+	OZX_R_ENTRY_METHOD,
+	OZX_R_ENTRY_ENCRYPTED,
+	OZX_R_ENTRY_INFLATE,
+	OZX_R_ENTRY_SHORT,
+	OZX_R_ENTRY_LONG,
+	OZX_R_ENTRY_IO,		/* never the entry's verdict (see read.c) */
+	OZX_R_ENTRY_RATIO,
+	OZX_R_ENTRY_STORED_SIZE,
+	/* Tolerated in a verified entry (ozx_file_tolerated). */
+	OZX_R_ENTRY_TRAILING = 97, /* bytes after the DEFLATE stream */
+	OZX_R_COUNT
+};
+
+/* The text of a reason (a static string, "" for OZX_R_NONE). */
+const char *ozx_reason_text(enum ozx_reason r);
+
+/*
+ * Where a malformed archive went wrong: the reason, the archive offset it
+ * concerns, and the reason's text for messages (what ==
+ * ozx_reason_text(reason); branch on reason, never on what).  Callers may
+ * pass NULL wherever a diag is taken.
  */
 struct ozx_diag {
+	enum ozx_reason reason;
 	const char *what;
 	uint64_t off;
 };
@@ -339,8 +413,12 @@ const char *ozx_node_name(const struct ozx_archive *a, uint32_t node,
 uint32_t ozx_node_parent(const struct ozx_archive *a, uint32_t node);
 
 /*
- * Why a node is hidden (a static string), or NULL if it is not.
+ * Why a node is hidden (an OZX_R_NAME_* code), or OZX_R_NONE if it is not
+ * (or is a directory record merged into its directory, see the top).
  */
+enum ozx_reason ozx_node_hidden(const struct ozx_archive *a, uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node);
 
 /*
@@ -417,16 +495,24 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
 			 const struct ozx_io *io, uint64_t *off);
 
 /*
- * Why the entry is unusable (static string), or NULL if it is not known to
- * be.
+ * Why the entry is unusable (an OZX_R_ENTRY_* code), or OZX_R_NONE if it
+ * is not known to be.
  */
+enum ozx_reason ozx_file_fail(const struct ozx_archive *a, uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
 
 /*
- * What was tolerated in an entry whose CRC-32 matched (static string), or
- * NULL: so far, unused bytes after the end of its DEFLATE stream, within
- * its compressed size.  Known once the entry was read whole.
+ * What was tolerated in an entry whose CRC-32 matched, or OZX_R_NONE: so
+ * far OZX_R_ENTRY_TRAILING, unused bytes after the end of its DEFLATE
+ * stream, within its compressed size.  Known once the entry was read
+ * whole.
  */
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
+				   uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);
 
 /*
@@ -435,6 +521,10 @@ const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);
  * U+10FFFF.  Returns 0 if s does not start a valid character.
  */
 size_t ozx_utf8_seq(const unsigned char *s, size_t len);
+
+/* Whether s[0..len) is valid UTF-8 as ozx_utf8_seq says: the rule for
+ * names and for JSON text. */
+bool ozx_utf8_valid(const char *s, size_t len);
 
 /*
  * Write name[0..len) into buf (size bytes, NUL-terminated) with bytes that

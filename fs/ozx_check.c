@@ -207,22 +207,23 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 	if (!buf)
 		return -ENOMEM;
 	for (uint32_t node = 1; node < c->nnodes && !ret; node++) {
-		const char *why = ozx_file_failure(c->a, node);
+		enum ozx_reason f = ozx_file_fail(c->a, node), warn;
+		const char *why = f ? ozx_reason_text(f) : NULL;
 		struct ozx_stat st;
 		bool unread = false, file;
-		const char *warn;
 
 		file = ozx_node_stat(c->a, node, &st) == 0 &&
 		       st.kind == OZX_KIND_FILE;
-		if (!why && file && st.crc_state == OZX_CRC_VERIFIED) {
+		if (!f && file && st.crc_state == OZX_CRC_VERIFIED) {
 			*vbytes += st.comp_size;
-			warn = ozx_file_warning(c->a, node);
+			warn = ozx_file_tolerated(c->a, node);
 			if (warn)
 				ret = entry_finding(c, r, OZXFS_RFC9_WARNING,
-						    node, buf, warn);
+						    node, buf,
+						    ozx_reason_text(warn));
 			continue;
 		}
-		if (!why && file) {
+		if (!f && file) {
 			why = "cannot be read: archive read failed or came up "
 			      "short";
 			unread = true;
@@ -422,8 +423,7 @@ int cmd_check(int argc, char **argv)
 	ret = ozx_archive_open(path, &c.a, &diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		/* Not a ZIP this library can read: that is the finding. */
-		bool split =
-		    diag.what && !strcmp(diag.what, "multi-disk archive");
+		bool split = diag.reason == OZX_R_MULTI_DISK;
 
 		ret = ozxfs_rfc9_add(
 		    &r, OZXFS_RFC9_ERROR, split ? "single-part" : "zip",

@@ -51,7 +51,7 @@ static const char *flags_of(const struct ozx_archive *a, uint32_t node,
 		add_flag(buf, "dir");
 	if (ozxfs_superseded(a, node))
 		add_flag(buf, "superseded");
-	else if (ozx_node_hidden_why(a, node))
+	else if (ozx_node_hidden(a, node))
 		add_flag(buf, "hidden");
 	if (st->encrypted)
 		add_flag(buf, "encrypted");

@@ -382,7 +382,7 @@ static int walk(struct pack *p, int dirfd, char *rel, size_t rel_len,
 			why = "path longer than 4095 bytes";
 		else if (depth >= OZX_MAX_DEPTH)
 			why = "path deeper than 128 components";
-		else if (!ozxfs_utf8_valid(d->d_name, blen))
+		else if (!ozx_utf8_valid(d->d_name, blen))
 			why = "the name is not valid UTF-8, which ZIP readers "
 			      "need";
 		if (why) {

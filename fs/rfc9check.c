@@ -41,9 +41,6 @@
 #define ROOT_JSON_MAX  (64u << 20)
 #define JSON_MAX_DEPTH 64
 
-static const char superseded_why[] =
-    "superseded by a later record of the same name";
-
 /* ---- a strict JSON reader ---- */
 
 struct jp {
@@ -54,21 +51,6 @@ struct jp {
 	size_t size;
 	struct ozxfs_json_res *res;
 };
-
-bool ozxfs_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t k = ozx_utf8_seq(u + i, len - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
 
 static void jws(struct jp *j)
 {
@@ -529,10 +511,7 @@ struct rec {
 
 bool ozxfs_superseded(const struct ozx_archive *a, uint32_t node)
 {
-	const char *why = ozx_node_hidden_why(a, node);
-
-	/* The core tells why only in words (core/DIAG.txt lists them). */
-	return why && !strcmp(why, superseded_why);
+	return ozx_node_hidden(a, node) == OZX_R_NAME_SUPERSEDED;
 }
 
 const char *ozxfs_method_name(uint16_t method, char buf[8])

@@ -111,9 +111,6 @@ int ozxfs_record_name(const struct ozx_archive *a, uint32_t node, char *buf,
 /* Whether node is a record superseded by a later one of the same name. */
 bool ozxfs_superseded(const struct ozx_archive *a, uint32_t node);
 
-/* Whether s[0..len) is valid UTF-8 (RFC 3629), the core's rule for names. */
-bool ozxfs_utf8_valid(const char *s, size_t len);
-
 /* Whether name (len bytes, no trailing '/') is a Zarr v3 metadata key:
  * "zarr.json" or ".../zarr.json". */
 bool ozxfs_is_zarr_json(const char *name, size_t len);
