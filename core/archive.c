@@ -30,7 +30,10 @@ static void init_locks(struct ozx_archive *a)
 	atomic_init(&a->cancelled, false);
 }
 
-/* The comment, and the RFC-9 JSON in it or in the ZIP64 extensible data. */
+/*
+ * The comment, and the ZIP64 extensible data when it is no longer than a
+ * comment may be: the RFC-9 layer (rfc9.c) reads its JSON from either.
+ */
 static int read_comment(struct ozx_archive *a, const struct ozx_eocd *e)
 {
 	int ret;
@@ -45,25 +48,17 @@ static int read_comment(struct ozx_archive *a, const struct ozx_eocd *e)
 	a->comment[e->comment_len] = '\0';
 	a->info.comment = a->comment;
 	a->info.comment_len = e->comment_len;
-	a->info.json_first = -1;
-	ozx_rfc9_parse(a->comment, e->comment_len, false, &a->info);
-	if (!a->info.rfc9_json && e->ext_len > 0 &&
-	    e->ext_len <= OZX_COMMENT_MAX) {
-		char *x = malloc((size_t)e->ext_len);
-		char *brace;
-
-		if (!x)
-			return -ENOMEM;
-		ret = ozx_io_read_full(&a->io, x, (size_t)e->ext_len,
-				       e->ext_off);
-		/* The JSON may sit behind a header ID and length. */
-		brace = ret ? NULL : memchr(x, '{', (size_t)e->ext_len);
-		if (brace)
-			ozx_rfc9_parse(brace, (size_t)(x + e->ext_len - brace),
-				       true, &a->info);
-		free(x);
-	}
-	return ret;
+	if (e->ext_len == 0 || e->ext_len > OZX_COMMENT_MAX)
+		return 0;
+	a->ext = malloc((size_t)e->ext_len);
+	if (!a->ext)
+		return -ENOMEM;
+	ret = ozx_io_read_full(&a->io, a->ext, (size_t)e->ext_len, e->ext_off);
+	if (ret)
+		return ret;
+	a->info.ext_data = a->ext;
+	a->info.ext_len = (size_t)e->ext_len;
+	return 0;
 }
 
 /* Open from io; st (may be NULL) describes the file behind it. */
@@ -191,6 +186,7 @@ void ozx_archive_free(struct ozx_archive *a)
 		close(a->fd);
 	free(a->path);
 	free(a->comment);
+	free(a->ext);
 	free(a->nodes);
 	free(a->names);
 	free(a->buckets);
@@ -526,3 +522,34 @@ char *ozx_escape(const char *name, size_t len, char *buf, size_t size)
 	return buf;
 }
 
+const char *ozx_method_name(uint16_t method, char buf[8])
+{
+	if (method == 0)
+		return "stored";
+	if (method == 8)
+		return "deflate";
+	snprintf(buf, 8, "%u", (unsigned)method);
+	return buf;
+}
+
+int ozx_record_name(const struct ozx_archive *a, uint32_t node, char *buf,
+		    size_t size, const char **name, size_t *len)
+{
+	struct ozx_stat st;
+	ssize_t n;
+
+	if (ozx_node_stat(a, node, &st) || st.record == OZX_NONE)
+		return -ENOENT;
+	if (st.kind == OZX_KIND_HIDDEN) {
+		*name = ozx_node_name(a, node, len);
+		return *name ? 0 : -ENOENT;
+	}
+	/* A visible record's name passed every check, so its path is
+	 * exactly its name. */
+	n = ozx_node_path(a, node, buf, size);
+	if (n < 0)
+		return (int)n;
+	*name = buf;
+	*len = (size_t)n;
+	return 0;
+}

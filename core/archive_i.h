@@ -105,6 +105,7 @@ struct ozx_archive {
 	struct stat st;   /* of fd at open, to notice changes */
 	struct ozx_info info;
 	char *comment;
+	char *ext;        /* ZIP64 extensible data (info.ext_data) */
 
 	struct ozx_node *nodes;
 	uint32_t nnodes, nodes_cap;
@@ -209,10 +210,6 @@ int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
 
 /* tree.c: validate names, build the tree, the hash and child lists. */
 int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag);
-
-/* rfc9.c: read the RFC-9 JSON of a comment into info. */
-void ozx_rfc9_parse(const char *s, size_t len, bool in_eocd64,
-		    struct ozx_info *info);
 
 /* inflate_idx.c */
 void ozx_zcache_init(struct ozx_zcache *c, size_t cap);

@@ -200,15 +200,14 @@ struct ozx_info {
 	uint32_t nduplicates;  /* records superseded by a later same name */
 	uint32_t ndirdata;     /* directory records carrying data (ignored) */
 	bool zip64;            /* a ZIP64 end record is present */
-	/* The archive comment (EOCD), NUL-terminated copy; len excludes it. */
+	/* The archive comment (EOCD), NUL-terminated copy; len excludes it.
+	 * What it says is the RFC-9 layer's business (rfc9.h). */
 	const char *comment;
 	size_t comment_len;
-	/* RFC-9 reading of the comment (or of the ZIP64 extensible data). */
-	bool rfc9_json;        /* the comment is a JSON object with "ome" */
-	bool rfc9_in_eocd64;   /* ...found in the ZIP64 extensible data */
-	bool rfc9_trailing_nul;/* the comment ended in a NUL (older drafts) */
-	char ome_version[16];  /* ome.version, "" when absent */
-	int json_first;        /* ...centralDirectory.jsonFirst: 1, 0, -1 absent */
+	/* The ZIP64 end record's extensible data sector, a copy (NULL and 0
+	 * when there is none, or it is longer than 65535 bytes). */
+	const char *ext_data;
+	size_t ext_len;
 	/* What was tolerated (enum ozx_warn bits), with the numbers. */
 	unsigned warn;
 	uint64_t trailing_bytes;  /* OZX_WARN_TRAILING: how many */
@@ -420,6 +419,20 @@ enum ozx_reason ozx_node_hidden(const struct ozx_archive *a, uint32_t node);
 
 /* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * The name of central-directory record node as the archive stores it (a
+ * directory record's with its trailing '/'): for a visible node written
+ * into buf (OZX_MAX_PATH + 1 bytes are enough), for a hidden one pointing
+ * into the archive handle.  Returns 0 and sets *name and *len, or -ENOENT
+ * (not a record), -ERANGE (size too small).
+ */
+int ozx_record_name(const struct ozx_archive *a, uint32_t node, char *buf,
+		    size_t size, const char **name, size_t *len);
+
+/* "stored", "deflate", or the method's number (ozx_stat.method) written
+ * into buf. */
+const char *ozx_method_name(uint16_t method, char buf[8]);
 
 /*
  * Write the node's full path (no leading '/'; "" for the root) NUL-terminated
