@@ -14,7 +14,7 @@
  * never found by lookup nor listed, but can be enumerated for warnings.
  * A directory record ("a/") is merged into the directory node that stands
  * for it (whose ozx_stat.record then names it): the record's own node is
- * hidden with ozx_node_hidden_why() NULL and is not counted in nhidden,
+ * hidden with ozx_node_hidden() OZX_R_NONE and is not counted in nhidden,
  * because nothing is wrong with it.
  *
  * Threads.  After ozx_archive_open*() returns, every function here may be

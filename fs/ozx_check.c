@@ -1,6 +1,6 @@
 /*
  * ozx_check.c - ozx check: verify the CRC-32 of every entry and report the
- * archive's RFC-9 conformance (rfc9check.c), like zipfile.testzip() but
+ * archive's RFC-9 conformance (core/rfc9.c), like zipfile.testzip() but
  * with every entry named, in parallel and in bounded memory.
  *
  * Verification runs on N threads, N the CPUs this process may use.  Each
