@@ -179,11 +179,13 @@ static void test_json_prefix(void **state)
 	assert_int_equal(res.end, 7);
 }
 
-/* n arrays nested, with a value at the bottom if leaf. */
-static char *nested(size_t n, bool leaf, size_t *len)
+/* Parse n arrays nested, with a value at the bottom if leaf. */
+static int nested(size_t n, bool leaf)
 {
+	struct ozx_json_res res;
 	char *s = malloc(2 * n + 2);
 	size_t k = 0;
+	int ret;
 
 	assert_non_null(s);
 	for (size_t i = 0; i < n; i++)
@@ -192,34 +194,21 @@ static char *nested(size_t n, bool leaf, size_t *len)
 		s[k++] = '0';
 	for (size_t i = 0; i < n; i++)
 		s[k++] = ']';
-	s[k] = '\0';
-	*len = k;
-	return s;
+	ret = ozx_json_parse(s, k, 0, NULL, NULL, 0, &res);
+	free(s);
+	return ret;
 }
 
 /* Values nest at most OZX_JSON_MAX_DEPTH deep: the top value is at depth
  * 0, so that many arrays may hold a value, and one more may be empty. */
 static void test_json_depth(void **state)
 {
-	struct ozx_json_res res;
-	size_t len;
-	char *s;
-
 	(void)state;
-	s = nested(OZX_JSON_MAX_DEPTH, true, &len);
-	assert_int_equal(ozx_json_parse(s, len, 0, NULL, NULL, 0, &res), 0);
-	free(s);
-	s = nested(OZX_JSON_MAX_DEPTH + 1, true, &len);
-	assert_int_equal(ozx_json_parse(s, len, 0, NULL, NULL, 0, &res),
-			 -EINVAL);
-	free(s);
-	s = nested(OZX_JSON_MAX_DEPTH + 1, false, &len);
-	assert_int_equal(ozx_json_parse(s, len, 0, NULL, NULL, 0, &res), 0);
-	free(s);
-	s = nested(OZX_JSON_MAX_DEPTH + 2, false, &len);
-	assert_int_equal(ozx_json_parse(s, len, 0, NULL, NULL, 0, &res),
-			 -EINVAL);
-	free(s);
+	assert_int_equal(nested(OZX_JSON_MAX_DEPTH, true), 0);
+	assert_int_equal(nested(OZX_JSON_MAX_DEPTH + 1, true), -EINVAL);
+	assert_int_equal(nested(OZX_JSON_MAX_DEPTH + 1, false), 0);
+	assert_int_equal(nested(OZX_JSON_MAX_DEPTH + 2, false), -EINVAL);
+	assert_int_equal(nested(100000, false), -EINVAL);
 }
 
 static double now(void)
