@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-
 static const char ls_usage[] =
     "usage: ozx ls [--long] FILE.ozx\n"
     "\n"
