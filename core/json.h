@@ -6,8 +6,8 @@
  * decoded, a lone surrogate escape read as U+FFFD), numbers by the
  * grammar, one value and nothing after it but white space, values nested
  * at most OZX_JSON_MAX_DEPTH deep.  No recursion and no allocation: the
- * work is one pass over the text (a value asked for is decoded once more
- * per query), whatever the text.
+ * work is one pass over the text, whatever the text (the RFC-9 layer asks
+ * for three values of a comment of at most 64 KiB: three passes).
  */
 #ifndef OZX_JSON_H
 #define OZX_JSON_H
