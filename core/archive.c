@@ -30,7 +30,10 @@ static void init_locks(struct ozx_archive *a)
 	atomic_init(&a->cancelled, false);
 }
 
-/* The comment, and the RFC-9 JSON in it or in the ZIP64 extensible data. */
+/*
+ * The comment, and the ZIP64 extensible data when it is no longer than a
+ * comment may be: the RFC-9 layer (rfc9.c) reads its JSON from either.
+ */
 static int read_comment(struct ozx_archive *a, const struct ozx_eocd *e)
 {
 	int ret;
@@ -45,25 +48,17 @@ static int read_comment(struct ozx_archive *a, const struct ozx_eocd *e)
 	a->comment[e->comment_len] = '\0';
 	a->info.comment = a->comment;
 	a->info.comment_len = e->comment_len;
-	a->info.json_first = -1;
-	ozx_rfc9_parse(a->comment, e->comment_len, false, &a->info);
-	if (!a->info.rfc9_json && e->ext_len > 0 &&
-	    e->ext_len <= OZX_COMMENT_MAX) {
-		char *x = malloc((size_t)e->ext_len);
-		char *brace;
-
-		if (!x)
-			return -ENOMEM;
-		ret = ozx_io_read_full(&a->io, x, (size_t)e->ext_len,
-				       e->ext_off);
-		/* The JSON may sit behind a header ID and length. */
-		brace = ret ? NULL : memchr(x, '{', (size_t)e->ext_len);
-		if (brace)
-			ozx_rfc9_parse(brace, (size_t)(x + e->ext_len - brace),
-				       true, &a->info);
-		free(x);
-	}
-	return ret;
+	if (e->ext_len == 0 || e->ext_len > OZX_COMMENT_MAX)
+		return 0;
+	a->ext = malloc((size_t)e->ext_len);
+	if (!a->ext)
+		return -ENOMEM;
+	ret = ozx_io_read_full(&a->io, a->ext, (size_t)e->ext_len, e->ext_off);
+	if (ret)
+		return ret;
+	a->info.ext_data = a->ext;
+	a->info.ext_len = (size_t)e->ext_len;
+	return 0;
 }
 
 /* Open from io; st (may be NULL) describes the file behind it. */
@@ -154,11 +149,7 @@ int ozx_archive_open(const char *path, struct ozx_archive **out,
 		goto out_close_fd;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		if (diag) {
-			diag->what = "not a regular file";
-			diag->off = 0;
-		}
-		ret = -EINVAL;
+		ret = ozx_diag_fail(diag, OZX_R_NOT_REGULAR, 0, -EINVAL);
 		goto out_close_fd;
 	}
 	copy = strdup(path);
@@ -198,6 +189,7 @@ void ozx_archive_free(struct ozx_archive *a)
 		close(a->fd);
 	free(a->path);
 	free(a->comment);
+	free(a->ext);
 	free(a->nodes);
 	free(a->names);
 	free(a->buckets);
@@ -294,16 +286,24 @@ void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
 	a->warn_ctx = ctx;
 }
 
-const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node)
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
+				   uint32_t node)
 {
 	uint32_t s;
 
 	if (node >= a->nnodes)
-		return NULL;
+		return OZX_R_NONE;
 	s = atomic_load(&((struct ozx_node *)&a->nodes[node])->st);
 	if ((s & ST_TRAILING) && (s & ST_CRC_MASK) == OZX_CRC_VERIFIED)
-		return OZX_TRAILING_TEXT;
-	return NULL;
+		return OZX_R_ENTRY_TRAILING;
+	return OZX_R_NONE;
+}
+
+const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node)
+{
+	enum ozx_reason r = ozx_file_tolerated(a, node);
+
+	return r ? ozx_reason_text(r) : NULL;
 }
 
 const char *ozx_warn_text(enum ozx_warn w)
@@ -523,4 +523,36 @@ char *ozx_escape(const char *name, size_t len, char *buf, size_t size)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *ozx_method_name(uint16_t method, char buf[8])
+{
+	if (method == 0)
+		return "stored";
+	if (method == 8)
+		return "deflate";
+	snprintf(buf, 8, "%u", (unsigned)method);
+	return buf;
+}
+
+int ozx_record_name(const struct ozx_archive *a, uint32_t node, char *buf,
+		    size_t size, const char **name, size_t *len)
+{
+	struct ozx_stat st;
+	ssize_t n;
+
+	if (ozx_node_stat(a, node, &st) || st.record == OZX_NONE)
+		return -ENOENT;
+	if (st.kind == OZX_KIND_HIDDEN) {
+		*name = ozx_node_name(a, node, len);
+		return *name ? 0 : -ENOENT;
+	}
+	/* A visible record's name passed every check, so its path is
+	 * exactly its name. */
+	n = ozx_node_path(a, node, buf, size);
+	if (n < 0)
+		return (int)n;
+	*name = buf;
+	*len = (size_t)n;
+	return 0;
 }

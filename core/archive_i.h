@@ -36,20 +36,19 @@
 /* Node kinds and flags, packed into ozx_node.bits. */
 #define NODE_KIND_MASK 0x03u
 #define NODE_ENCRYPTED 0x04u
-#define NODE_WHY_SHIFT 3 /* 5 bits: index into the hidden-reason table */
+#define NODE_WHY_SHIFT 3 /* 5 bits: OZX_R_NAME_* - OZX_R_NAME_BASE */
+#define OZX_R_NAME_BASE (OZX_R_NAME_EMPTY - 1)
 
 /* Dynamic per-entry state, packed into the atomic ozx_node.st. */
 #define ST_CRC_MASK 0x03u /* enum ozx_crc_state */
 #define ST_RESOLVED 0x04u /* local header read and checked */
-#define ST_FAIL_SHIFT 3   /* 5 bits: index into the failure table */
+#define ST_FAIL_SHIFT 3   /* 5 bits: OZX_R_ENTRY_* - OZX_R_ENTRY_BASE */
+#define OZX_R_ENTRY_BASE (OZX_R_ENTRY_CRC - 1)
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
 #define ST_LEXTRA_MASK (0xffffu << ST_LEXTRA_SHIFT)
 #define ST_TRAILING (1u << 24) /* unused bytes after the DEFLATE stream */
 #define ST_UPATH (1u << 25)    /* name from an Info-ZIP Unicode Path extra */
-#define OZX_TRAILING_TEXT                                                      \
-	"unused bytes after the end of the DEFLATE stream (the stream is "     \
-	"complete and its CRC-32 matches)"
 
 /* Files: local header offset in the low 48 bits, and in the high 16 the
  * most extra bytes its local header may have before the data would run
@@ -75,24 +74,14 @@ struct ozx_node {
 	uint8_t bits;
 };
 
-/* Why an entry is unusable (read.c has the texts). */
-enum ozx_fail {
-	F_NONE,
-	F_CRC,
-	F_LH_SIG,
-	F_LH_NAME,
-	F_LH_METHOD,
-	F_LH_SIZES,
-	F_OVERLAP,
-	F_METHOD,
-	F_ENCRYPTED,
-	F_INFLATE,
-	F_SHORT,
-	F_LONG,
-	F_IO,
-	F_RATIO,
-	F_STORED_SIZE,
-};
+/* Each group of reasons fits the 5 bits the node keeps of it. */
+_Static_assert(OZX_R_NAME_SHADOWED - OZX_R_NAME_BASE < 32 &&
+		       OZX_R_ENTRY_STORED_SIZE - OZX_R_ENTRY_BASE < 32,
+	       "reasons do not fit the node");
+
+/* reason.c: fill in diag (may be NULL) with r at off; returns err. */
+int ozx_diag_fail(struct ozx_diag *diag, enum ozx_reason r, uint64_t off,
+		  int err);
 
 #define OZX_NSTRIPES 64
 #define OZX_ZMAP 256
@@ -116,6 +105,7 @@ struct ozx_archive {
 	struct stat st;   /* of fd at open, to notice changes */
 	struct ozx_info info;
 	char *comment;
+	char *ext;        /* ZIP64 extensible data (info.ext_data) */
 
 	struct ozx_node *nodes;
 	uint32_t nnodes, nodes_cap;
@@ -229,21 +219,17 @@ void ozx_zcache_free_index(struct ozx_zidx *x); /* NULL: no-op */
 /* One pass over the whole entry: CRC-32 of the output, sizes checked,
  * the output copied to keep (room for the entry) when not NULL, and an
  * index built into *index when index is not NULL and the entry is big.
- * Returns 0 with *f F_NONE, 0 with *f the entry's failure, or -errno. */
+ * Returns 0 with *f OZX_R_NONE, 0 with *f the entry's failure, or -errno. */
 int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		      const struct ozx_io *io, uint64_t data_off,
 		      unsigned char *keep, uint32_t *crc,
-		      struct ozx_zidx **index, enum ozx_fail *f);
+		      struct ozx_zidx **index, enum ozx_reason *f);
 /* len bytes at off (within the entry).  Returns bytes, 0 with *f set, or
  * -errno. */
 ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 			 const struct ozx_io *io, uint64_t data_off,
 			 unsigned char *buf, size_t len, uint64_t off,
-			 enum ozx_fail *f);
-
-/* rfc9.c: read the RFC-9 JSON of a comment into info. */
-void ozx_rfc9_parse(const char *s, size_t len, bool in_eocd64,
-		    struct ozx_info *info);
+			 enum ozx_reason *f);
 
 /*
  * CRC-32 (the ZIP one, as zlib's crc32) of p[0..n) continuing crc; 0 starts.

@@ -57,16 +57,6 @@ static int cd_need(struct cd_reader *r, size_t need)
 	return 0;
 }
 
-static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
-		int err)
-{
-	if (diag) {
-		diag->what = what;
-		diag->off = off;
-	}
-	return err;
-}
-
 int ozx_names_add(struct ozx_archive *a, const char *s, size_t len,
 		  uint32_t *off)
 {
@@ -162,7 +152,7 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 		struct ozx_cursor f;
 
 		if (sz > ozx_cursor_left(&c))
-			return fail(diag, "extra field overruns its record",
+			return ozx_diag_fail(diag, OZX_R_EXTRA_OVERRUN,
 				    rec_off, -EINVAL);
 		f = ozx_cursor_make(ozx_cursor_take(&c, sz), sz);
 		if (id == OZX_EXTRA_ZIP64 && need64 && !have64) {
@@ -174,7 +164,7 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 			if (lho32 == OZX_U32_MAX)
 				*lho = ozx_cursor_u64(&f);
 			if (disk16 == OZX_U16_MAX && ozx_cursor_u32(&f) != 0)
-				return fail(diag, "multi-disk archive",
+				return ozx_diag_fail(diag, OZX_R_MULTI_DISK,
 					    rec_off, -EINVAL);
 			if (!f.ok)
 				have64 = false;
@@ -196,23 +186,10 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 		}
 	}
 	if (need64 && !have64)
-		return fail(diag,
-			    "size or offset 0xffffffff without ZIP64 extra field",
+		return ozx_diag_fail(diag,
+			    OZX_R_ZIP64_EXTRA,
 			    rec_off, -EINVAL);
 	return 0;
-}
-
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0, k;
-
-	while (i < len) {
-		k = s[i] < 0x80 ? 1 : ozx_utf8_seq(s + i, len - i);
-		if (!k)
-			return false;
-		i += k;
-	}
-	return true;
 }
 
 /*
@@ -229,9 +206,10 @@ static int add_name(struct ozx_archive *a, struct ozx_node *n,
 	uint32_t off;
 	int ret;
 
-	if (!up->name || up->len == 0 || utf8_valid(up->raw, up->raw_len) ||
+	if (!up->name || up->len == 0 ||
+	    ozx_utf8_valid((const char *)up->raw, up->raw_len) ||
 	    memchr(up->raw, '\0', up->raw_len) ||
-	    !utf8_valid(up->name, up->len)) {
+	    !ozx_utf8_valid((const char *)up->name, up->len)) {
 		n->name_len = (uint16_t)up->raw_len;
 		return ozx_names_add(a, (const char *)up->raw, up->raw_len,
 				     &n->name_off);
@@ -268,13 +246,13 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 	ret = cd_need(r, OZX_CENTRAL_LEN);
 	if (ret)
 		return ret == -EINVAL
-			       ? fail(diag,
-				      "central directory record overruns the directory",
+			       ? ozx_diag_fail(diag,
+				      OZX_R_CD_OVERRUN,
 				      rec_off, -EINVAL)
 			       : ret;
 	c = ozx_cursor_make(r->buf + r->pos, OZX_CENTRAL_LEN);
 	if (ozx_cursor_u32(&c) != OZX_SIG_CENTRAL)
-		return fail(diag, "central directory record signature wrong",
+		return ozx_diag_fail(diag, OZX_R_CD_SIG,
 			    rec_off, -EINVAL);
 	ozx_cursor_skip(&c, 4); /* versions made by and needed */
 	flags = ozx_cursor_u16(&c);
@@ -294,8 +272,8 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 	ret = cd_need(r, OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen);
 	if (ret)
 		return ret == -EINVAL
-			       ? fail(diag,
-				      "central directory record overruns the directory",
+			       ? ozx_diag_fail(diag,
+				      OZX_R_CD_OVERRUN,
 				      rec_off, -EINVAL)
 			       : ret;
 	memset(n, 0, sizeof(*n));
@@ -310,7 +288,7 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 	if (flags & (OZX_FLAG_ENCRYPTED | OZX_FLAG_STRONG_ENC))
 		n->bits |= NODE_ENCRYPTED;
 	if (disk != 0 && disk != OZX_U16_MAX)
-		return fail(diag, "multi-disk archive", rec_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_MULTI_DISK, rec_off, -EINVAL);
 	lho = lho32;
 	up.raw = r->buf + r->pos + OZX_CENTRAL_LEN;
 	up.raw_len = nlen;
@@ -321,11 +299,11 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 		return ret;
 	/* shift < 2^48 (eocd.c): no wrap. */
 	if (lho >= OZX_MAX_ARCHIVE || lho + shift >= OZX_MAX_ARCHIVE)
-		return fail(diag, "entry data out of range", rec_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_DATA_RANGE, rec_off, -EINVAL);
 	n->x = lho + shift;
 	ret = add_name(a, n, &up);
 	if (ret)
-		return ret == -EFBIG ? fail(diag, "archive too large", rec_off,
+		return ret == -EFBIG ? ozx_diag_fail(diag, OZX_R_TOO_LARGE, rec_off,
 					    -EFBIG)
 				     : ret;
 	r->pos += OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen;
@@ -382,13 +360,13 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 		/* lho < 2^48 and comp_size < 2^64: test before adding. */
 		if (lho >= cd_offset || end > cd_offset ||
 		    e->comp_size > cd_offset - end) {
-			ret = fail(diag, "entry data out of range", lho,
+			ret = ozx_diag_fail(diag, OZX_R_DATA_RANGE, lho,
 				   -EINVAL);
 			break;
 		}
 		end += e->comp_size;
 		if (end > next) {
-			ret = fail(diag, "overlapping entries", lho, -EINVAL);
+			ret = ozx_diag_fail(diag, OZX_R_OVERLAP, lho, -EINVAL);
 			break;
 		}
 		room = next - end;
@@ -417,10 +395,8 @@ static int check_shifted(struct ozx_archive *a, struct ozx_diag *diag)
 		if (ret)
 			return ret;
 		if (ozx_le32(sig) != OZX_SIG_LOCAL)
-			return fail(diag,
-				    "bytes before the archive, but a local "
-				    "header is not where the shifted offset "
-				    "says",
+			return ozx_diag_fail(diag,
+				    OZX_R_SHIFT,
 				    lho, -EINVAL);
 	}
 	return 0;
@@ -445,7 +421,7 @@ static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
 		max = OZX_MAX_ENTRIES;
 	while (r->len - r->pos != 0 || r->next != r->end) {
 		if (n >= max)
-			return fail(diag, "too many entries",
+			return ozx_diag_fail(diag, OZX_R_TOO_MANY_ENTRIES,
 				    r->next - (r->len - r->pos), -EFBIG);
 		if (n + 1 >= a->nodes_cap) {
 			uint64_t cap = (uint64_t)a->nodes_cap * 2;
@@ -462,15 +438,15 @@ static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
 		ret = parse_record(a, r, shift, &a->nodes[n + 1], diag);
 		/* What follows the counted records is not records. */
 		if (ret == -EINVAL)
-			return fail(diag,
-				    "entry count does not match central directory",
+			return ozx_diag_fail(diag,
+				    OZX_R_COUNT_MISMATCH,
 				    r->next - (r->len - r->pos), -EINVAL);
 		if (ret)
 			return ret;
 		n++;
 	}
 	if ((n - a->info.nrecords) % 65536 != 0)
-		return fail(diag, "entry count does not match central directory",
+		return ozx_diag_fail(diag, OZX_R_COUNT_MISMATCH,
 			    r->next, -EINVAL);
 	a->info.count_stored = a->info.nrecords;
 	a->info.nrecords = n;
@@ -510,8 +486,8 @@ int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
 	if (r.len - r.pos != 0 || r.next != r.end) {
 		/* Only a 16-bit count can have wrapped. */
 		if (e->zip64) {
-			ret = fail(diag,
-				   "entry count does not match central directory",
+			ret = ozx_diag_fail(diag,
+				   OZX_R_COUNT_MISMATCH,
 				   r.next - (r.len - r.pos), -EINVAL);
 			goto out_free_buf;
 		}

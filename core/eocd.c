@@ -57,21 +57,6 @@
 #include "cursor.h"
 #include "zipfmt.h"
 
-static const char AMBIGUOUS[] =
-	"several end of central directory records: ambiguous archive";
-static const char BAD_COMMENT_LEN[] =
-	"end of central directory record has a wrong comment length";
-
-static int fail(struct ozx_diag *diag, const char *what, uint64_t off,
-		int err)
-{
-	if (diag) {
-		diag->what = what;
-		diag->off = off;
-	}
-	return err;
-}
-
 /* Read len bytes at off, from the tail buffer where they lie in it. */
 static int tail_read(const struct ozx_io *io, const unsigned char *tail,
 		     size_t tlen, uint64_t base, void *buf, size_t len,
@@ -134,12 +119,12 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	ndisks = ozx_cursor_u32(&c);
 	/* Some writers put 0 disks here; both mean a single-disk archive. */
 	if (disk != 0 || ndisks > 1)
-		return fail(diag, "multi-disk archive", loc_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_MULTI_DISK, loc_off, -EINVAL);
 	known = *shift != UINT64_MAX;
 	if (known && (rec_off > UINT64_MAX - *shift ||
 		      rec_off + *shift > loc_off ||
 		      loc_off - rec_off - *shift < OZX_EOCD64_LEN))
-		return fail(diag, "ZIP64 locator out of range", loc_off,
+		return ozx_diag_fail(diag, OZX_R_LOC64_RANGE, loc_off,
 			    -EINVAL);
 	at = known ? rec_off + *shift : rec_off;
 	ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
@@ -153,8 +138,8 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
-		return fail(diag,
-			    "ZIP64 locator does not point at a ZIP64 end record",
+		return ozx_diag_fail(diag,
+			    OZX_R_LOC64_TARGET,
 			    known ? at : rec_off, -EINVAL);
 	if (!known)
 		*shift = at - rec_off;
@@ -172,9 +157,9 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	 * the locator begins. */
 	if (rec_size < OZX_EOCD64_LEN - 12 ||
 	    rec_size != loc_off - at - 12)
-		return fail(diag, "ZIP64 end record malformed", at, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_EOCD64_MALFORMED, at, -EINVAL);
 	if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
-		return fail(diag, "multi-disk archive", at, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_MULTI_DISK, at, -EINVAL);
 	e->zip64 = true;
 	e->ext_off = at + OZX_EOCD64_LEN;
 	e->ext_len = rec_size - (OZX_EOCD64_LEN - 12);
@@ -221,14 +206,14 @@ static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
 		if ((n16 != OZX_U16_MAX && n16 != e->nrecords) ||
 		    (size32 != OZX_U32_MAX && size32 != e->cd_size) ||
 		    (off32 != OZX_U32_MAX && off32 != e->cd_offset))
-			return fail(diag,
-				    "ZIP64 and classic end records disagree",
+			return ozx_diag_fail(diag,
+				    OZX_R_EOCD64_DISAGREE,
 				    e->eocd_off, -EINVAL);
 		if ((disk != OZX_U16_MAX && disk != 0) ||
 		    (cd_disk != OZX_U16_MAX && cd_disk != 0) ||
 		    (n16_this != OZX_U16_MAX && n16 != OZX_U16_MAX &&
 		     n16_this != n16))
-			return fail(diag, "multi-disk archive", e->eocd_off,
+			return ozx_diag_fail(diag, OZX_R_MULTI_DISK, e->eocd_off,
 				    -EINVAL);
 	} else {
 		n_this = n16_this;
@@ -236,7 +221,7 @@ static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
 		e->cd_size = size32;
 		e->cd_offset = off32;
 		if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
-			return fail(diag, "multi-disk archive", e->eocd_off,
+			return ozx_diag_fail(diag, OZX_R_MULTI_DISK, e->eocd_off,
 				    -EINVAL);
 	}
 	/* Where the directory really ends tells the shift, if unknown. */
@@ -247,20 +232,20 @@ static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
 			: 0;
 	if (e->cd_offset > cd_end - shift ||
 	    e->cd_size > cd_end - shift - e->cd_offset)
-		return fail(diag, "central directory out of range",
+		return ozx_diag_fail(diag, OZX_R_CD_RANGE,
 			    e->cd_offset, -EINVAL);
 	if (e->cd_offset + e->cd_size + shift != cd_end)
-		return fail(diag,
-			    "central directory does not end where the end record begins",
+		return ozx_diag_fail(diag,
+			    OZX_R_CD_END,
 			    e->cd_offset + e->cd_size, -EINVAL);
 	e->cd_offset += shift;
 	e->shift = shift;
 	if (e->nrecords > e->cd_size / OZX_CENTRAL_LEN)
-		return fail(diag,
-			    "entry count impossible for central directory size",
+		return ozx_diag_fail(diag,
+			    OZX_R_COUNT_IMPOSSIBLE,
 			    e->eocd_off, -EINVAL);
 	if (e->nrecords > OZX_MAX_ENTRIES)
-		return fail(diag, "too many entries", e->eocd_off, -EFBIG);
+		return ozx_diag_fail(diag, OZX_R_TOO_MANY_ENTRIES, e->eocd_off, -EFBIG);
 	return 0;
 }
 
@@ -330,14 +315,14 @@ static int choose(const struct ozx_io *io, const unsigned char *tail,
 			continue;
 		if (!found) {
 			if (empty_last)
-				return fail(diag, AMBIGUOUS, base + i, -EINVAL);
+				return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, base + i, -EINVAL);
 			found = true;
 			continue;
 		}
 		/* k lies before e: harmless only inside e's entry data. */
 		if (exact_comment(tail, tlen, i) || k.eocd_off < e->shift ||
 		    k.eocd_off + OZX_EOCD_LEN > e->cd_offset)
-			return fail(diag, AMBIGUOUS, k.eocd_off, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, k.eocd_off, -EINVAL);
 	}
 	return found;
 }
@@ -361,17 +346,17 @@ static int scan_tail(const struct ozx_io *io, const unsigned char *tail,
 			*pos = i;
 	}
 	if (nplausible > 1)
-		return fail(diag, AMBIGUOUS, base + *pos, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, base + *pos, -EINVAL);
 	if (nplausible == 1)
 		return 0;
 	if (last_sig != SIZE_MAX)
-		return fail(diag, BAD_COMMENT_LEN, base + last_sig, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH, base + last_sig, -EINVAL);
 	if (ozx_io_read_full(io, head, 4, 0) == 0 &&
 	    ozx_le32(head) == OZX_SIG_LOCAL)
-		return fail(diag,
-			    "truncated archive: no end of central directory record",
+		return ozx_diag_fail(diag,
+			    OZX_R_TRUNCATED,
 			    base + tlen, -EINVAL);
-	return fail(diag, "not a ZIP archive: no end of central directory record",
+	return ozx_diag_fail(diag, OZX_R_NOT_ZIP,
 		    0, -EINVAL);
 }
 
@@ -385,17 +370,17 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 
 	memset(e, 0, sizeof(*e));
 	if (size >= OZX_MAX_ARCHIVE)
-		return fail(diag, "archive too large", size, -EFBIG);
+		return ozx_diag_fail(diag, OZX_R_TOO_LARGE, size, -EFBIG);
 	if (size < OZX_EOCD_LEN) {
 		unsigned char head[4];
 
 		if (size >= 4 && ozx_io_read_full(io, head, 4, 0) == 0 &&
 		    ozx_le32(head) == OZX_SIG_LOCAL)
-			return fail(diag,
-				    "truncated archive: no end of central directory record",
+			return ozx_diag_fail(diag,
+				    OZX_R_TRUNCATED,
 				    size, -EINVAL);
-		return fail(diag,
-			    "not a ZIP archive: no end of central directory record",
+		return ozx_diag_fail(diag,
+			    OZX_R_NOT_ZIP,
 			    0, -EINVAL);
 	}
 	tlen = size < OZX_EOCD_LEN + OZX_COMMENT_MAX
@@ -417,14 +402,14 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		if (ret == 0)
 			ret = read_eocd(io, tail, tlen, base, pos, 0, e, diag);
 		if (ret == 0) /* consistent after all?  Cannot be. */
-			ret = fail(diag, "central directory record signature wrong",
+			ret = ozx_diag_fail(diag, OZX_R_CD_SIG,
 				   e->cd_offset, -EINVAL);
 		goto out_free_tail;
 	}
 	ret = 0;
 	end = e->comment_off + e->comment_len;
 	if (end > size)
-		ret = fail(diag, BAD_COMMENT_LEN, e->eocd_off, -EINVAL);
+		ret = ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH, e->eocd_off, -EINVAL);
 	else
 		e->trailing = size - end;
 out_free_tail:

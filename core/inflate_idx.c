@@ -257,13 +257,14 @@ static void note_trailing(struct ozx_archive *a, uint32_t node)
 	uint32_t old = atomic_fetch_or(&a->nodes[node].st, ST_TRAILING);
 
 	if (!(old & ST_TRAILING) && a->warn_fn)
-		a->warn_fn(a->warn_ctx, node, OZX_TRAILING_TEXT);
+		a->warn_fn(a->warn_ctx, node,
+			   ozx_reason_text(OZX_R_ENTRY_TRAILING));
 }
 
 int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		      const struct ozx_io *io, uint64_t data_off,
 		      unsigned char *keep, uint32_t *crc,
-		      struct ozx_zidx **index, enum ozx_fail *f)
+		      struct ozx_zidx **index, enum ozx_reason *f)
 {
 	const struct ozx_node *n = &a->nodes[node];
 	struct zscratch *s = scratch();
@@ -272,7 +273,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 	bool big = n->size > OZX_CPU_SMALL;
 	int zr = Z_OK, ret = 0;
 
-	*f = F_NONE;
+	*f = OZX_R_NONE;
 	if (index)
 		*index = NULL;
 	if (!s)
@@ -303,7 +304,7 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		}
 		ret = feed(&s->z, s->in, io, data_off, n->comp_size, &in_pos);
 		if (ret < 0) {
-			*f = F_IO;
+			*f = OZX_R_ENTRY_IO;
 			ret = 0;
 			break;
 		}
@@ -311,19 +312,19 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 		s->z.avail_out = OUT_CHUNK;
 		zr = inflate(&s->z, x ? Z_BLOCK : Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			*f = F_INFLATE;
+			*f = OZX_R_ENTRY_INFLATE;
 			break;
 		}
 		got = OUT_CHUNK - s->z.avail_out;
 		/* No progress with room to write: out of input, or stuck. */
 		if (zr == Z_BUF_ERROR && got == 0) {
-			*f = ret > 0 ? F_SHORT : F_INFLATE;
+			*f = ret > 0 ? OZX_R_ENTRY_SHORT : OZX_R_ENTRY_INFLATE;
 			ret = 0;
 			break;
 		}
 		ret = 0;
 		if (got > n->size - out) {
-			*f = F_LONG;
+			*f = OZX_R_ENTRY_LONG;
 			break;
 		}
 		*crc = ozx_crc32(*crc, s->out, got);
@@ -346,16 +347,16 @@ int ozx_inflate_whole(struct ozx_archive *a, uint32_t node,
 			last = out;
 		}
 	}
-	if (!ret && *f == F_NONE) {
+	if (!ret && *f == OZX_R_NONE) {
 		if (out != n->size)
-			*f = F_SHORT;
+			*f = OZX_R_ENTRY_SHORT;
 		else if ((s->z.avail_in || in_pos != n->comp_size) &&
 			 *crc != n->crc)
-			*f = F_INFLATE; /* data after the end of the stream */
+			*f = OZX_R_ENTRY_INFLATE; /* data after the end of the stream */
 		else if (s->z.avail_in || in_pos != n->comp_size)
 			note_trailing(a, node);
 	}
-	if (ret || *f != F_NONE) {
+	if (ret || *f != OZX_R_NONE) {
 		ozx_zcache_free_index(x);
 		x = NULL;
 	}
@@ -588,7 +589,7 @@ static void put_ref(struct ozx_zcache *c, struct ozx_zidx *x)
 static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 			   const struct ozx_io *io, uint64_t data_off,
 			   const struct zpoint *p, unsigned char *buf,
-			   size_t len, uint64_t off, enum ozx_fail *f)
+			   size_t len, uint64_t off, enum ozx_reason *f)
 {
 	const struct ozx_node *n = &a->nodes[node];
 	uint64_t decoded = 0;
@@ -634,7 +635,7 @@ static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 			unsigned char b;
 
 			if (ozx_io_read_full(io, &b, 1, data_off + p->in - 1)) {
-				*f = F_IO;
+				*f = OZX_R_ENTRY_IO;
 				ret = 0;
 				goto out;
 			}
@@ -647,7 +648,7 @@ static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 		size_t got, from;
 
 		if (zr == Z_STREAM_END) {
-			*f = F_SHORT;
+			*f = OZX_R_ENTRY_SHORT;
 			goto out;
 		}
 		if (big && ozx_cancelled(a)) {
@@ -656,24 +657,24 @@ static ssize_t decode_from(struct ozx_archive *a, uint32_t node,
 		}
 		r = feed(z, s->in, io, data_off, n->comp_size, &in_pos);
 		if (r < 0) {
-			*f = F_IO;
+			*f = OZX_R_ENTRY_IO;
 			goto out;
 		}
 		z->next_out = s->out;
 		z->avail_out = OUT_CHUNK;
 		zr = inflate(z, Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			*f = F_INFLATE;
+			*f = OZX_R_ENTRY_INFLATE;
 			goto out;
 		}
 		got = OUT_CHUNK - z->avail_out;
 		decoded += got;
 		if (zr == Z_BUF_ERROR && got == 0) {
-			*f = r > 0 ? F_SHORT : F_INFLATE;
+			*f = r > 0 ? OZX_R_ENTRY_SHORT : OZX_R_ENTRY_INFLATE;
 			goto out;
 		}
 		if (got > n->size - out) {
-			*f = F_LONG;
+			*f = OZX_R_ENTRY_LONG;
 			goto out;
 		}
 		if (out + got > off) {
@@ -702,7 +703,7 @@ out_put_cpu:
 ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 			 const struct ozx_io *io, uint64_t data_off,
 			 unsigned char *buf, size_t len, uint64_t off,
-			 enum ozx_fail *f)
+			 enum ozx_reason *f)
 {
 	const struct ozx_node *n = &a->nodes[node];
 	struct ozx_zidx *x;
@@ -712,7 +713,7 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	int err = 0;
 	ssize_t r;
 
-	*f = F_NONE;
+	*f = OZX_R_NONE;
 	if (n->size <= span_of(a, n->size))
 		return decode_from(a, node, io, data_off, NULL, buf, len, off,
 				   f);
@@ -720,7 +721,7 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	if (!x && build) {
 		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
 					f);
-		if (err || *f != F_NONE) {
+		if (err || *f != OZX_R_NONE) {
 			drop_placeholder(&a->zc, node);
 			return err;
 		}

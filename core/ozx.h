@@ -14,7 +14,7 @@
  * never found by lookup nor listed, but can be enumerated for warnings.
  * A directory record ("a/") is merged into the directory node that stands
  * for it (whose ozx_stat.record then names it): the record's own node is
- * hidden with ozx_node_hidden_why() NULL and is not counted in nhidden,
+ * hidden with ozx_node_hidden() OZX_R_NONE and is not counted in nhidden,
  * because nothing is wrong with it.
  *
  * Threads.  After ozx_archive_open*() returns, every function here may be
@@ -52,10 +52,84 @@
 #define OZX_IMPLIED_EXTRA 65536u
 
 /*
- * Where a malformed archive went wrong: a static string and the archive
- * offset it concerns.  Callers may pass NULL wherever a diag is taken.
+ * Why the core refused an archive (struct ozx_diag), hid a name
+ * (ozx_node_hidden), found an entry unusable (ozx_file_fail), or what it
+ * tolerated in one (ozx_file_tolerated): a code to branch on, as libzip's
+ * ZIP_ER_*, and ozx_reason_text() for people.  Codes never change meaning;
+ * new ones are added at the end of their group.
+ */
+enum ozx_reason {
+	OZX_R_NONE = 0,
+	/* An archive refused (-EINVAL, or -EFBIG where noted); the diag's
+	 * offset says where. */
+	OZX_R_NOT_REGULAR,	/* not a regular file (nor a block device) */
+	OZX_R_TOO_LARGE,	/* -EFBIG: beyond this library's limits */
+	OZX_R_NOT_ZIP,		/* no end record, no local header at 0 */
+	OZX_R_TRUNCATED,	/* no end record, a local header at 0 */
+	OZX_R_AMBIGUOUS,	/* several end records readers may choose */
+	OZX_R_COMMENT_LENGTH,	/* comment length runs past the end */
+	OZX_R_MULTI_DISK,	/* one part of a split or spanned archive */
+	OZX_R_LOC64_RANGE,
+	OZX_R_LOC64_TARGET,
+	OZX_R_EOCD64_MALFORMED,
+	OZX_R_EOCD64_DISAGREE,
+	OZX_R_CD_RANGE,
+	OZX_R_CD_END,
+	OZX_R_COUNT_IMPOSSIBLE,
+	OZX_R_TOO_MANY_ENTRIES,	/* -EFBIG */
+	OZX_R_CD_SIG,
+	OZX_R_CD_OVERRUN,
+	OZX_R_EXTRA_OVERRUN,
+	OZX_R_ZIP64_EXTRA,
+	OZX_R_DATA_RANGE,
+	OZX_R_OVERLAP,
+	OZX_R_SHIFT,
+	OZX_R_COUNT_MISMATCH,
+	OZX_R_TOO_MANY_DIRS,	/* -EFBIG */
+	/* A name hidden (ozx_node_hidden). */
+	OZX_R_NAME_EMPTY = 33,
+	OZX_R_NAME_ABSOLUTE,
+	OZX_R_NAME_DOTDOT,
+	OZX_R_NAME_DOT,
+	OZX_R_NAME_EMPTY_COMPONENT,
+	OZX_R_NAME_NUL,
+	OZX_R_NAME_UTF8,
+	OZX_R_NAME_COMPONENT_LONG,
+	OZX_R_NAME_LONG,
+	OZX_R_NAME_DEEP,
+	OZX_R_NAME_SUPERSEDED,	/* a later record has the same name */
+	OZX_R_NAME_SHADOWED,	/* a directory has the same name */
+	/* An entry unusable (ozx_file_fail). */
+	OZX_R_ENTRY_CRC = 65,
+	OZX_R_ENTRY_LH_SIG,
+	OZX_R_ENTRY_LH_NAME,
+	OZX_R_ENTRY_LH_METHOD,
+	OZX_R_ENTRY_LH_SIZES,
+	OZX_R_ENTRY_OVERLAP,
+	OZX_R_ENTRY_METHOD,
+	OZX_R_ENTRY_ENCRYPTED,
+	OZX_R_ENTRY_INFLATE,
+	OZX_R_ENTRY_SHORT,
+	OZX_R_ENTRY_LONG,
+	OZX_R_ENTRY_IO,		/* never the entry's verdict (see read.c) */
+	OZX_R_ENTRY_RATIO,
+	OZX_R_ENTRY_STORED_SIZE,
+	/* Tolerated in a verified entry (ozx_file_tolerated). */
+	OZX_R_ENTRY_TRAILING = 97, /* bytes after the DEFLATE stream */
+	OZX_R_COUNT
+};
+
+/* The text of a reason (a static string, "" for OZX_R_NONE). */
+const char *ozx_reason_text(enum ozx_reason r);
+
+/*
+ * Where a malformed archive went wrong: the reason, the archive offset it
+ * concerns, and the reason's text for messages (what ==
+ * ozx_reason_text(reason); branch on reason, never on what).  Callers may
+ * pass NULL wherever a diag is taken.
  */
 struct ozx_diag {
+	enum ozx_reason reason;
 	const char *what;
 	uint64_t off;
 };
@@ -126,15 +200,14 @@ struct ozx_info {
 	uint32_t nduplicates;  /* records superseded by a later same name */
 	uint32_t ndirdata;     /* directory records carrying data (ignored) */
 	bool zip64;            /* a ZIP64 end record is present */
-	/* The archive comment (EOCD), NUL-terminated copy; len excludes it. */
+	/* The archive comment (EOCD), NUL-terminated copy; len excludes it.
+	 * What it says is the RFC-9 layer's business (rfc9.h). */
 	const char *comment;
 	size_t comment_len;
-	/* RFC-9 reading of the comment (or of the ZIP64 extensible data). */
-	bool rfc9_json;        /* the comment is a JSON object with "ome" */
-	bool rfc9_in_eocd64;   /* ...found in the ZIP64 extensible data */
-	bool rfc9_trailing_nul;/* the comment ended in a NUL (older drafts) */
-	char ome_version[16];  /* ome.version, "" when absent */
-	int json_first;        /* ...centralDirectory.jsonFirst: 1, 0, -1 absent */
+	/* The ZIP64 end record's extensible data sector, a copy (NULL and 0
+	 * when there is none, or it is longer than 65535 bytes). */
+	const char *ext_data;
+	size_t ext_len;
 	/* What was tolerated (enum ozx_warn bits), with the numbers. */
 	unsigned warn;
 	uint64_t trailing_bytes;  /* OZX_WARN_TRAILING: how many */
@@ -339,9 +412,27 @@ const char *ozx_node_name(const struct ozx_archive *a, uint32_t node,
 uint32_t ozx_node_parent(const struct ozx_archive *a, uint32_t node);
 
 /*
- * Why a node is hidden (a static string), or NULL if it is not.
+ * Why a node is hidden (an OZX_R_NAME_* code), or OZX_R_NONE if it is not
+ * (or is a directory record merged into its directory, see the top).
  */
+enum ozx_reason ozx_node_hidden(const struct ozx_archive *a, uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node);
+
+/*
+ * The name of central-directory record node as the archive stores it (a
+ * directory record's with its trailing '/'): for a visible node written
+ * into buf (OZX_MAX_PATH + 1 bytes are enough), for a hidden one pointing
+ * into the archive handle.  Returns 0 and sets *name and *len, or -ENOENT
+ * (not a record), -ERANGE (size too small).
+ */
+int ozx_record_name(const struct ozx_archive *a, uint32_t node, char *buf,
+		    size_t size, const char **name, size_t *len);
+
+/* "stored", "deflate", or the method's number (ozx_stat.method) written
+ * into buf. */
+const char *ozx_method_name(uint16_t method, char buf[8]);
 
 /*
  * Write the node's full path (no leading '/'; "" for the root) NUL-terminated
@@ -417,16 +508,24 @@ int ozx_file_data_offset(struct ozx_archive *a, uint32_t node,
 			 const struct ozx_io *io, uint64_t *off);
 
 /*
- * Why the entry is unusable (static string), or NULL if it is not known to
- * be.
+ * Why the entry is unusable (an OZX_R_ENTRY_* code), or OZX_R_NONE if it
+ * is not known to be.
  */
+enum ozx_reason ozx_file_fail(const struct ozx_archive *a, uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
 
 /*
- * What was tolerated in an entry whose CRC-32 matched (static string), or
- * NULL: so far, unused bytes after the end of its DEFLATE stream, within
- * its compressed size.  Known once the entry was read whole.
+ * What was tolerated in an entry whose CRC-32 matched, or OZX_R_NONE: so
+ * far OZX_R_ENTRY_TRAILING, unused bytes after the end of its DEFLATE
+ * stream, within its compressed size.  Known once the entry was read
+ * whole.
  */
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
+				   uint32_t node);
+
+/* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);
 
 /*
@@ -435,6 +534,10 @@ const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);
  * U+10FFFF.  Returns 0 if s does not start a valid character.
  */
 size_t ozx_utf8_seq(const unsigned char *s, size_t len);
+
+/* Whether s[0..len) is valid UTF-8 as ozx_utf8_seq says: the rule for
+ * names and for JSON text. */
+bool ozx_utf8_valid(const char *s, size_t len);
 
 /*
  * Write name[0..len) into buf (size bytes, NUL-terminated) with bytes that

@@ -39,23 +39,6 @@
  * a read gives up with EIO (the next read tries again). */
 #define OZX_CHANGE_TRIES 4
 
-static const char *const fail_text[] = {
-	[F_CRC] = "CRC-32 mismatch",
-	[F_LH_SIG] = "local header signature wrong",
-	[F_LH_NAME] = "local header name differs from central directory",
-	[F_LH_METHOD] = "local header method differs from central directory",
-	[F_LH_SIZES] = "local header sizes differ from central directory",
-	[F_OVERLAP] = "entry data overlaps what follows it",
-	[F_METHOD] = "unsupported compression method",
-	[F_ENCRYPTED] = "encrypted entry",
-	[F_INFLATE] = "DEFLATE stream corrupt",
-	[F_SHORT] = "DEFLATE stream shorter than declared",
-	[F_LONG] = "DEFLATE stream longer than declared",
-	[F_IO] = "archive read failed or came up short",
-	[F_RATIO] = "declared size impossible for DEFLATE",
-	[F_STORED_SIZE] = "STORED entry whose sizes differ",
-};
-
 static struct ozx_node *file_node(struct ozx_archive *a, uint32_t node,
 				  int *err)
 {
@@ -90,28 +73,28 @@ static void wake(struct ozx_archive *a, uint32_t node)
 
 /*
  * Mark the entry unusable for reason f; report it if we were first.  A
- * failed read of the archive (F_IO) is not the entry's fault and may pass
+ * failed read of the archive (OZX_R_ENTRY_IO) is not the entry's fault and may pass
  * (a disk or network error): it fails this read only, and the next one
  * tries again.
  */
 static int fail_entry(struct ozx_archive *a, uint32_t node,
-		      enum ozx_fail f)
+		      enum ozx_reason f)
 {
 	struct ozx_node *n = &a->nodes[node];
 	uint32_t old = atomic_load(&n->st), new;
 
-	if (f == F_IO)
+	if (f == OZX_R_ENTRY_IO)
 		return -EIO;
 	do {
 		if ((old & ST_CRC_MASK) == OZX_CRC_FAILED)
 			return -EIO;
 		new = (old & ~(ST_CRC_MASK | ST_FAIL_MASK)) | OZX_CRC_FAILED |
-		      (uint32_t)f << ST_FAIL_SHIFT;
+		      (uint32_t)(f - OZX_R_ENTRY_BASE) << ST_FAIL_SHIFT;
 	} while (!atomic_compare_exchange_weak(&n->st, &old, new));
 	if ((old & ST_CRC_MASK) == OZX_CRC_VERIFYING)
 		wake(a, node);
 	if (a->fail_fn)
-		a->fail_fn(a->fail_ctx, node, fail_text[f]);
+		a->fail_fn(a->fail_ctx, node, ozx_reason_text(f));
 	return -EIO;
 }
 
@@ -173,7 +156,7 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	int ret;
 
 	if (ozx_cursor_u32(&c) != OZX_SIG_LOCAL)
-		return fail_entry(a, node, F_LH_SIG);
+		return fail_entry(a, node, OZX_R_ENTRY_LH_SIG);
 	ozx_cursor_skip(&c, 2); /* version needed */
 	flags = ozx_cursor_u16(&c);
 	method = ozx_cursor_u16(&c);
@@ -184,13 +167,13 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	xlen = ozx_cursor_u16(&c);
 	lh_name = node_lh_name(a, n, &lh_len);
 	if (nlen != lh_len || memcmp(b + OZX_LOCAL_LEN, lh_name, nlen))
-		return fail_entry(a, node, F_LH_NAME);
+		return fail_entry(a, node, OZX_R_ENTRY_LH_NAME);
 	if (method != n->method)
-		return fail_entry(a, node, F_LH_METHOD);
+		return fail_entry(a, node, OZX_R_ENTRY_LH_METHOD);
 	if (flags & (OZX_FLAG_ENCRYPTED | OZX_FLAG_STRONG_ENC))
-		return fail_entry(a, node, F_ENCRYPTED);
+		return fail_entry(a, node, OZX_R_ENTRY_ENCRYPTED);
 	if (xlen > max_x)
-		return fail_entry(a, node, F_OVERLAP);
+		return fail_entry(a, node, OZX_R_ENTRY_OVERLAP);
 	/* With a data descriptor the local sizes may be zero; the central
 	 * directory's are the ones that count. */
 	if (!(flags & OZX_FLAG_DESCRIPTOR)) {
@@ -206,17 +189,17 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 					return -ENOMEM;
 				if (ozx_io_read_full(io, x, xlen, lho + at)) {
 					free(x);
-					return fail_entry(a, node, F_IO);
+					return fail_entry(a, node, OZX_R_ENTRY_IO);
 				}
 			}
 			ret = lh_zip64(x ? x : b + at, xlen, usize32, csize32,
 				       &usize, &csize);
 			free(x);
 			if (ret)
-				return fail_entry(a, node, F_LH_SIZES);
+				return fail_entry(a, node, OZX_R_ENTRY_LH_SIZES);
 		}
 		if (usize != n->size || csize != n->comp_size)
-			return fail_entry(a, node, F_LH_SIZES);
+			return fail_entry(a, node, OZX_R_ENTRY_LH_SIZES);
 	}
 	atomic_fetch_or(&n->st, ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
 	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
@@ -229,14 +212,14 @@ static int check_central(struct ozx_archive *a, uint32_t node)
 	struct ozx_node *n = &a->nodes[node];
 
 	if (n->bits & NODE_ENCRYPTED)
-		return fail_entry(a, node, F_ENCRYPTED);
+		return fail_entry(a, node, OZX_R_ENTRY_ENCRYPTED);
 	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
-		return fail_entry(a, node, F_METHOD);
+		return fail_entry(a, node, OZX_R_ENTRY_METHOD);
 	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
 	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
 	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
 		return fail_entry(a, node,
-				  n->method ? F_RATIO : F_STORED_SIZE);
+				  n->method ? OZX_R_ENTRY_RATIO : OZX_R_ENTRY_STORED_SIZE);
 	return 0;
 }
 
@@ -254,7 +237,7 @@ static int read_local(struct ozx_archive *a, uint32_t node,
 	if (ret)
 		return ret;
 	if (ozx_io_read_full(io, b, len, node_lho(&a->nodes[node])))
-		return fail_entry(a, node, F_IO);
+		return fail_entry(a, node, OZX_R_ENTRY_IO);
 	return check_local(a, node, io, b, len, data_off);
 }
 
@@ -389,14 +372,14 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 			ret = crc_stored(a, io, data_off, n->size, whole,
 					 keep, keep ? cap : 0, &crc);
 			if (ret && ret != -ENOMEM && ret != -ECANCELED)
-				ret = fail_entry(a, node, F_IO);
+				ret = fail_entry(a, node, OZX_R_ENTRY_IO);
 		} else if (ret == 0) {
 			struct ozx_zidx *x = NULL;
-			enum ozx_fail f;
+			enum ozx_reason f;
 
 			ret = ozx_inflate_whole(a, node, io, data_off, whole,
 						&crc, &x, &f);
-			if (ret == 0 && f != F_NONE)
+			if (ret == 0 && f != OZX_R_NONE)
 				ret = fail_entry(a, node, f);
 			else if (ret == 0 && x && crc == n->crc)
 				(void)ozx_zcache_put(a, x); /* or it is freed */
@@ -407,7 +390,7 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 			*at = 0;
 	}
 	if (ret == 0 && crc != n->crc)
-		ret = fail_entry(a, node, F_CRC);
+		ret = fail_entry(a, node, OZX_R_ENTRY_CRC);
 	if (ret)
 		*at = SIZE_MAX;
 	return ret;
@@ -553,11 +536,11 @@ static ssize_t read_bytes(struct ozx_archive *a, uint32_t node,
 	if (ret)
 		return ret;
 	if (n->method == OZX_METHOD_DEFLATE) {
-		enum ozx_fail f;
+		enum ozx_reason f;
 		ssize_t r = ozx_inflate_read(a, node, io, data_off, buf, len,
 					     off, &f);
 
-		if (r >= 0 && f != F_NONE)
+		if (r >= 0 && f != OZX_R_NONE)
 			return fail_entry(a, node, f);
 		return r;
 	}
@@ -640,14 +623,22 @@ ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,
 	return n;
 }
 
-const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node)
+enum ozx_reason ozx_file_fail(const struct ozx_archive *a, uint32_t node)
 {
 	uint32_t st;
 
 	if (node >= a->nnodes)
-		return NULL;
+		return OZX_R_NONE;
 	st = atomic_load(&a->nodes[node].st);
 	if ((st & ST_CRC_MASK) != OZX_CRC_FAILED)
-		return NULL;
-	return fail_text[(st & ST_FAIL_MASK) >> ST_FAIL_SHIFT];
+		return OZX_R_NONE;
+	return (enum ozx_reason)(OZX_R_ENTRY_BASE +
+				 ((st & ST_FAIL_MASK) >> ST_FAIL_SHIFT));
+}
+
+const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node)
+{
+	enum ozx_reason r = ozx_file_fail(a, node);
+
+	return r ? ozx_reason_text(r) : NULL;
 }

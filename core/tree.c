@@ -33,103 +33,22 @@
 
 #include "archive_i.h"
 
-enum why {
-	WHY_NONE,
-	WHY_MERGED, /* a directory record: its directory stands for it */
-	WHY_EMPTY,
-	WHY_ABSOLUTE,
-	WHY_DOTDOT,
-	WHY_DOT,
-	WHY_EMPTY_COMPONENT,
-	WHY_NUL,
-	WHY_UTF8,
-	WHY_COMPONENT_LONG,
-	WHY_NAME_LONG,
-	WHY_DEEP,
-	WHY_SUPERSEDED,
-	WHY_SHADOWED,
-};
-
-static const char *const why_text[] = {
-	[WHY_EMPTY] = "empty name",
-	[WHY_ABSOLUTE] = "absolute path",
-	[WHY_DOTDOT] = "'..' component",
-	[WHY_DOT] = "'.' component",
-	[WHY_EMPTY_COMPONENT] = "empty component",
-	[WHY_NUL] = "NUL byte in name",
-	[WHY_UTF8] = "invalid UTF-8 in name",
-	[WHY_COMPONENT_LONG] = "component longer than 255 bytes",
-	[WHY_NAME_LONG] = "name longer than 4095 bytes",
-	[WHY_DEEP] = "path deeper than 128 components",
-	[WHY_SUPERSEDED] = "superseded by a later record of the same name",
-	[WHY_SHADOWED] = "file shadowed by a directory of the same name",
-};
-
-/* The length of the valid UTF-8 character at s (RFC 3629: no overlong
- * forms, no surrogates, at most U+10FFFF), or 0. */
-size_t ozx_utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len <= n)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t k = ozx_utf8_seq(s + i, len - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* Why name (without a directory record's trailing '/') cannot be shown,
- * or WHY_NONE. */
-static enum why name_check(const char *name, size_t len, bool was_dir)
+ * or OZX_R_NONE. */
+static enum ozx_reason name_check(const char *name, size_t len, bool was_dir)
 {
 	size_t i, start = 0, depth = 0;
 
 	if (len == 0)
-		return was_dir ? WHY_ABSOLUTE : WHY_EMPTY;
+		return was_dir ? OZX_R_NAME_ABSOLUTE : OZX_R_NAME_EMPTY;
 	if (memchr(name, '\0', len))
-		return WHY_NUL;
+		return OZX_R_NAME_NUL;
 	if (len > OZX_MAX_PATH)
-		return WHY_NAME_LONG;
-	if (!utf8_valid((const unsigned char *)name, len))
-		return WHY_UTF8;
+		return OZX_R_NAME_LONG;
+	if (!ozx_utf8_valid(name, len))
+		return OZX_R_NAME_UTF8;
 	if (name[0] == '/')
-		return WHY_ABSOLUTE;
+		return OZX_R_NAME_ABSOLUTE;
 	for (i = 0; i <= len; i++) {
 		size_t clen;
 
@@ -137,18 +56,18 @@ static enum why name_check(const char *name, size_t len, bool was_dir)
 			continue;
 		clen = i - start;
 		if (clen == 0)
-			return WHY_EMPTY_COMPONENT;
+			return OZX_R_NAME_EMPTY_COMPONENT;
 		if (clen == 1 && name[start] == '.')
-			return WHY_DOT;
+			return OZX_R_NAME_DOT;
 		if (clen == 2 && name[start] == '.' && name[start + 1] == '.')
-			return WHY_DOTDOT;
+			return OZX_R_NAME_DOTDOT;
 		if (clen > OZX_MAX_COMPONENT)
-			return WHY_COMPONENT_LONG;
+			return OZX_R_NAME_COMPONENT_LONG;
 		if (++depth > OZX_MAX_DEPTH)
-			return WHY_DEEP;
+			return OZX_R_NAME_DEEP;
 		start = i + 1;
 	}
-	return WHY_NONE;
+	return OZX_R_NONE;
 }
 
 const char *ozx_node_component(const struct ozx_archive *a,
@@ -227,7 +146,7 @@ static void hash_insert(struct ozx_archive *a, uint32_t i)
 }
 
 /* Take node i out of the hash and hide it. */
-static void hide(struct ozx_archive *a, uint32_t i, enum why why)
+static void hide(struct ozx_archive *a, uint32_t i, enum ozx_reason why)
 {
 	struct ozx_node *n = &a->nodes[i];
 	size_t len;
@@ -241,7 +160,8 @@ static void hide(struct ozx_archive *a, uint32_t i, enum why why)
 	n->hnext = OZX_NONE;
 	n->parent = OZX_NONE;
 	n->bits = (uint8_t)((n->bits & ~NODE_KIND_MASK & 0x07u) |
-			    OZX_KIND_HIDDEN | why << NODE_WHY_SHIFT);
+			    OZX_KIND_HIDDEN |
+			    (unsigned)(why - OZX_R_NAME_BASE) << NODE_WHY_SHIFT);
 }
 
 /*
@@ -366,13 +286,13 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 	size_t len = n->name_len, start = 0;
 	bool is_dir = len > 0 && name[len - 1] == '/';
 	uint32_t parent = OZX_ROOT;
-	enum why why;
+	enum ozx_reason why;
 	int ret;
 
 	if (is_dir)
 		len--;
 	why = name_check(name, len, is_dir);
-	if (why != WHY_NONE) {
+	if (why != OZX_R_NONE) {
 		hide(a, i, why);
 		a->info.nhidden++;
 		return 0;
@@ -398,12 +318,12 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 		if (last && !is_dir) {
 			if (j != OZX_NONE && node_kind(&a->nodes[j]) ==
 						     OZX_KIND_DIR) {
-				hide(a, i, WHY_SHADOWED);
+				hide(a, i, OZX_R_NAME_SHADOWED);
 				a->info.nhidden++;
 				return 0;
 			}
 			if (j != OZX_NONE) {
-				hide(a, j, WHY_SUPERSEDED);
+				hide(a, j, OZX_R_NAME_SUPERSEDED);
 				a->info.nhidden++;
 				a->info.nduplicates++;
 			}
@@ -419,7 +339,7 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 		}
 		if (j != OZX_NONE &&
 		    node_kind(&a->nodes[j]) == OZX_KIND_FILE) {
-			hide(a, j, WHY_SHADOWED);
+			hide(a, j, OZX_R_NAME_SHADOWED);
 			a->info.nhidden++;
 			j = OZX_NONE;
 		}
@@ -447,7 +367,7 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 	if (n->comp_size || n->size)
 		a->info.ndirdata++;
 	n->parent = OZX_NONE;
-	n->bits = (uint8_t)(OZX_KIND_HIDDEN | WHY_MERGED << NODE_WHY_SHIFT);
+	n->bits = OZX_KIND_HIDDEN; /* no reason: nothing is wrong with it */
 	return 0;
 }
 
@@ -508,11 +428,8 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 
 	memset(root, 0, sizeof(*root));
 	ret = ozx_names_add(a, "", 0, &root->name_off);
-	if (ret == -EFBIG && diag) {
-		/* the names of the records filled the table (as in cdir.c) */
-		diag->what = "archive too large";
-		diag->off = 0;
-	}
+	if (ret == -EFBIG) /* the records' names filled the table (cdir.c) */
+		ozx_diag_fail(diag, OZX_R_TOO_LARGE, 0, ret);
 	if (ret)
 		goto out_free_order;
 	root->parent = OZX_NONE;
@@ -524,13 +441,12 @@ int ozx_tree_build(struct ozx_archive *a, struct ozx_diag *diag)
 
 	for (i = 1; i <= a->info.nrecords; i++) {
 		ret = place(a, i, &o, dir_mtime);
-		if (ret == -EFBIG && diag) {
+		if (ret == -EFBIG)
 			/* Record i's name would have made the first directory
 			 * past the budget (or filled the names table with
 			 * implied ones): refused here, before any more. */
-			diag->what = "too many directories implied by names";
-			diag->off = node_lho(&a->nodes[i]);
-		}
+			ozx_diag_fail(diag, OZX_R_TOO_MANY_DIRS,
+				      node_lho(&a->nodes[i]), ret);
 		if (ret)
 			goto out_free_order;
 	}
@@ -548,16 +464,25 @@ out_free_order:
 	return ret;
 }
 
-const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node)
+enum ozx_reason ozx_node_hidden(const struct ozx_archive *a, uint32_t node)
 {
 	const struct ozx_node *n;
+	unsigned why;
 
 	if (node >= a->nnodes)
-		return NULL;
+		return OZX_R_NONE;
 	n = &a->nodes[node];
-	if (node_kind(n) != OZX_KIND_HIDDEN)
-		return NULL;
-	return why_text[n->bits >> NODE_WHY_SHIFT]; /* NULL when merged */
+	why = n->bits >> NODE_WHY_SHIFT;
+	if (node_kind(n) != OZX_KIND_HIDDEN || !why) /* !why: merged */
+		return OZX_R_NONE;
+	return (enum ozx_reason)(OZX_R_NAME_BASE + why);
+}
+
+const char *ozx_node_hidden_why(const struct ozx_archive *a, uint32_t node)
+{
+	enum ozx_reason r = ozx_node_hidden(a, node);
+
+	return r ? ozx_reason_text(r) : NULL;
 }
 
 int ozx_lookup(const struct ozx_archive *a, uint32_t parent, const char *name,

@@ -34,6 +34,7 @@
 #include "idle.h"
 #include "opts.h"
 #include "ops.h"
+#include "rfc9.h"
 #include "url.h"
 
 #include <errno.h>
@@ -403,17 +404,19 @@ static int open_archive(struct ozxfs *fs)
 static void report_archive(const struct ozxfs *fs)
 {
 	const struct ozx_info *info = fs->info;
+	struct ozx_rfc9_comment rc;
 	char esc[1024];
 	unsigned shown = 0, hidden = 0;
 	const char *why, *name;
 	size_t len;
 	uint32_t n;
 
+	ozx_rfc9_comment_read(info, &rc);
 	fuse_log(FUSE_LOG_INFO,
 		 "archive '%s': %u records, %u files, %u directories%s%s\n",
 		 fs->archive_esc, info->nrecords, info->nfiles, info->ndirs,
 		 info->zip64 ? ", ZIP64" : "",
-		 info->rfc9_json ? ", RFC-9 comment" : "");
+		 rc.json ? ", RFC-9 comment" : "");
 	for (unsigned w = 1; w & OZX_WARN_ALL; w <<= 1) {
 		if (info->warn & w)
 			fuse_log(FUSE_LOG_WARNING, "archive '%s': %s\n",

@@ -312,7 +312,7 @@ static void log_read_error(struct ozxfs *fs, uint32_t node)
 	long long last;
 	unsigned skipped;
 
-	if (ozx_file_failure(fs->archive, node))
+	if (ozx_file_fail(fs->archive, node))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	last = atomic_load(&fs->io_log_sec);

@@ -1,6 +1,6 @@
 /*
  * ozx_check.c - ozx check: verify the CRC-32 of every entry and report the
- * archive's RFC-9 conformance (rfc9check.c), like zipfile.testzip() but
+ * archive's RFC-9 conformance (core/rfc9.c), like zipfile.testzip() but
  * with every entry named, in parallel and in bounded memory.
  *
  * Verification runs on N threads, N the CPUs this process may use.  Each
@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rfc9check.h"
+#include "rfc9.h"
 
 enum {
 	CHECK_CLEAN = 0,
@@ -159,20 +159,20 @@ static int verify_all(struct check *c, unsigned jobs, bool quiet,
 }
 
 /* "'PATH': WHY" about node, at level (buf: room for a path). */
-static int entry_finding(struct check *c, struct ozxfs_rfc9 *r,
-			 enum ozxfs_rfc9_level level, uint32_t node, char *buf,
+static int entry_finding(struct check *c, struct ozx_rfc9 *r,
+			 enum ozx_rfc9_level level, uint32_t node, char *buf,
 			 const char *why)
 {
 	ssize_t n = ozx_node_path(c->a, node, buf, OZX_MAX_PATH + 1);
 	char *e = tool_esc(buf, n < 0 ? 0 : (size_t)n);
-	int ret = ozxfs_rfc9_add(r, level, "entry", NULL, "'%s': %s", e, why);
+	int ret = ozx_rfc9_add(r, level, "entry", NULL, "'%s': %s", e, why);
 
 	tool_esc_free(e);
 	return ret;
 }
 
 /* What the open tolerated in the archive, as warnings. */
-static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
+static int archive_findings(struct ozx_archive *a, struct ozx_rfc9 *r)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
 	char line[512];
@@ -180,8 +180,8 @@ static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
 
 	for (unsigned w = 1; (w & OZX_WARN_ALL) && !ret; w <<= 1) {
 		if (info->warn & w)
-			ret = ozxfs_rfc9_add(
-			    r, OZXFS_RFC9_WARNING, "zip", NULL, "%s",
+			ret = ozx_rfc9_add(
+			    r, OZX_RFC9_WARNING, "zip", NULL, "%s",
 			    ozx_warn_describe(info, (enum ozx_warn)w, line,
 					      sizeof(line)));
 	}
@@ -195,7 +195,7 @@ static int archive_findings(struct ozx_archive *a, struct ozxfs_rfc9 *r)
  * warnings, the entries served with a tolerance (ozx_file_warning).
  * *vbytes: the stored bytes of the files verified, and of no other.
  */
-static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
+static int entry_findings(struct check *c, struct ozx_rfc9 *r,
 			  unsigned *ncorrupt, unsigned *nunread,
 			  uint64_t *vbytes)
 {
@@ -207,29 +207,30 @@ static int entry_findings(struct check *c, struct ozxfs_rfc9 *r,
 	if (!buf)
 		return -ENOMEM;
 	for (uint32_t node = 1; node < c->nnodes && !ret; node++) {
-		const char *why = ozx_file_failure(c->a, node);
+		enum ozx_reason f = ozx_file_fail(c->a, node), warn;
+		const char *why = f ? ozx_reason_text(f) : NULL;
 		struct ozx_stat st;
 		bool unread = false, file;
-		const char *warn;
 
 		file = ozx_node_stat(c->a, node, &st) == 0 &&
 		       st.kind == OZX_KIND_FILE;
-		if (!why && file && st.crc_state == OZX_CRC_VERIFIED) {
+		if (!f && file && st.crc_state == OZX_CRC_VERIFIED) {
 			*vbytes += st.comp_size;
-			warn = ozx_file_warning(c->a, node);
+			warn = ozx_file_tolerated(c->a, node);
 			if (warn)
-				ret = entry_finding(c, r, OZXFS_RFC9_WARNING,
-						    node, buf, warn);
+				ret = entry_finding(c, r, OZX_RFC9_WARNING,
+						    node, buf,
+						    ozx_reason_text(warn));
 			continue;
 		}
-		if (!why && file) {
+		if (!f && file) {
 			why = "cannot be read: archive read failed or came up "
 			      "short";
 			unread = true;
 		}
 		if (!why)
 			continue;
-		ret = entry_finding(c, r, OZXFS_RFC9_ERROR, node, buf, why);
+		ret = entry_finding(c, r, OZX_RFC9_ERROR, node, buf, why);
 		if (unread)
 			(*nunread)++;
 		else
@@ -256,9 +257,9 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static const char *level_name(enum ozxfs_rfc9_level l)
+static const char *level_name(enum ozx_rfc9_level l)
 {
-	return l == OZXFS_RFC9_ERROR ? "error" : "warning";
+	return l == OZX_RFC9_ERROR ? "error" : "warning";
 }
 
 struct totals {
@@ -270,13 +271,13 @@ struct totals {
 	int status;
 };
 
-static void report_text(const struct ozxfs_rfc9 *r, const struct totals *t)
+static void report_text(const struct ozx_rfc9 *r, const struct totals *t)
 {
 	char b[32];
 
-	for (int pass = OZXFS_RFC9_ERROR; pass >= OZXFS_RFC9_WARNING; pass--) {
+	for (int pass = OZX_RFC9_ERROR; pass >= OZX_RFC9_WARNING; pass--) {
 		for (size_t i = 0; i < r->n; i++) {
-			const struct ozxfs_rfc9_finding *f = &r->f[i];
+			const struct ozx_rfc9_finding *f = &r->f[i];
 
 			if ((int)f->level != pass)
 				continue;
@@ -307,11 +308,11 @@ static void report_text(const struct ozxfs_rfc9 *r, const struct totals *t)
 	putchar('\n');
 }
 
-static void report_json(const struct ozxfs_rfc9 *r, const struct totals *t)
+static void report_json(const struct ozx_rfc9 *r, const struct totals *t)
 {
 	char summary[1024];
 
-	ozxfs_rfc9_summary(r, summary, sizeof(summary));
+	ozx_rfc9_summary(r, summary, sizeof(summary));
 	printf("{\"file\":");
 	json_str(t->file);
 	printf(",\"status\":%d,\"errors\":%u,\"warnings\":%u,\"summary\":",
@@ -324,7 +325,7 @@ static void report_json(const struct ozxfs_rfc9 *r, const struct totals *t)
 	       t->nrecords, t->nfiles, t->crc ? "true" : "false", t->verified,
 	       t->ncorrupt, t->nunread, t->bytes);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct ozxfs_rfc9_finding *f = &r->f[i];
+		const struct ozx_rfc9_finding *f = &r->f[i];
 
 		printf("%s{\"level\":\"%s\",\"rule\":\"%s\",\"requirement\":",
 		       i ? "," : "", level_name(f->level), f->rule);
@@ -364,7 +365,7 @@ int cmd_check(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct check c = {0};
-	struct ozxfs_rfc9 r = {0};
+	struct ozx_rfc9 r = {0};
 	struct ozx_diag diag = {0};
 	struct ozx_remote *remote = NULL;
 	struct totals t = {0};
@@ -423,11 +424,10 @@ int cmd_check(int argc, char **argv)
 	ret = tool_archive_open(path, &c.a, &remote, &diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		/* Not a ZIP this library can read: that is the finding. */
-		bool split =
-		    diag.what && !strcmp(diag.what, "multi-disk archive");
+		bool split = diag.reason == OZX_R_MULTI_DISK;
 
-		ret = ozxfs_rfc9_add(
-		    &r, OZXFS_RFC9_ERROR, split ? "single-part" : "zip",
+		ret = ozx_rfc9_add(
+		    &r, OZX_RFC9_ERROR, split ? "single-part" : "zip",
 		    split ? "SHALL NOT" : NULL, "%s (at offset %" PRIu64 ")",
 		    diag.what ? diag.what : strerror(-ret), diag.off);
 		if (ret)
@@ -452,7 +452,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	/* The rules first (they start the report), then the entries. */
-	ret = ozxfs_rfc9_check(c.a, remote ? esc : path, &r);
+	ret = ozx_rfc9_check(c.a, remote ? esc : path, &r);
 	if (!ret)
 		ret = archive_findings(c.a, &r);
 	if (ret)
@@ -484,7 +484,7 @@ out_nomem:
 	tool_err("check: out of memory");
 	ret = CHECK_TROUBLE;
 out_free_archive:
-	ozxfs_rfc9_release(&r);
+	ozx_rfc9_release(&r);
 	tool_archive_close(c.a, remote);
 out_free_esc:
 	tool_esc_free(esc);

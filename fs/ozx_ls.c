@@ -21,8 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "rfc9check.h"
-
 static const char ls_usage[] =
     "usage: ozx ls [--long] FILE.ozx|URL\n"
     "\n"
@@ -49,9 +47,9 @@ static const char *flags_of(const struct ozx_archive *a, uint32_t node,
 	buf[0] = '\0';
 	if (len > 0 && name[len - 1] == '/')
 		add_flag(buf, "dir");
-	if (ozxfs_superseded(a, node))
+	if (ozx_node_hidden(a, node) == OZX_R_NAME_SUPERSEDED)
 		add_flag(buf, "superseded");
-	else if (ozx_node_hidden_why(a, node))
+	else if (ozx_node_hidden(a, node))
 		add_flag(buf, "hidden");
 	if (st->encrypted)
 		add_flag(buf, "encrypted");
@@ -117,7 +115,7 @@ int cmd_ls(int argc, char **argv)
 		char *e;
 
 		if (ozx_node_stat(a, node, &st) ||
-		    ozxfs_record_name(a, node, buf, OZX_MAX_PATH + 1, &name,
+		    ozx_record_name(a, node, buf, OZX_MAX_PATH + 1, &name,
 				      &len))
 			continue;
 		if (st.kind == OZX_KIND_FILE &&
@@ -127,7 +125,7 @@ int cmd_ls(int argc, char **argv)
 			strcpy(off, "-");
 		e = tool_esc(name, len);
 		printf("%-7s %12" PRIu64 " %12" PRIu64 " %12s %08" PRIx32 " ",
-		       ozxfs_method_name(st.method, m), st.comp_size, st.size,
+		       ozx_method_name(st.method, m), st.comp_size, st.size,
 		       off, st.crc32);
 		if (lng) {
 			time_t t = (time_t)st.mtime;

@@ -60,13 +60,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "rfc9check.h"
+#include "rfc9.h"
 #include "zipfmt.h"
 
 #define DOS_EPOCH     INT64_C(315532800)  /* 1980-01-01 00:00:00 UTC */
 #define DOS_END	      INT64_C(4354819198) /* 2107-12-31 23:59:58 UTC */
 #define READ_BLOCK    (1u << 20)
-#define ROOT_JSON_MAX (64u << 20)
 #define VERSION_MAX   15 /* what the core keeps of ome.version */
 
 static const char pack_usage[] =
@@ -382,7 +381,7 @@ static int walk(struct pack *p, int dirfd, char *rel, size_t rel_len,
 			why = "path longer than 4095 bytes";
 		else if (depth >= OZX_MAX_DEPTH)
 			why = "path deeper than 128 components";
-		else if (!ozxfs_utf8_valid(d->d_name, blen))
+		else if (!ozx_utf8_valid(d->d_name, blen))
 			why = "the name is not valid UTF-8, which ZIP readers "
 			      "need";
 		if (why) {
@@ -469,9 +468,6 @@ static bool version_ok(const char *v)
  * Returns 0, or -EINVAL if the file is not a JSON object, or -errno. */
 static int root_version(struct pack *p, char *v, size_t size)
 {
-	static const char *const path[] = {"attributes", "ome", "version",
-					   NULL};
-	struct ozxfs_json_res res;
 	struct stat st;
 	char *buf;
 	ssize_t n;
@@ -486,7 +482,7 @@ static int root_version(struct pack *p, char *v, size_t size)
 		ret = -errno;
 		goto out_close_fd;
 	}
-	if ((uint64_t)st.st_size > ROOT_JSON_MAX) {
+	if ((uint64_t)st.st_size > OZX_RFC9_ROOT_JSON_MAX) {
 		ret = -EFBIG;
 		goto out_close_fd;
 	}
@@ -505,11 +501,8 @@ static int root_version(struct pack *p, char *v, size_t size)
 		}
 		got += (size_t)n;
 	}
-	if (ozxfs_json_parse(buf, got, path, v, size, &res) ||
-	    res.top != OZXFS_JSON_OBJECT)
+	if (ozx_rfc9_zarr_json(buf, got, v, size) != OZX_RFC9_ZARR_OBJECT)
 		ret = -EINVAL;
-	else if (res.kind != OZXFS_JSON_STRING || res.truncated)
-		v[0] = '\0';
 out_free_buf:
 	free(buf);
 out_close_fd:

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rfc9check.h"
+#include "rfc9.h"
 
 #define SUMMARY_MAX 1024
 
@@ -47,14 +47,14 @@ ssize_t ozxfs_xattr_list(struct ozx_archive *a, uint32_t node, char *buf,
 
 static ssize_t get_rfc9(struct ozx_archive *a, char *buf, size_t size)
 {
-	struct ozxfs_rfc9 r;
+	struct ozx_rfc9 r;
 	char line[SUMMARY_MAX];
 	size_t n;
 	int ret;
 
-	ret = ozxfs_rfc9_check(a, NULL, &r);
-	n = ozxfs_rfc9_summary(&r, line, sizeof(line));
-	ozxfs_rfc9_release(&r);
+	ret = ozx_rfc9_check(a, NULL, &r);
+	n = ozx_rfc9_summary(&r, line, sizeof(line));
+	ozx_rfc9_release(&r);
 	if (ret)
 		return ret;
 	if (n >= sizeof(line))
@@ -75,7 +75,7 @@ static ssize_t get_file(struct ozx_archive *a, uint32_t node,
 		snprintf(v, sizeof(v), "%08" PRIx32, st->crc32);
 		s = v;
 	} else if (!strcmp(name, "user.ozx.method")) {
-		s = ozxfs_method_name(st->method, v);
+		s = ozx_method_name(st->method, v);
 	} else if (!strcmp(name, "user.ozx.offset")) {
 		ret = ozx_file_data_offset(a, node, NULL, &off);
 		if (ret)

@@ -1,7 +1,8 @@
 /*
  * fuzz_archive - libFuzzer harness: open an archive from memory, walk the
- * whole tree through lookups and listings, and read every file at a few
- * offsets, with verification on and then off.  Modelled on libzip's
+ * whole tree through lookups and listings, read every file at a few
+ * offsets, with verification on and then off, and run the RFC-9 rules
+ * over it (which read its comment, ZIP64 data and root zarr.json).  Modelled on libzip's
  * ossfuzz/zip_read_fuzzer.c.  Any crash, sanitizer report, hang or
  * inconsistency between listing and lookup is a finding.
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "ozx.h"
+#include "rfc9.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ozx_archive *a;
 	struct ozx_diag d = { 0 };
 	char path[OZX_MAX_PATH + 1];
+	struct ozx_rfc9 r;
 
 	for (int verify = 1; verify >= 0; verify--) {
 		if (ozx_archive_open_io(&io, size, &a, &d))
@@ -60,6 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ozx_archive_set_verify(a, verify);
 		ozx_archive_set_inflate_cache(a, 1 << 20);
 		walk(a, OZX_ROOT, buf);
+		if (ozx_rfc9_check(a, "fuzz.ozx", &r) == 0)
+			(void)ozx_rfc9_summary(&r, (char *)buf, sizeof(buf));
+		ozx_rfc9_release(&r);
 		for (uint32_t i = 0; i < ozx_archive_info(a)->nnodes; i++)
 			(void)ozx_node_path(a, i, path, sizeof(path));
 		ozx_archive_free(a);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "fixture.h"
+#include "rfc9.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -655,6 +656,15 @@ static struct fx_arc *open_with_comment(const void *comment, size_t len)
 	return fa;
 }
 
+/* What the RFC-9 layer reads from the archive's comment. */
+static struct ozx_rfc9_comment rfc9_of(const struct ozx_info *info)
+{
+	struct ozx_rfc9_comment c;
+
+	ozx_rfc9_comment_read(info, &c);
+	return c;
+}
+
 #define RFC9_JSON                                                              \
 	"{\"ome\":{\"version\":\"0.5\",\"zipFile\":{\"centralDirectory\":"     \
 	"{\"jsonFirst\":true}}}}"
@@ -664,13 +674,14 @@ static void test_rfc9_comment(void **state)
 {
 	struct fx_arc *fa = open_with_comment(RFC9_JSON, strlen(RFC9_JSON));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_true(info->rfc9_json);
-	assert_false(info->rfc9_in_eocd64);
-	assert_false(info->rfc9_trailing_nul);
-	assert_string_equal(info->ome_version, "0.5");
-	assert_int_equal(info->json_first, 1);
+	assert_true(rc.json);
+	assert_false(rc.in_eocd64);
+	assert_false(rc.trailing_nul);
+	assert_string_equal(rc.ome_version, "0.5");
+	assert_int_equal(rc.json_first, 1);
 	assert_int_equal(info->comment_len, strlen(RFC9_JSON));
 	assert_non_null(info->comment);
 	assert_memory_equal(info->comment, RFC9_JSON, strlen(RFC9_JSON) + 1);
@@ -682,12 +693,13 @@ static void test_rfc9_comment_trailing_nul(void **state)
 {
 	struct fx_arc *fa = open_with_comment(RFC9_JSON, strlen(RFC9_JSON) + 1);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_true(info->rfc9_json);
-	assert_true(info->rfc9_trailing_nul);
-	assert_string_equal(info->ome_version, "0.5");
-	assert_int_equal(info->json_first, 1);
+	assert_true(rc.json);
+	assert_true(rc.trailing_nul);
+	assert_string_equal(rc.ome_version, "0.5");
+	assert_int_equal(rc.json_first, 1);
 	assert_int_equal(info->comment_len, strlen(RFC9_JSON) + 1);
 	fx_arc_free(fa);
 }
@@ -700,12 +712,13 @@ static void test_rfc9_json_first_false(void **state)
 	    "{\"centralDirectory\": {\"jsonFirst\": false}}}}\n";
 	struct fx_arc *fa = open_with_comment(c, strlen(c));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_true(info->rfc9_json);
-	assert_false(info->rfc9_trailing_nul);
-	assert_string_equal(info->ome_version, "0.5");
-	assert_int_equal(info->json_first, 0);
+	assert_true(rc.json);
+	assert_false(rc.trailing_nul);
+	assert_string_equal(rc.ome_version, "0.5");
+	assert_int_equal(rc.json_first, 0);
 	fx_arc_free(fa);
 }
 
@@ -715,11 +728,12 @@ static void test_rfc9_json_first_absent(void **state)
 	static const char c[] = "{\"ome\":{\"version\":\"0.5\"}}";
 	struct fx_arc *fa = open_with_comment(c, strlen(c));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_true(info->rfc9_json);
-	assert_string_equal(info->ome_version, "0.5");
-	assert_int_equal(info->json_first, -1);
+	assert_true(rc.json);
+	assert_string_equal(rc.ome_version, "0.5");
+	assert_int_equal(rc.json_first, -1);
 	fx_arc_free(fa);
 }
 
@@ -731,11 +745,12 @@ static void test_rfc9_json_first_misplaced(void **state)
 				"\"centralDirectory\":{\"jsonFirst\":true}}}";
 	struct fx_arc *fa = open_with_comment(c, strlen(c));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_true(info->rfc9_json);
-	assert_string_equal(info->ome_version, "0.4");
-	assert_int_equal(info->json_first, -1);
+	assert_true(rc.json);
+	assert_string_equal(rc.ome_version, "0.4");
+	assert_int_equal(rc.json_first, -1);
 	fx_arc_free(fa);
 }
 
@@ -745,12 +760,13 @@ static void test_rfc9_not_json(void **state)
 	static const char c[] = "made by hand; {\"ome\":{}}";
 	struct fx_arc *fa = open_with_comment(c, strlen(c));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_false(info->rfc9_json);
-	assert_false(info->rfc9_trailing_nul);
-	assert_string_equal(info->ome_version, "");
-	assert_int_equal(info->json_first, -1);
+	assert_false(rc.json);
+	assert_false(rc.trailing_nul);
+	assert_string_equal(rc.ome_version, "");
+	assert_int_equal(rc.json_first, -1);
 	assert_int_equal(info->comment_len, strlen(c));
 	assert_string_equal(info->comment, c);
 	fx_arc_free(fa);
@@ -772,11 +788,12 @@ static void test_rfc9_json_without_ome(void **state)
 	for (i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		struct fx_arc *fa = open_with_comment(cs[i], strlen(cs[i]));
 		const struct ozx_info *info = ozx_archive_info(fa->a);
+		struct ozx_rfc9_comment rc = rfc9_of(info);
 
-		if (info->rfc9_json)
+		if (rc.json)
 			print_error("taken for RFC-9: %s\n", cs[i]);
-		assert_false(info->rfc9_json);
-		assert_int_equal(info->json_first, -1);
+		assert_false(rc.json);
+		assert_int_equal(rc.json_first, -1);
 		fx_arc_free(fa);
 	}
 }
@@ -786,12 +803,13 @@ static void test_rfc9_no_comment(void **state)
 {
 	struct fx_arc *fa = open_with_comment(NULL, 0);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
+	struct ozx_rfc9_comment rc = rfc9_of(info);
 
 	(void)state;
-	assert_false(info->rfc9_json);
+	assert_false(rc.json);
 	assert_int_equal(info->comment_len, 0);
-	assert_int_equal(info->json_first, -1);
-	assert_string_equal(info->ome_version, "");
+	assert_int_equal(rc.json_first, -1);
+	assert_string_equal(rc.ome_version, "");
 	fx_arc_free(fa);
 }
 
@@ -813,7 +831,7 @@ static void test_rfc9_deep_nesting(void **state)
 		c[n++] = ']';
 	c[n++] = '}';
 	fa = open_with_comment(c, n);
-	assert_false(ozx_archive_info(fa->a)->rfc9_json);
+	assert_false(rfc9_of(ozx_archive_info(fa->a)).json);
 	fx_arc_free(fa);
 	free(c);
 }
@@ -827,6 +845,7 @@ static void test_rfc9_in_eocd64(void **state)
 	struct fx_zip z;
 	struct fx_arc *fa;
 	const struct ozx_info *info;
+	struct ozx_rfc9_comment rc;
 
 	(void)state;
 	fx_buf_init(&ext);
@@ -838,11 +857,12 @@ static void test_rfc9_in_eocd64(void **state)
 	fa = fx_arc_open_copy(z.p, z.len);
 	assert_int_equal(fa->ret, 0);
 	info = ozx_archive_info(fa->a);
+	rc = rfc9_of(info);
 	assert_true(info->zip64);
-	assert_true(info->rfc9_json);
-	assert_true(info->rfc9_in_eocd64);
-	assert_string_equal(info->ome_version, "0.5");
-	assert_int_equal(info->json_first, 1);
+	assert_true(rc.json);
+	assert_true(rc.in_eocd64);
+	assert_string_equal(rc.ome_version, "0.5");
+	assert_int_equal(rc.json_first, 1);
 	assert_int_equal(info->comment_len, 0);
 	fx_arc_free(fa);
 	fx_zip_release(&z);

@@ -296,6 +296,7 @@ static void test_verify_first_read_deflate(void **state)
 
 	(void)state;
 	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 10, 0), -EIO);
+	assert_int_equal(ozx_file_fail(fa->a, x), OZX_R_ENTRY_CRC);
 	assert_string_equal(ozx_file_failure(fa->a, x), "CRC-32 mismatch");
 	fx_arc_free(fa);
 }

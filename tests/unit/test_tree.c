@@ -684,6 +684,7 @@ static void test_duplicates_last_wins(void **state)
 	assert_int_equal(st.record, 2);
 	first = node_of_record(fa->a, 0);
 	assert_int_equal(kind_of(fa->a, first), OZX_KIND_HIDDEN);
+	assert_int_equal(ozx_node_hidden(fa->a, first), OZX_R_NAME_SUPERSEDED);
 	assert_string_equal(ozx_node_hidden_why(fa->a, first),
 			    "superseded by a later record of the same name");
 	name = ozx_node_name(fa->a, first, &len);
@@ -733,6 +734,8 @@ static void test_file_shadowed_by_dir(void **state)
 		assert_int_equal(info->nhidden, 1);
 		assert_int_equal(info->nduplicates, 0);
 		assert_int_equal(kind_of(fa->a, hidden), OZX_KIND_HIDDEN);
+		assert_int_equal(ozx_node_hidden(fa->a, hidden),
+				 OZX_R_NAME_SHADOWED);
 		assert_string_equal(ozx_node_hidden_why(fa->a, hidden),
 				    "file shadowed by a directory of the same "
 				    "name");
@@ -924,6 +927,8 @@ static void test_node_accessors_edges(void **state)
 	assert_int_equal(ozx_node_parent(a, bad), OZX_NONE);
 	assert_null(ozx_node_hidden_why(a, bad));
 	assert_null(ozx_node_hidden_why(a, f));
+	assert_int_equal(ozx_node_hidden(a, bad), OZX_R_NONE);
+	assert_int_equal(ozx_node_hidden(a, f), OZX_R_NONE);
 	assert_int_equal(ozx_node_path(a, bad, buf, sizeof(buf)), -ENOENT);
 	assert_int_equal(ozx_file_read(a, bad, NULL, buf, 1, 0), -ENOENT);
 	assert_int_equal(ozx_file_read(a, OZX_ROOT, NULL, buf, 1, 0), -EISDIR);
@@ -933,6 +938,7 @@ static void test_node_accessors_edges(void **state)
 	assert_int_equal(ozx_file_verify(a, OZX_ROOT, NULL), -ENOENT);
 	assert_int_equal(ozx_file_data_offset(a, bad, NULL, &off), -ENOENT);
 	assert_null(ozx_file_failure(a, bad));
+	assert_int_equal(ozx_file_fail(a, bad), OZX_R_NONE);
 	/* "dir/file" needs 9 bytes with its NUL */
 	assert_int_equal(ozx_node_path(a, f, buf, 8), -ERANGE);
 	assert_int_equal(ozx_node_path(a, f, buf, 0), -ERANGE);
