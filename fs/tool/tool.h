@@ -1,12 +1,12 @@
 /*
- * ozx_i.h - what the parts of the ozx command-line tool share: the
+ * tool.h - what the parts of the ozx command-line tool share: the
  * subcommands (git's cmd_* convention), messages and a progress line.
  *
  * Messages go to stderr as "ozx: ..." (lower case, the subject in quotes,
  * no full stop); a command's output goes to stdout.
  */
-#ifndef OZX_I_H
-#define OZX_I_H
+#ifndef OZX_TOOL_H
+#define OZX_TOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 
 #include "ozx.h"
 
-/* Exit statuses (ozx(1)); ozx check has its own 0-3, see ozx_check.c. */
+/* Exit statuses (ozx(1)); ozx check has its own 0-3, see check.c. */
 enum {
 	TOOL_EXIT_OK = 0,
 	TOOL_EXIT_FAIL = 1,
@@ -62,4 +62,4 @@ void tool_progress_end(struct tool_progress *p);
 /* Human-readable byte count ("12.3 MiB") into buf. */
 const char *tool_bytes(uint64_t n, char *buf, size_t size);
 
-#endif /* OZX_I_H */
+#endif /* OZX_TOOL_H */

@@ -1,11 +1,11 @@
 /*
- * ozx.c - the ozx command-line tool: pack a Zarr tree into an .ozx archive,
+ * main.c - the ozx command-line tool: pack a Zarr tree into an .ozx archive,
  * check an archive (CRC-32 of every entry and RFC-9 conformance), list its
- * entries.  main() only dispatches; each subcommand is in ozx_<name>.c.
+ * entries.  main() only dispatches; each subcommand is in <name>.c.
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /*
- * ozx_pack.c - ozx pack: a Zarr directory tree into an .ozx archive laid
+ * pack.c - ozx pack: a Zarr directory tree into an .ozx archive laid
  * out as RFC-9 recommends, written by a small ZIP writer of its own.
  *
  * Layout.  Every entry STORED.  The root zarr.json first, then the other
@@ -43,7 +43,7 @@
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -725,7 +725,7 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, -ret);
 }
 
-/* Reply to getxattr/listxattr with what fs/xattr.c returned into buf. */
+/* Reply to getxattr/listxattr with what xattr.c returned into buf. */
 static void reply_xattr(fuse_req_t req, ssize_t ret, const char *buf,
 			size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * ozx_check.c - ozx check: verify the CRC-32 of every entry and report the
+ * check.c - ozx check: verify the CRC-32 of every entry and report the
  * archive's RFC-9 conformance (rfc9check.c), like zipfile.testzip() but
  * with every entry named, in parallel and in bounded memory.
  *
@@ -19,7 +19,7 @@
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <getopt.h>
