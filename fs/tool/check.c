@@ -3,8 +3,9 @@
  * archive's RFC-9 conformance (rfc9check.c), like zipfile.testzip() but
  * with every entry named, in parallel and in bounded memory.
  *
- * Verification runs on N threads, N the CPUs this process may use.  Each
- * thread reads through a descriptor of its own (ozx_archive_reopen, so the
+ * Verification runs on N threads, N the CPUs this process may use (its
+ * affinity and cgroup quota, as the daemon counts them).  Each thread
+ * reads through a descriptor of its own (ozx_archive_reopen, so the
  * kernel's readahead follows each thread), and takes the central directory
  * in batches of consecutive records: archives store entries in directory
  * order, so every thread reads its stretch of the file front to back.
@@ -20,6 +21,7 @@
 #include "config.h"
 
 #include "tool.h"
+#include "cpus.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -439,7 +441,7 @@ int cmd_check(int argc, char **argv)
 		goto out_free_esc;
 	}
 	if (crc) {
-		ret = verify_all(&c, jobs ? jobs : tool_cpus(), quiet, esc);
+		ret = verify_all(&c, jobs ? jobs : cpus_usable(MAX_JOBS), quiet, esc);
 		if (ret == -ENOMEM)
 			goto out_nomem;
 		if (ret) {

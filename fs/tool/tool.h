@@ -33,13 +33,10 @@ void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * strerror" for a failed ozx_archive_open(). */
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
 
-/* name[0..len) made printable (ozx_escape), allocated; on ENOMEM a static
- * "?" (never NULL).  Free with tool_esc_free. */
+/* name[0..len) made printable (esc_dup); on ENOMEM a static "?" (never
+ * NULL).  Free with tool_esc_free. */
 char *tool_esc(const char *name, size_t len);
 void tool_esc_free(char *e);
-
-/* The CPUs this process may run on (sched_getaffinity), at least 1. */
-unsigned tool_cpus(void);
 
 /* Seconds on the monotonic clock. */
 double tool_now(void);
