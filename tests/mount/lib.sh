@@ -1,7 +1,8 @@
 # lib.sh - helpers sourced by the real-mount tests (tests/mount/*.sh).
 #
-# A test does:
-#	[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+# A test is a bash script (make check runs it with bash, SH_LOG_COMPILER in
+# Makefile.am; by hand: bash tests/mount/NAME.sh, or the script itself).
+# It does:
 #	. "$(dirname "$0")/lib.sh"
 #	require_mount		# exit 77 (skip) where no FUSE mount is possible
 #	... build fixtures under "$W", mount_ozx ARCHIVE MNT, check, unmount_ozx

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # lifecycle.sh - how the daemon starts and ends: SIGTERM/SIGINT and
 # fusermount3 -u unmount with exit status 0; a busy mount can be lazily
 # unmounted and the daemon exits when the last reader closes; without -f it

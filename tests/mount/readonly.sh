@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # readonly.sh - every mutating operation on the mount fails with EROFS
 # ("Read-only file system"), and nothing changes.
 

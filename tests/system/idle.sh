@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # idle.sh - -o idle_timeout=SECONDS, for job schedulers: a mount nobody
 # uses is unmounted SECONDS after its last use (not before) and the daemon
 # exits with status 0; a mount with a file open, with a process's working

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # lifetime.sh - how a long-running daemon ends.  SIGTERM with files still
 # open on the mount (and a working directory in it) detaches the mount
 # lazily and the daemon exits with status 0 at once, instead of waiting or

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # mount8.sh - mount(8) and fstab: "mount -t fuse.ozxfs" and "mount -a" on a
 # temporary fstab (mount -T) go through the standard mount.fuse helper and
 # mount the archive with the right options; the options mount(8), fstab and

@@ -2,7 +2,6 @@
 # mount is used from outside, by mount(8), other users, namespaces, a job
 # scheduler.  A test does:
 #
-#	[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 #	. "$(dirname "$0")/sys.sh"
 #	sys_private_ns "$@"		# optional: may re-exec the test
 #	. "$SYS_DIR/../mount/lib.sh"	# W, mount_ozx, unmount_ozx, skip, ...

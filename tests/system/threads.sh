@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # threads.sh - CPU-heavy work follows the CPUs the daemon may use: its CPU
 # affinity (taskset -c 0) and the CPU quota of its cgroup (v2 cpu.max, or
 # v1 cpu.cfs_quota_us as Slurm sets it), where a cgroup with a quota can be

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # userns.sh - containers.  (1) The daemon runs inside a user namespace with
 # a mount namespace of its own (unshare --user --map-root-user --mount, as
 # a rootless container runtime sets one up), mounts there and serves

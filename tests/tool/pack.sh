@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # pack.sh - ozx pack: the RFC-9 layout (checked with Python's zipfile),
 # ZIP64 records whatever the size, read by libzip, Info-ZIP unzip and
 # bsdtar too, reproducible bytes, never a half-written archive, and what

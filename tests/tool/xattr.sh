@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # xattr.sh - the user.ozx.* extended attributes on the mount agree with
 # ozx ls (crc32, method, offset, compressed_size of every file) and ozx
 # check (user.ozx.rfc9 on the root), user.ozx.verified follows the reads,
