@@ -124,6 +124,30 @@ wait_gone()
 	wait_until "$2" pid_gone "$1"
 }
 
+# done_or_gone PID CMD...: CMD succeeds, or PID has exited -- for
+# wait_until, to stop waiting for what a dead process will never do (the
+# caller then tells the two apart).
+done_or_gone()
+{
+	local pid=$1
+	shift
+	"$@" || pid_gone "$pid"
+}
+
+# daemon_exit PID SECONDS: wait for the daemon PID (a child of this shell)
+# to exit; its status in RC.  The mount it served is forgotten by cleanup.
+daemon_exit()
+{
+	local pid=$1 m
+	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
+	wait "$pid"
+	RC=$?
+	for m in "${!OZX_PID_OF[@]}"; do
+		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
+	done
+	return 0
+}
+
 # mi_escape PATH: PATH as /proc/self/mountinfo writes it (the kernel
 # escapes these four characters).
 mi_escape()
@@ -281,19 +305,18 @@ make_workdir()
 # for good.  After OZX_TEST_TIMEOUT seconds (600) the watchdog kills the
 # test's daemons (their readers then fail with ENOTCONN) and then the test.
 OZX_WATCHDOG=
+# shell_gone PID: no process PID (kill -0, not pid_gone: no fork).
+shell_gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
 start_watchdog()
 {
 	local limit=${OZX_TEST_TIMEOUT:-600} shell=$$
 	(
 		trap - EXIT INT TERM HUP
-		n=$limit
-		while [ "$n" -gt 0 ]; do
-			# not holding the test's output open
-			# shellcheck disable=SC2217
-			sleep 1 </dev/null >/dev/null 2>&1
-			kill -0 "$shell" 2>/dev/null || exit 0
-			n=$((n - 1))
-		done
+		wait_until "$limit" shell_gone "$shell" && exit 0
 		echo "FAIL: $TEST_NAME: still running after $limit s (watchdog): killing its daemons" >&2
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null
@@ -333,21 +356,17 @@ start_ozx()
 # daemon is alive.  Sets OZX_PID, OZX_MNT and LOG (the daemon's stderr).
 mount_ozx()
 {
-	local archive=$1 mnt=$2 n rc
+	local archive=$1 mnt=$2 rc
 	start_ozx "$@"
-	n=$((${MOUNT_TIMEOUT:-30} * 20))
-	while ! is_mounted "$mnt"; do
-		if ! pid_alive "$OZX_PID"; then
-			wait "$OZX_PID"
-			rc=$?
-			unset "OZX_PID_OF[$mnt]"
-			show_log
-			fail "daemon exited with status $rc before mounting '$archive' on '$mnt'"
-		fi
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || { show_log; fail "'$mnt' not mounted after ${MOUNT_TIMEOUT:-30} s"; }
-		sleep 0.05
-	done
+	wait_until "${MOUNT_TIMEOUT:-30}" done_or_gone "$OZX_PID" is_mounted "$mnt" ||
+		{ show_log; fail "'$mnt' not mounted after ${MOUNT_TIMEOUT:-30} s"; }
+	if ! is_mounted "$mnt"; then
+		wait "$OZX_PID"
+		rc=$?
+		unset "OZX_PID_OF[$mnt]"
+		show_log
+		fail "daemon exited with status $rc before mounting '$archive' on '$mnt'"
+	fi
 	echo "mounted: $(basename "$archive") on $mnt (pid $OZX_PID${3:+, options: ${*:3}})"
 }
 

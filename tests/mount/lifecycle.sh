@@ -18,18 +18,6 @@ head -c 1000 /dev/urandom >"$SRC/d/g" || fail urandom
 A=$W/life.ozx
 make_ozx "$SRC" "$A" stored
 
-# daemon_exit PID SECONDS: wait for PID to exit; its status in RC.
-daemon_exit()
-{
-	local pid=$1 m
-	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
-	wait "$pid"
-	RC=$?
-	for m in "${!OZX_PID_OF[@]}"; do
-		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
-	done
-}
-
 # A non-interactive shell starts background jobs with SIGINT ignored, and
 # libfuse leaves an ignored signal alone: restore its default for the
 # SIGINT case (env --default-signal, coreutils 8.31).

@@ -94,21 +94,6 @@ sys_nobody_dir()
 	mkdir -p -- "$1" && chown "$NB_UID:$NB_GID" -- "$1" || fail "cannot make '$1' for nobody"
 }
 
-# sys_daemon_exit PID SECONDS: wait for the daemon PID (a child of this
-# shell) to exit; its status in RC.  The mount it served is forgotten by
-# cleanup.
-sys_daemon_exit()
-{
-	local pid=$1 m
-	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
-	wait "$pid"
-	RC=$?
-	for m in "${!OZX_PID_OF[@]}"; do
-		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
-	done
-	return 0
-}
-
 # sys_wait_unmounted MNT SECONDS: poll until MNT is no mount point; 1 if it
 # still is after SECONDS.
 sys_wait_unmounted()

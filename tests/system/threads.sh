@@ -42,39 +42,47 @@ running_tids()
 # read is not running that long), and the most threads it had.
 max_running_under_load()
 {
-	local i max=0 n most=0 t p prev="" cur
-	local -a pids=() tasks
+	local i p
+	# Globals of this subshell ($(...)), kept by sample_until_done.
+	MAX=0 MOST=0 PREV="" READERS=()
 	# Names first: the readers' lookups would be running threads too.
 	stat "$MNT"/big* >/dev/null || fail "stat of the big entries"
 	for i in $(seq 1 $NREADERS); do
 		p=big$i
 		[ "$i" -eq 1 ] && p=big
 		head -c 65536 "$MNT/$p" >"$W/out.$i" &
-		pids+=($!)
+		READERS+=($!)
 	done
-	while :; do
-		cur=$(running_tids "$OZX_PID")
-		n=0
-		if [ -n "$prev" ] && [ -n "$cur" ]; then
-			n=$(printf '%s\n' "$prev" "$cur" | sort | uniq -d | wc -l)
-		fi
-		[ "$n" -gt "$max" ] && max=$n
-		prev=$cur
-		tasks=(/proc/"$OZX_PID"/task/*)
-		t=${#tasks[@]}
-		[ "$t" -gt "$most" ] && most=$t
-		for i in "${pids[@]}"; do
-			pid_alive "$i" && { sleep 0.05; continue 2; }
-		done
-		break
-	done
-	for i in "${pids[@]}"; do
+	wait_until 600 sample_until_done || fail "readers still reading after 600 s"
+	for i in "${READERS[@]}"; do
 		wait "$i" || fail "a reader failed"
 	done
 	for i in $(seq 1 $NREADERS); do
 		cmp -n 65536 /dev/zero "$W/out.$i" || fail "reader $i read other bytes"
 	done
-	echo "$max $most"
+	echo "$MAX $MOST"
+}
+
+# sample_until_done: one sample for max_running_under_load (the threads
+# running now that were running at the last sample, into MAX; the
+# daemon's threads, into MOST); succeeds once every reader has exited.
+sample_until_done()
+{
+	local cur i n=0 t
+	local -a tasks
+	cur=$(running_tids "$OZX_PID")
+	if [ -n "$PREV" ] && [ -n "$cur" ]; then
+		n=$(printf '%s\n' "$PREV" "$cur" | sort | uniq -d | wc -l)
+	fi
+	[ "$n" -gt "$MAX" ] && MAX=$n
+	PREV=$cur
+	tasks=(/proc/"$OZX_PID"/task/*)
+	t=${#tasks[@]}
+	[ "$t" -gt "$MOST" ] && MOST=$t
+	for i in "${READERS[@]}"; do
+		pid_alive "$i" && return 1
+	done
+	return 0
 }
 
 # expect_cpu WANT WHAT: the daemon on MNT chose WANT threads for CPU work
@@ -125,15 +133,17 @@ cg_exit()
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null
 		done <"$CG/cgroup.procs"
-		n=200
-		while [ -s "$CG/cgroup.procs" ] && [ "$n" -gt 0 ]; do
-			sleep 0.05
-			n=$((n - 1))
-		done
+		wait_until 10 cg_empty
 		rmdir "$CG" 2>/dev/null || echo "cleanup: cannot remove cgroup $CG" >&2
 	fi
 	(exit "$rc")
 	cleanup
+}
+
+# cg_empty: no process left in CG.
+cg_empty()
+{
+	[ ! -s "$CG/cgroup.procs" ]
 }
 
 # cg_mounts: "TYPE SUPER-OPTIONS MOUNTPOINT" of every cgroup file system.
