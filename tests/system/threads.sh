@@ -5,6 +5,7 @@
 # made here; -o threads=N overrides it.  Under concurrent readers of
 # entries whose verification is CPU-heavy, the worker pool grows (waiting
 # is not CPU work), but no more threads run at once than that number.
+# ozx check, in the same cgroup, verifies on one thread.
 
 . "$(dirname "$0")/sys.sh"
 . "$SYS_DIR/../mount/lib.sh"
@@ -211,4 +212,33 @@ OZXFS_WRAPPER="$W/incg ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT" -d
 grep -qF "${CG##*/}" "/proc/$OZX_PID/cgroup" || fail "the daemon is not in $CG: $(cat "/proc/$OZX_PID/cgroup")"
 expect_cpu 1 "a quota of one CPU"
 unmount_ozx "$MNT"
+
+# checker_done: CHECKER has exited; the most threads it had, into MOST.
+checker_done()
+{
+	local t
+	t=$(awk '$1 == "Threads:" { print $2 }' "/proc/$CHECKER/status" 2>/dev/null)
+	[ -n "$t" ] && [ "$t" -gt "$MOST" ] && MOST=$t
+	pid_gone "$CHECKER"
+}
+
+check "ozx check in that cgroup: one thread verifies (the main thread waits)"
+if [ -z "${OZX:-}" ]; then
+	echo "note: not tested: ozx check under a CPU quota: OZX is not set"
+	exit 0
+fi
+# 40 entries: three batches of consecutive records (check.c), enough for
+# more than one verifying thread where the quota allowed it.
+"$PY" "$SYS_DIR/../mount/mkzeros.py" "$W/many.ozx" 64 40 || fail "mkzeros.py failed"
+"$W/incg" "$OZX" check -q "$W/many.ozx" >"$W/check.out" 2>&1 &
+CHECKER=$!
+OZX_EXTRA_PIDS+=("$CHECKER")
+MOST=0
+wait_until 300 checker_done || fail "ozx check still running after 300 s"
+wait "$CHECKER"
+rc=$?
+[ "$rc" -le 2 ] || fail "ozx check could not check (exit $rc): $(head -n 3 "$W/check.out")"
+[ "$MOST" -ge 1 ] || fail "ozx check was never seen running"
+[ "$MOST" -le 2 ] || fail "ozx check had $MOST threads, want at most 2 under a quota of one CPU"
+ok "ozx check: $MOST thread(s) at most, exit $rc"
 exit 0
