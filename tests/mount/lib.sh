@@ -31,6 +31,7 @@ case "$(locale -a 2>/dev/null)" in
 esac
 
 TEST_NAME=$(basename "$0" .sh)
+OZX_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 W=
 OZX_PID=
 OZX_MNT=
@@ -423,9 +424,11 @@ expect_fail()
 
 # make_ozx SRC OUT [stored|deflate|zip64|zip64-deflate|zip|zip0]: pack the
 # tree SRC into the ZIP archive OUT.
-#   stored, deflate	Python zipfile, method 0 / 8; root zarr.json first, then
-#			the other zarr.json breadth first, then the rest sorted;
-#			empty directories as "name/" records, others implied
+#   stored, deflate	Python zipfile, method 0 / 8, in the order ozx pack
+#			writes (rfc9_order of tests/readers/ozxpack.py): root
+#			zarr.json first, then the other zarr.json breadth
+#			first, then the rest sorted; empty directories as
+#			"name/" records, others implied
 #   zip64*		as stored/deflate with ZIP64 extras forced (local headers)
 #   zip, zip0		Info-ZIP `zip -r` (deflate / -0 store), its own order,
 #			a record for every directory
@@ -444,24 +447,21 @@ make_ozx()
 		return 0
 		;;
 	esac
-	"$PY" - "$src" "$out" "$mode" <<'EOF' || fail "make_ozx $mode of '$src' failed"
+	"$PY" - "$src" "$out" "$mode" "$OZX_LIB_DIR/../readers" <<'EOF' || fail "make_ozx $mode of '$src' failed"
 import os, sys, zipfile
-src, out, mode = sys.argv[1:4]
+src, out, mode, readers = sys.argv[1:5]
+sys.path.insert(0, readers)
+from ozxpack import rfc9_order
 method = zipfile.ZIP_DEFLATED if mode.endswith("deflate") else zipfile.ZIP_STORED
 force = mode.startswith("zip64")
-files, jsons, empty_dirs = [], [], []
+names = []
 for root, dnames, fnames in os.walk(src):
-    dnames.sort()
     rel = os.path.relpath(root, src)
     rel = "" if rel == "." else rel + "/"
     if not dnames and not fnames and rel:
-        empty_dirs.append(rel)
-    for f in sorted(fnames):
-        name = rel + f
-        (jsons if f == "zarr.json" else files).append(name)
-# root zarr.json first, then the other zarr.json breadth first
-jsons.sort(key=lambda n: (n.count("/"), n))
-order = jsons + sorted(files) + sorted(empty_dirs)
+        names.append(rel)
+    names.extend(rel + f for f in fnames)
+order = rfc9_order(names)
 with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
     for name in order:
         path = os.path.join(src, name)
