@@ -75,19 +75,8 @@ pid_alive()
 	[ "$st" != Z ] && [ "$st" != X ]
 }
 
-# wait_until SECONDS CMD...: run CMD every 0.05 s until it succeeds; 1 if
-# it still fails after SECONDS.  The one polling loop of the tests.
-wait_until()
-{
-	local n=$(($1 * 20))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.05
-	done
-	return 0
-}
+# wait_until SECONDS CMD...: the one polling loop (wait.sh).
+. "$OZX_LIB_DIR/wait.sh"
 
 # mono_ms: milliseconds of a monotonic clock (/proc/uptime, 10 ms steps).
 mono_ms()
