@@ -777,9 +777,10 @@ static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 /*
  * Everything below would change the archive: EROFS.  The mount is ro, so
  * the kernel refuses these itself; they reach the daemon once root has
- * remounted it rw (tests/mount/readonly.sh).  write, fallocate and
- * copy_file_range need a file open for writing, which open and create
- * never give, so they have no handler.
+ * remounted it rw (mount -o remount,rw).  write, fallocate and
+ * copy_file_range too: with zero-message opens (see "Opening") the kernel
+ * then opens a file for writing without asking.  tests/mount/readonly.sh
+ * checks both.
  */
 
 static void ozxfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -855,6 +856,17 @@ static void ozxfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	fuse_reply_err(req, EROFS);
 }
 
+static void ozxfs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+			   size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
 static void ozxfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			    mode_t mode, struct fuse_file_info *fi)
 {
@@ -884,6 +896,35 @@ static void ozxfs_ll_removexattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, EROFS);
 }
 
+static void ozxfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			       off_t offset, off_t length,
+			       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)mode;
+	(void)offset;
+	(void)length;
+	(void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void ozxfs_ll_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
+				     off_t off_in, struct fuse_file_info *fi_in,
+				     fuse_ino_t ino_out, off_t off_out,
+				     struct fuse_file_info *fi_out, size_t len,
+				     int flags)
+{
+	(void)ino_in;
+	(void)off_in;
+	(void)fi_in;
+	(void)ino_out;
+	(void)off_out;
+	(void)fi_out;
+	(void)len;
+	(void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
 static const struct fuse_lowlevel_ops ozxfs_ll_ops = {
     .init = ozxfs_ll_init,
     .destroy = ozxfs_ll_destroy,
@@ -910,9 +951,12 @@ static const struct fuse_lowlevel_ops ozxfs_ll_ops = {
     .symlink = ozxfs_ll_symlink,
     .rename = ozxfs_ll_rename,
     .link = ozxfs_ll_link,
+    .write = ozxfs_ll_write,
     .create = ozxfs_ll_create,
     .setxattr = ozxfs_ll_setxattr,
     .removexattr = ozxfs_ll_removexattr,
+    .fallocate = ozxfs_ll_fallocate,
+    .copy_file_range = ozxfs_ll_copy_file_range,
 };
 
 struct fuse_session *ozxfs_ll_session_new(struct fuse_args *args,
