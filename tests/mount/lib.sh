@@ -306,7 +306,8 @@ start_watchdog()
 	local limit=${OZX_TEST_TIMEOUT:-600} shell=$$
 	(
 		trap - EXIT INT TERM HUP
-		wait_until "$limit" shell_gone "$shell" && exit 0
+		# its sleeps not holding the test's stderr open
+		wait_until "$limit" shell_gone "$shell" 2>/dev/null && exit 0
 		echo "FAIL: $TEST_NAME: still running after $limit s (watchdog): killing its daemons" >&2
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null
