@@ -15,9 +15,9 @@
  * first, then the remote.  Returns 0, or as ozx_remote_open() (err says
  * more), or as ozx_archive_open_io() (diag says more).
  */
-int ozxfs_source_open_url(const char *url, const struct ozx_remote_opts *o,
-			  struct ozx_remote **remote,
-			  struct ozx_archive **archive, struct ozx_diag *diag,
-			  struct ozx_remote_err *err);
+int source_open_url(const char *url, const struct ozx_remote_opts *o,
+		    struct ozx_remote **remote,
+		    struct ozx_archive **archive, struct ozx_diag *diag,
+		    struct ozx_remote_err *err);
 
 #endif /* OZXFS_SOURCE_H */

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # hostile.sh - malformed and hostile archives end to end through the daemon.
 #
 # mkhostile.py writes one archive per defect and a manifest of what the

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # basic.sh - mount a tree of urandom files zipped several ways (Python
 # zipfile STORED and DEFLATE, Info-ZIP zip -r) and check that the mount is
 # the tree: same listing, same bytes, modes 0444/0555, owner, read-only,

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2010,SC2012 # ls -f (raw readdir, no sort) is the point
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # bigdir.sh - one directory of 100,000 entries (more than 65535 records, so
 # the archive needs a ZIP64 end record): readdir lists them all exactly
 # once, lookups find them, sampled contents are right.

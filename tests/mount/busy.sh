@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # busy.sh - a long verification holds nothing the rest of the mount needs
 # (issue 14, items 2 and 3).
 #

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # changed.sh - an archive changed under the mount (issue 14).
 #
 # 1. Bytes of an entry overwritten in place after it was verified: once the

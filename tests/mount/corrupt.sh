@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # corrupt.sh - an entry whose bytes do not match its CRC-32 answers every
 # read with EIO (whole file or any range), is logged once by name, and
 # leaves the other entries readable; with -o verify=none it reads (wrong

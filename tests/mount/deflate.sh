@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # deflate.sh - random access into DEFLATE entries through the mount.
 #
 # Entries of 0 bytes to 96 MiB (text-like and structured data, long runs,

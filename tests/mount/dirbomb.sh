@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # dirbomb.sh - issue 14, item 5: directories implied by names are budgeted
 # per record (core/ozx.h: at most 4 per record plus 65,536), so that
 #   - a directory bomb (records "NNNNN/a/.../a/f" 128 components deep, 127

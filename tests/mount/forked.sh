@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # forked.sh - 16 forked children and 8 threads read thousands of random
 # files and ranges from one mount at once, through their own descriptors
 # and through descriptors shared with the parent; every byte is compared

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # interop.sh - archives other ZIP readers read (issues 14 and 15), through
 # a real mount and through `ozx check`.
 #

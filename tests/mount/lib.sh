@@ -1,7 +1,8 @@
 # lib.sh - helpers sourced by the real-mount tests (tests/mount/*.sh).
 #
-# A test does:
-#	[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+# A test is a bash script (make check runs it with bash, SH_LOG_COMPILER in
+# Makefile.am; by hand: bash tests/mount/NAME.sh, or the script itself).
+# It does:
 #	. "$(dirname "$0")/lib.sh"
 #	require_mount		# exit 77 (skip) where no FUSE mount is possible
 #	... build fixtures under "$W", mount_ozx ARCHIVE MNT, check, unmount_ozx
@@ -30,6 +31,7 @@ case "$(locale -a 2>/dev/null)" in
 esac
 
 TEST_NAME=$(basename "$0" .sh)
+OZX_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 W=
 OZX_PID=
 OZX_MNT=
@@ -73,19 +75,8 @@ pid_alive()
 	[ "$st" != Z ] && [ "$st" != X ]
 }
 
-# wait_until SECONDS CMD...: run CMD every 0.05 s until it succeeds; 1 if
-# it still fails after SECONDS.  The one polling loop of the tests.
-wait_until()
-{
-	local n=$(($1 * 20))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.05
-	done
-	return 0
-}
+# wait_until SECONDS CMD...: the one polling loop (wait.sh).
+. "$OZX_LIB_DIR/wait.sh"
 
 # mono_ms: milliseconds of a monotonic clock (/proc/uptime, 10 ms steps).
 mono_ms()
@@ -121,6 +112,30 @@ pid_gone()
 wait_gone()
 {
 	wait_until "$2" pid_gone "$1"
+}
+
+# done_or_gone PID CMD...: CMD succeeds, or PID has exited -- for
+# wait_until, to stop waiting for what a dead process will never do (the
+# caller then tells the two apart).
+done_or_gone()
+{
+	local pid=$1
+	shift
+	"$@" || pid_gone "$pid"
+}
+
+# daemon_exit PID SECONDS: wait for the daemon PID (a child of this shell)
+# to exit; its status in RC.  The mount it served is forgotten by cleanup.
+daemon_exit()
+{
+	local pid=$1 m
+	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
+	wait "$pid"
+	RC=$?
+	for m in "${!OZX_PID_OF[@]}"; do
+		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
+	done
+	return 0
 }
 
 # mi_escape PATH: PATH as /proc/self/mountinfo writes it (the kernel
@@ -280,19 +295,19 @@ make_workdir()
 # for good.  After OZX_TEST_TIMEOUT seconds (600) the watchdog kills the
 # test's daemons (their readers then fail with ENOTCONN) and then the test.
 OZX_WATCHDOG=
+# shell_gone PID: no process PID (kill -0, not pid_gone: no fork).
+shell_gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
 start_watchdog()
 {
 	local limit=${OZX_TEST_TIMEOUT:-600} shell=$$
 	(
 		trap - EXIT INT TERM HUP
-		n=$limit
-		while [ "$n" -gt 0 ]; do
-			# not holding the test's output open
-			# shellcheck disable=SC2217
-			sleep 1 </dev/null >/dev/null 2>&1
-			kill -0 "$shell" 2>/dev/null || exit 0
-			n=$((n - 1))
-		done
+		# its sleeps not holding the test's stderr open
+		wait_until "$limit" shell_gone "$shell" 2>/dev/null && exit 0
 		echo "FAIL: $TEST_NAME: still running after $limit s (watchdog): killing its daemons" >&2
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null
@@ -332,21 +347,17 @@ start_ozx()
 # daemon is alive.  Sets OZX_PID, OZX_MNT and LOG (the daemon's stderr).
 mount_ozx()
 {
-	local archive=$1 mnt=$2 n rc
+	local archive=$1 mnt=$2 rc
 	start_ozx "$@"
-	n=$((${MOUNT_TIMEOUT:-30} * 20))
-	while ! is_mounted "$mnt"; do
-		if ! pid_alive "$OZX_PID"; then
-			wait "$OZX_PID"
-			rc=$?
-			unset "OZX_PID_OF[$mnt]"
-			show_log
-			fail "daemon exited with status $rc before mounting '$archive' on '$mnt'"
-		fi
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || { show_log; fail "'$mnt' not mounted after ${MOUNT_TIMEOUT:-30} s"; }
-		sleep 0.05
-	done
+	wait_until "${MOUNT_TIMEOUT:-30}" done_or_gone "$OZX_PID" is_mounted "$mnt" ||
+		{ show_log; fail "'$mnt' not mounted after ${MOUNT_TIMEOUT:-30} s"; }
+	if ! is_mounted "$mnt"; then
+		wait "$OZX_PID"
+		rc=$?
+		unset "OZX_PID_OF[$mnt]"
+		show_log
+		fail "daemon exited with status $rc before mounting '$archive' on '$mnt'"
+	fi
 	echo "mounted: $(basename "$archive") on $mnt (pid $OZX_PID${3:+, options: ${*:3}})"
 }
 
@@ -403,9 +414,11 @@ expect_fail()
 
 # make_ozx SRC OUT [stored|deflate|zip64|zip64-deflate|zip|zip0]: pack the
 # tree SRC into the ZIP archive OUT.
-#   stored, deflate	Python zipfile, method 0 / 8; root zarr.json first, then
-#			the other zarr.json breadth first, then the rest sorted;
-#			empty directories as "name/" records, others implied
+#   stored, deflate	Python zipfile, method 0 / 8, in the order ozx pack
+#			writes (rfc9_order of tests/readers/ozxpack.py): root
+#			zarr.json first, then the other zarr.json breadth
+#			first, then the rest sorted; empty directories as
+#			"name/" records, others implied
 #   zip64*		as stored/deflate with ZIP64 extras forced (local headers)
 #   zip, zip0		Info-ZIP `zip -r` (deflate / -0 store), its own order,
 #			a record for every directory
@@ -424,24 +437,21 @@ make_ozx()
 		return 0
 		;;
 	esac
-	"$PY" - "$src" "$out" "$mode" <<'EOF' || fail "make_ozx $mode of '$src' failed"
+	"$PY" - "$src" "$out" "$mode" "$OZX_LIB_DIR/../readers" <<'EOF' || fail "make_ozx $mode of '$src' failed"
 import os, sys, zipfile
-src, out, mode = sys.argv[1:4]
+src, out, mode, readers = sys.argv[1:5]
+sys.path.insert(0, readers)
+from ozxpack import rfc9_order
 method = zipfile.ZIP_DEFLATED if mode.endswith("deflate") else zipfile.ZIP_STORED
 force = mode.startswith("zip64")
-files, jsons, empty_dirs = [], [], []
+names = []
 for root, dnames, fnames in os.walk(src):
-    dnames.sort()
     rel = os.path.relpath(root, src)
     rel = "" if rel == "." else rel + "/"
     if not dnames and not fnames and rel:
-        empty_dirs.append(rel)
-    for f in sorted(fnames):
-        name = rel + f
-        (jsons if f == "zarr.json" else files).append(name)
-# root zarr.json first, then the other zarr.json breadth first
-jsons.sort(key=lambda n: (n.count("/"), n))
-order = jsons + sorted(files) + sorted(empty_dirs)
+        names.append(rel)
+    names.extend(rel + f for f in fnames)
+order = rfc9_order(names)
 with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
     for name in order:
         path = os.path.join(src, name)

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # lifecycle.sh - how the daemon starts and ends: SIGTERM/SIGINT and
 # fusermount3 -u unmount with exit status 0; a busy mount can be lazily
 # unmounted and the daemon exits when the last reader closes; without -f it
@@ -18,18 +17,6 @@ head -c 300000 /dev/urandom >"$SRC/file" || fail urandom
 head -c 1000 /dev/urandom >"$SRC/d/g" || fail urandom
 A=$W/life.ozx
 make_ozx "$SRC" "$A" stored
-
-# daemon_exit PID SECONDS: wait for PID to exit; its status in RC.
-daemon_exit()
-{
-	local pid=$1 m
-	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
-	wait "$pid"
-	RC=$?
-	for m in "${!OZX_PID_OF[@]}"; do
-		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
-	done
-}
 
 # A non-interactive shell starts background jobs with SIGINT ignored, and
 # libfuse leaves an ignored signal alone: restore its default for the

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # readahead.sh - -o readahead=SIZE: by default the mount's readahead window
 # is raised to 1 MiB (its bdi's read_ahead_kb), so a file read in order
 # arrives in READ requests of 1 MiB, not the kernel's 128 KiB; readahead=256K

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # requests.sh - what reading costs in FUSE requests, counted in the
 # daemon's -d log: find(1) with sizes over a fresh mount needs no LOOKUP
 # (every listing comes with attributes, READDIRPLUS); reading small files

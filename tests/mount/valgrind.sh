@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # valgrind.sh - the daemon under valgrind memcheck: mount a small archive
 # of STORED and DEFLATE entries and one corrupt entry, read everything,
 # unmount; no memory errors, no definite leaks, exit status 0.

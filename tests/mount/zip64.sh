@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # zip64.sh - ZIP64 archives: (a) small ones with ZIP64 forced the ways
 # writers do it (extras in local headers only; full ZIP64 with every field
 # 0xffffffff; honest end records plus a ZIP64 end record), and (b) a sparse

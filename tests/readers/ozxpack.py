@@ -4,10 +4,11 @@ RFC-9 recommends.
 
 Usage: /usr/bin/python3 ozxpack.py SRC_DIR OUT.ozx
 
-- the root metadata comes first, then the other metadata files breadth
-  first (by depth, then name), then every other file in sorted order.
+- the entries in the order `ozx pack` writes them (rfc9_order, the one
+  definition of that order for the tests): the root metadata first, then
+  the other metadata files breadth first, then every other file sorted.
   Metadata files are zarr.json (Zarr v3; RFC-9 speaks of these) and, for a
-  Zarr v2 tree, .zgroup/.zarray/.zattrs/.zmetadata, treated the same way;
+  Zarr v2 tree, .zgroup/.zattrs/.zarray/.zmetadata, treated the same way;
 - every entry STORED, with ZIP64 extra fields in the local headers and the
   ZIP64 end of central directory record and locator written as well (Python
   writes them only past 65535 entries or 2 GiB, so the limit is lowered
@@ -30,7 +31,32 @@ import sys
 import zipfile
 
 DATE = (2024, 1, 1, 0, 0, 0)
-V2_META = (".zgroup", ".zarray", ".zattrs", ".zmetadata")
+
+
+# Metadata files, in the order they take within a directory.
+META_RANK = ("zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata")
+
+
+def _path_key(name):
+    # byte order with '/' before every other byte, so that siblings keep
+    # their parents' order ("a/x" before "a b")
+    return name.encode().replace(b"/", b"\0")
+
+
+def rfc9_order(names):
+    """names (files, and empty directories as "name/") in the order
+    `ozx pack` writes them (fs/tool/pack.c, pent_cmp): the metadata files
+    breadth first (by depth, then by directory, then META_RANK), then
+    everything else by path."""
+
+    def key(name):
+        base = name.rsplit("/", 1)[-1]
+        if base in META_RANK:
+            d = name.rsplit("/", 1)[0] if "/" in name else ""
+            return (0, name.count("/"), _path_key(d), META_RANK.index(base))
+        return (1, _path_key(name))
+
+    return sorted(names, key=key)
 
 
 def walk(src):
@@ -62,11 +88,8 @@ def main(argv):
     src, out = argv[1], argv[2]
     names = walk(src)
     v3 = os.path.isfile(os.path.join(src, "zarr.json"))
-    meta_names = ("zarr.json",) if v3 else V2_META
-    meta = [n for n in names if n.rsplit("/", 1)[-1] in meta_names]
-    rest = sorted(n for n in names if n not in set(meta))
-    meta.sort(key=lambda n: (n.count("/"), n))
-    order = meta + rest
+    order = rfc9_order(names)
+    meta = [n for n in order if n.rsplit("/", 1)[-1] in META_RANK]
 
     version = ome_version(src, v3)
     ome = {"version": version} if version else {}

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # zarr_v2.sh - Debian's python3-zarr (2.13) reads an OME-Zarr 0.4-style
 # image it wrote itself (Blosc, Zstd and GZip arrays, '/' and '.' dimension
 # separators, edge chunks, a labels group) through an ozxfs mount, exactly

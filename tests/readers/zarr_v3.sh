@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # zarr_v3.sh - zarrita (node, pinned by tests/package-lock.json) reads an
 # OME-Zarr 0.5 image it wrote itself (blosc and zstd arrays, '/' and '.'
 # chunk keys, edge chunks, a labels group, one sharding_indexed array whose

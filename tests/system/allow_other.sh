@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # allow_other.sh - sharing a mount with other users.  Mounted by root with
 # -o allow_other, another user (nobody, through setpriv) lists and reads
 # the tree; without it, every access by that user fails with EACCES

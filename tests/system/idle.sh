@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # idle.sh - -o idle_timeout=SECONDS, for job schedulers: a mount nobody
 # uses is unmounted SECONDS after its last use (not before) and the daemon
 # exits with status 0; a mount with a file open, with a process's working
@@ -39,7 +38,7 @@ expect_idle_unmount()
 	t=$(($(sys_now_ms) - since))
 	[ -n "${2:-}" ] || [ "$t" -ge $((T * 1000 - 100)) ] ||
 		fail "unmounted $t ms after the last request, before the $T s timeout"
-	sys_daemon_exit "$OZX_PID" 30
+	daemon_exit "$OZX_PID" 30
 	[ "$RC" -eq 0 ] || { show_log; fail "exit status $RC after the idle unmount, want 0"; }
 	grep -q 'idle_timeout' "$LOG" || { show_log; fail "no idle unmount notice in the log"; }
 	check_log
@@ -129,13 +128,9 @@ if sys_nobody && sys_user_mount_ok && sys_user_umount_ok; then
 	"${AS_NOBODY[@]}" bash -c 'exec 3<"$1" && exec cat "$2"' _ "$NMNT/big" "$W/hold" &
 	holder=$!
 	OZX_EXTRA_PIDS+=("$holder")
-	n=600
-	until sys_has_open "$holder" "$NMNT/big"; do
-		pid_alive "$holder" || fail "nobody's holder exited"
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "nobody has not opened big after 30 s"
-		sleep 0.05
-	done
+	wait_until 30 done_or_gone "$holder" sys_has_open "$holder" "$NMNT/big" ||
+		fail "nobody has not opened big after 30 s"
+	sys_has_open "$holder" "$NMNT/big" || fail "nobody's holder exited"
 	stays_mounted "$HOLD" "nobody holds a file open"
 	: >"$W/hold"
 	wait "$holder" || fail "nobody's holder failed"

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # install.sh - "make install DESTDIR=STAGE" puts every file in place: the
 # programs ozxfs and ozx in bindir, their man pages ozxfs.1 and ozx.1 in
 # man1dir; both programs run from there and both pages render with

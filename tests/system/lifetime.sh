@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # lifetime.sh - how a long-running daemon ends.  SIGTERM with files still
 # open on the mount (and a working directory in it) detaches the mount
 # lazily and the daemon exits with status 0 at once, instead of waiting or
@@ -38,18 +37,21 @@ os.pread(int(sys.argv[1]), 4096, int(sys.argv[2]))' "$@"
 # HOLDER once it is in place.
 holder()
 {
-	local dir=$1 file=$2 fifo=$3 n=600
+	local dir=$1 file=$2 fifo=$3
 	shift 3
 	"$@" bash -c 'cd "$1" && exec 3<"$2" && exec cat "$3"' _ "$dir" "$file" "$fifo" &
 	HOLDER=$!
 	OZX_EXTRA_PIDS+=("$HOLDER")
-	until [ "$(readlink "/proc/$HOLDER/cwd" 2>/dev/null)" = "$dir" ] &&
-		sys_has_open "$HOLDER" "$file"; do
-		pid_alive "$HOLDER" || fail "the holder of '$file' exited"
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "the holder of '$file' is not in place after 30 s"
-		sleep 0.05
-	done
+	wait_until 30 done_or_gone "$HOLDER" holder_in_place "$dir" "$file" ||
+		fail "the holder of '$file' is not in place after 30 s"
+	holder_in_place "$dir" "$file" || fail "the holder of '$file' exited"
+}
+
+# holder_in_place DIR FILE: HOLDER works in DIR and has FILE open.
+holder_in_place()
+{
+	[ "$(readlink "/proc/$HOLDER/cwd" 2>/dev/null)" = "$1" ] &&
+		sys_has_open "$HOLDER" "$2"
 }
 
 # sigterm_busy WHAT: SIGTERM to the daemon of OZX_MNT, which is busy; it
@@ -60,7 +62,7 @@ sigterm_busy()
 	check "SIGTERM while $1: lazy unmount, exit status 0, no hang"
 	t0=$(sys_now_ms)
 	kill -TERM "$OZX_PID" || fail "kill -TERM"
-	sys_daemon_exit "$OZX_PID" 30
+	daemon_exit "$OZX_PID" 30
 	t=$(($(sys_now_ms) - t0))
 	[ "$RC" -eq 0 ] || { show_log; fail "exit status $RC after SIGTERM, want 0"; }
 	is_mounted "$OZX_MNT" && fail "'$OZX_MNT' still mounted after SIGTERM"

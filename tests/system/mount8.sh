@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # mount8.sh - mount(8) and fstab: "mount -t fuse.ozxfs" and "mount -a" on a
 # temporary fstab (mount -T) go through the standard mount.fuse helper and
 # mount the archive with the right options; the options mount(8), fstab and
@@ -63,7 +62,6 @@ NRUN=0
 # REAPER its pid (it lives on while a daemon it adopted runs).
 run_mount()
 {
-	local n
 	NRUN=$((NRUN + 1))
 	RLOG=$W/reaper.$NRUN
 	MERR=$W/mount.err.$NRUN
@@ -72,13 +70,8 @@ run_mount()
 	"$PY" "$HERE/reaper.py" "$RLOG" "$@" 2>"$MERR" &
 	REAPER=$!
 	OZX_EXTRA_PIDS+=("$REAPER")
-	n=$((60 * 20))
-	until grep -q '^run ' "$RLOG"; do
-		pid_alive "$REAPER" || break
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "'$*' still running after 60 s"
-		sleep 0.05
-	done
+	wait_until 60 done_or_gone "$REAPER" grep -q '^run ' "$RLOG" ||
+		fail "'$*' still running after 60 s"
 	grep -q '^run ' "$RLOG" || { cat "$MERR" >&2; fail "reaper.py ended without running '$*'"; }
 	MOUNT_RC=$(awk '$1 == "run" { print $3 }' "$RLOG")
 }

@@ -2,7 +2,6 @@
 # mount is used from outside, by mount(8), other users, namespaces, a job
 # scheduler.  A test does:
 #
-#	[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 #	. "$(dirname "$0")/sys.sh"
 #	sys_private_ns "$@"		# optional: may re-exec the test
 #	. "$SYS_DIR/../mount/lib.sh"	# W, mount_ozx, unmount_ozx, skip, ...
@@ -93,21 +92,6 @@ sys_user_mount_ok()
 sys_nobody_dir()
 {
 	mkdir -p -- "$1" && chown "$NB_UID:$NB_GID" -- "$1" || fail "cannot make '$1' for nobody"
-}
-
-# sys_daemon_exit PID SECONDS: wait for the daemon PID (a child of this
-# shell) to exit; its status in RC.  The mount it served is forgotten by
-# cleanup.
-sys_daemon_exit()
-{
-	local pid=$1 m
-	wait_gone "$pid" "$2" || { show_log; fail "daemon $pid still running after $2 s"; }
-	wait "$pid"
-	RC=$?
-	for m in "${!OZX_PID_OF[@]}"; do
-		[ "${OZX_PID_OF[$m]}" = "$pid" ] && unset "OZX_PID_OF[$m]"
-	done
-	return 0
 }
 
 # sys_wait_unmounted MNT SECONDS: poll until MNT is no mount point; 1 if it

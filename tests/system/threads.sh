@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # threads.sh - CPU-heavy work follows the CPUs the daemon may use: its CPU
 # affinity (taskset -c 0) and the CPU quota of its cgroup (v2 cpu.max, or
 # v1 cpu.cfs_quota_us as Slurm sets it), where a cgroup with a quota can be
 # made here; -o threads=N overrides it.  Under concurrent readers of
 # entries whose verification is CPU-heavy, the worker pool grows (waiting
 # is not CPU work), but no more threads run at once than that number.
+# ozx check, in the same cgroup, verifies on one thread.
 
 . "$(dirname "$0")/sys.sh"
 . "$SYS_DIR/../mount/lib.sh"
@@ -43,39 +43,47 @@ running_tids()
 # read is not running that long), and the most threads it had.
 max_running_under_load()
 {
-	local i max=0 n most=0 t p prev="" cur
-	local -a pids=() tasks
+	local i p
+	# Globals of this subshell ($(...)), kept by sample_until_done.
+	MAX=0 MOST=0 PREV="" READERS=()
 	# Names first: the readers' lookups would be running threads too.
 	stat "$MNT"/big* >/dev/null || fail "stat of the big entries"
 	for i in $(seq 1 $NREADERS); do
 		p=big$i
 		[ "$i" -eq 1 ] && p=big
 		head -c 65536 "$MNT/$p" >"$W/out.$i" &
-		pids+=($!)
+		READERS+=($!)
 	done
-	while :; do
-		cur=$(running_tids "$OZX_PID")
-		n=0
-		if [ -n "$prev" ] && [ -n "$cur" ]; then
-			n=$(printf '%s\n' "$prev" "$cur" | sort | uniq -d | wc -l)
-		fi
-		[ "$n" -gt "$max" ] && max=$n
-		prev=$cur
-		tasks=(/proc/"$OZX_PID"/task/*)
-		t=${#tasks[@]}
-		[ "$t" -gt "$most" ] && most=$t
-		for i in "${pids[@]}"; do
-			pid_alive "$i" && { sleep 0.05; continue 2; }
-		done
-		break
-	done
-	for i in "${pids[@]}"; do
+	wait_until 600 sample_until_done || fail "readers still reading after 600 s"
+	for i in "${READERS[@]}"; do
 		wait "$i" || fail "a reader failed"
 	done
 	for i in $(seq 1 $NREADERS); do
 		cmp -n 65536 /dev/zero "$W/out.$i" || fail "reader $i read other bytes"
 	done
-	echo "$max $most"
+	echo "$MAX $MOST"
+}
+
+# sample_until_done: one sample for max_running_under_load (the threads
+# running now that were running at the last sample, into MAX; the
+# daemon's threads, into MOST); succeeds once every reader has exited.
+sample_until_done()
+{
+	local cur i n=0 t
+	local -a tasks
+	cur=$(running_tids "$OZX_PID")
+	if [ -n "$PREV" ] && [ -n "$cur" ]; then
+		n=$(printf '%s\n' "$PREV" "$cur" | sort | uniq -d | wc -l)
+	fi
+	[ "$n" -gt "$MAX" ] && MAX=$n
+	PREV=$cur
+	tasks=(/proc/"$OZX_PID"/task/*)
+	t=${#tasks[@]}
+	[ "$t" -gt "$MOST" ] && MOST=$t
+	for i in "${READERS[@]}"; do
+		pid_alive "$i" && return 1
+	done
+	return 0
 }
 
 # expect_cpu WANT WHAT: the daemon on MNT chose WANT threads for CPU work
@@ -126,15 +134,17 @@ cg_exit()
 		while read -r p; do
 			kill -KILL "$p" 2>/dev/null
 		done <"$CG/cgroup.procs"
-		n=200
-		while [ -s "$CG/cgroup.procs" ] && [ "$n" -gt 0 ]; do
-			sleep 0.05
-			n=$((n - 1))
-		done
+		wait_until 10 cg_empty
 		rmdir "$CG" 2>/dev/null || echo "cleanup: cannot remove cgroup $CG" >&2
 	fi
 	(exit "$rc")
 	cleanup
+}
+
+# cg_empty: no process left in CG.
+cg_empty()
+{
+	[ ! -s "$CG/cgroup.procs" ]
 }
 
 # cg_mounts: "TYPE SUPER-OPTIONS MOUNTPOINT" of every cgroup file system.
@@ -202,4 +212,33 @@ OZXFS_WRAPPER="$W/incg ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT" -d
 grep -qF "${CG##*/}" "/proc/$OZX_PID/cgroup" || fail "the daemon is not in $CG: $(cat "/proc/$OZX_PID/cgroup")"
 expect_cpu 1 "a quota of one CPU"
 unmount_ozx "$MNT"
+
+# checker_done: CHECKER has exited; the most threads it had, into MOST.
+checker_done()
+{
+	local t
+	t=$(awk '$1 == "Threads:" { print $2 }' "/proc/$CHECKER/status" 2>/dev/null)
+	[ -n "$t" ] && [ "$t" -gt "$MOST" ] && MOST=$t
+	pid_gone "$CHECKER"
+}
+
+check "ozx check in that cgroup: one thread verifies (the main thread waits)"
+if [ -z "${OZX:-}" ]; then
+	echo "note: not tested: ozx check under a CPU quota: OZX is not set"
+	exit 0
+fi
+# 40 entries: three batches of consecutive records (check.c), enough for
+# more than one verifying thread where the quota allowed it.
+"$PY" "$SYS_DIR/../mount/mkzeros.py" "$W/many.ozx" 64 40 || fail "mkzeros.py failed"
+"$W/incg" "$OZX" check -q "$W/many.ozx" >"$W/check.out" 2>&1 &
+CHECKER=$!
+OZX_EXTRA_PIDS+=("$CHECKER")
+MOST=0
+wait_until 300 checker_done || fail "ozx check still running after 300 s"
+wait "$CHECKER"
+rc=$?
+[ "$rc" -le 2 ] || fail "ozx check could not check (exit $rc): $(head -n 3 "$W/check.out")"
+[ "$MOST" -ge 1 ] || fail "ozx check was never seen running"
+[ "$MOST" -le 2 ] || fail "ozx check had $MOST threads, want at most 2 under a quota of one CPU"
+ok "ozx check: $MOST thread(s) at most, exit $rc"
 exit 0

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # the bash -c scripts take "$1" on purpose
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # userns.sh - containers.  (1) The daemon runs inside a user namespace with
 # a mount namespace of its own (unshare --user --map-root-user --mount, as
 # a rootless container runtime sets one up), mounts there and serves
@@ -49,21 +48,17 @@ read -r _ outer _ </proc/self/uid_map
 echo "inside: uid $(id -u) (uid $outer outside), $(readlink /proc/self/ns/user), $(readlink /proc/self/ns/mnt)"
 MNT=$W/mnt
 start_ozx "$OZX_A" "$MNT"
-n=600
-while ! is_mounted "$MNT"; do
-	if ! pid_alive "$OZX_PID"; then
-		wait "$OZX_PID"
-		rc=$?
-		unset "OZX_PID_OF[$MNT]"
-		why=$(grep -m1 -E 'not permitted|Permission denied|refused' "$LOG")
-		[ -n "$why" ] && { echo "REFUSED: $why"; exit 77; }
-		show_log
-		fail "daemon exited with status $rc before mounting"
-	fi
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || { show_log; fail "'$MNT' not mounted after 30 s"; }
-	sleep 0.05
-done
+wait_until 30 done_or_gone "$OZX_PID" is_mounted "$MNT" ||
+	{ show_log; fail "'$MNT' not mounted after 30 s"; }
+if ! is_mounted "$MNT"; then
+	wait "$OZX_PID"
+	rc=$?
+	unset "OZX_PID_OF[$MNT]"
+	why=$(grep -m1 -E 'not permitted|Permission denied|refused' "$LOG")
+	[ -n "$why" ] && { echo "REFUSED: $why"; exit 77; }
+	show_log
+	fail "daemon exited with status $rc before mounting"
+fi
 echo "mounted in the namespace: $(mountinfo_line "$MNT" | cut -d' ' -f5-)"
 cmp_trees "$OZX_SRC" "$MNT"
 check "a second reader process in the namespace"

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # check.sh - ozx check: one archive per rule, made here with Python's
 # zipfile, each asserting the rule's message and the exit status (0 clean,
 # 1 warnings only, 2 errors, 3 could not check); a corrupt entry is named;

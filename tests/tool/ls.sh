@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # ls.sh - ozx ls prints what Python's zipfile sees, record for record, in
 # central directory order: method, sizes, data offset (from the local
 # header, as zipfile finds it), CRC-32, name; --long adds the time and the

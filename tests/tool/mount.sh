@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # mount.sh - pack, mount, compare: the mount of what ozx pack wrote is the
 # tree it packed (same listing, every file byte-equal), for a Zarr v3 tree
 # with awkward names, a Zarr v2 tree and a generic --any tree.

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # pack.sh - ozx pack: the RFC-9 layout (checked with Python's zipfile),
 # ZIP64 records whatever the size, read by libzip, Info-ZIP unzip and
 # bsdtar too, reproducible bytes, never a half-written archive, and what
@@ -16,28 +15,21 @@ make_zarr_tree "$SRC"
 # recommends and what ozx(1) promises, entry for entry.
 layout()
 {
-	"$PY" - "$@" <<'EOF' || fail "layout of '$1'"
+	"$PY" - "$@" "$TESTSRC/readers" <<'EOF' || fail "layout of '$1'"
 import os, stat, struct, sys, zipfile
-path, src, comment, date = sys.argv[1:5]
+path, src, comment, date, readers = sys.argv[1:6]
 date = tuple(int(x) for x in date.split(","))
-META = {"zarr.json": 0, ".zgroup": 1, ".zattrs": 2, ".zarray": 3, ".zmetadata": 4}
+sys.path.insert(0, readers)
+from ozxpack import rfc9_order  # the tests' one definition of the order
 
-def tree_key(name):
-    # '/' sorts before every other byte
-    return name.encode().replace(b"/", b"\x00")
-
-want_meta, want_rest = [], []
+names = []
 for root, dirs, files in os.walk(src):
     rel = os.path.relpath(root, src)
     rel = "" if rel == "." else rel + "/"
     if not dirs and not files and rel:
-        want_rest.append(rel)
-    for f in files:
-        (want_meta if f in META else want_rest).append(rel + f)
-want_meta.sort(key=lambda n: (n.count("/"), tree_key(n.rpartition("/")[0]),
-                              META[n.rpartition("/")[2]]))
-want_rest.sort(key=tree_key)
-want = want_meta + want_rest
+        names.append(rel)
+    names.extend(rel + f for f in files)
+want = rfc9_order(names)
 
 z = zipfile.ZipFile(path)
 infos = z.infolist()

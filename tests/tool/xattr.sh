@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # xattr.sh - the user.ozx.* extended attributes on the mount agree with
 # ozx ls (crc32, method, offset, compressed_size of every file) and ozx
 # check (user.ozx.rfc9 on the root), user.ozx.verified follows the reads,
@@ -19,7 +18,7 @@ check "the daemon serves user.ozx.crc32"
 if ! getfattr --only-values -n user.ozx.crc32 "$MNT/zarr.json" >"$W/probe" 2>"$W/probe.err"; then
 	if grep -qE 'No such attribute|Operation not supported|not supported' "$W/probe.err"; then
 		unmount_ozx "$MNT"
-		skip "getxattr user.ozx.crc32 on the mount: $(head -n 1 "$W/probe.err" | sed 's/.*: //'); fs/xattr.c is not wired into the daemon's getxattr/listxattr ops yet"
+		skip "getxattr user.ozx.crc32 on the mount: $(head -n 1 "$W/probe.err" | sed 's/.*: //'); fs/daemon/xattr.c is not wired into the daemon's getxattr/listxattr ops yet"
 	fi
 	fail "getfattr: $(cat "$W/probe.err")"
 fi

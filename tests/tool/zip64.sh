@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 # zip64.sh - a tree of more than 65535 files: ozx pack writes the ZIP64 end
 # records (as it does for every archive), ozx check finds it clean (exit
 # 0), ozx ls lists every entry, and on a terminal ozx pack and ozx check

@@ -54,18 +54,21 @@ static void basic_release(struct basic *b)
 	free(b->d2);
 }
 
-/* Open buf[0..len) and require the refusal err with diag what. */
+/* Open buf[0..len) and require the refusal err with diag what; where
+ * (a line, a case) is said if not. */
+#define LINE_STR(n)   #n
+#define LINE_AT(n)    "line " LINE_STR(n)
 #define expect_reject(buf, len, err, what)                                     \
-	expect_reject_at(buf, len, err, what, __LINE__)
+	expect_reject_at(buf, len, err, what, LINE_AT(__LINE__))
 
 static void expect_reject_at(const unsigned char *buf, size_t len, int err,
-			     const char *what, int line)
+			     const char *what, const char *where)
 {
 	struct fx_arc *fa = fx_arc_open_copy(buf, len);
 
 	if (fa->ret != err || !fa->d.what || strcmp(fa->d.what, what))
-		print_error("line %d: open gave %d '%s', expected %d '%s'\n",
-			    line, fa->ret,
+		print_error("%s: open gave %d '%s', expected %d '%s'\n",
+			    where, fa->ret,
 			    fa->d.what ? fa->d.what : "(no diag)", err, what);
 	assert_int_equal(fa->ret, err);
 	assert_null(fa->a);
@@ -82,13 +85,6 @@ static void expect_sound(const struct fx_zip *z)
 
 	assert_int_equal(fa->ret, 0);
 	fx_arc_free(fa);
-}
-
-/* Set a classic EOCD's two entry counts. */
-static void poke_count(struct fx_zip *z, uint16_t n)
-{
-	fx_poke16(z->p + z->eocd_off + FX_EOCD_NDISK, n);
-	fx_poke16(z->p + z->eocd_off + FX_EOCD_N, n);
 }
 
 #define NOT_ZIP	  "not a ZIP archive: no end of central directory record"
@@ -131,22 +127,6 @@ static void test_incons_truncated(void **state)
 	expect_reject(b.z.p, 10, -EINVAL, TRUNCATED); /* < 22 bytes */
 	/* cut inside the end record itself */
 	expect_reject(b.z.p, b.z.len - 1, -EINVAL, TRUNCATED);
-	basic_release(&b);
-}
-
-/* class "wrong comment length": the EOCD's comment length runs past EOF. */
-static void test_incons_comment_length_past_eof(void **state)
-{
-	struct fx_opts o = {.comment = "ten bytes!", .comment_len = 10};
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, &o);
-	expect_sound(&b.z);
-	fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CLEN, 11);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "end of central directory record has a wrong comment "
-		      "length");
 	basic_release(&b);
 }
 
@@ -205,128 +185,6 @@ static void test_incons_two_eocds(void **state)
 	basic_release(&inner);
 }
 
-/* class "multi-disk archive": any disk number but 0, in the EOCD, the
- * ZIP64 records or a central record. */
-static void test_incons_multi_disk(void **state)
-{
-	struct fx_opts o64 = {.eocd64 = true};
-	struct basic b;
-	int k;
-
-	(void)state;
-	for (k = 0; k < 7; k++) {
-		basic_build(&b, k >= 3 && k < 6 ? &o64 : NULL);
-		switch (k) {
-		case 0: /* this disk */
-			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_DISK, 1);
-			break;
-		case 1: /* disk of the central directory */
-			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_CDDISK, 1);
-			break;
-		case 2: /* entries on this disk != entries in total */
-			fx_poke16(b.z.p + b.z.eocd_off + FX_EOCD_NDISK, 2);
-			break;
-		case 3: /* locator: two disks */
-			fx_poke32(b.z.p + b.z.loc_off + FX_LOC_NDISKS, 2);
-			break;
-		case 4: /* ZIP64 end record: this disk */
-			fx_poke32(b.z.p + b.z.eocd64_off + FX_EOCD64_DISK, 1);
-			break;
-		case 5: /* ZIP64 end record: entries on this disk */
-			fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_NDISK, 1);
-			break;
-		case 6: /* a central record on disk 1 */
-			fx_poke16(b.z.p + b.z.cd_rec[1] + FX_CD_DISK, 1);
-			break;
-		}
-		expect_reject(b.z.p, b.z.len, -EINVAL, "multi-disk archive");
-		basic_release(&b);
-	}
-}
-
-/* class "ZIP64 locator out of range": the locator points past EOF. */
-static void test_incons_eocd64_locator_out_of_range(void **state)
-{
-	struct fx_opts o = {.eocd64 = true};
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, &o);
-	expect_sound(&b.z);
-	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.len + 100);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
-	/* ... or at a place where no 56-byte record fits before it */
-	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.loc_off - 10);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
-	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, UINT64_MAX);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 locator out of range");
-	basic_release(&b);
-}
-
-/* class "locator does not point at a ZIP64 end record": it points at a
- * local header. */
-static void test_incons_eocd64_locator_to_garbage(void **state)
-{
-	struct fx_opts o = {.eocd64 = true};
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, &o);
-	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, 0);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "ZIP64 locator does not point at a ZIP64 end record");
-	/* one byte early: in range, but not at the signature */
-	fx_poke64(b.z.p + b.z.loc_off + FX_LOC_OFF, b.z.eocd64_off - 1);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "ZIP64 locator does not point at a ZIP64 end record");
-	basic_release(&b);
-}
-
-/* class "ZIP64 end record malformed": its size field is too small, or
- * does not reach the locator. */
-static void test_incons_eocd64_malformed(void **state)
-{
-	struct fx_opts o = {.eocd64 = true};
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, &o);
-	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, 10);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
-	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, 44 + 8);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
-	fx_poke64(b.z.p + b.z.eocd64_off + FX_EOCD64_RECSIZE, UINT64_MAX);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "ZIP64 end record malformed");
-	basic_release(&b);
-}
-
-/* class "ZIP64 and classic end records disagree": a classic field that
- * is not a sentinel differs from its ZIP64 twin. */
-static void test_incons_eocd64_eocd_disagree(void **state)
-{
-	struct fx_opts o = {.eocd64 = true, .eocd_real = true};
-	struct basic b;
-	int k;
-
-	(void)state;
-	for (k = 0; k < 3; k++) {
-		basic_build(&b, &o);
-		if (k == 0)
-			expect_sound(&b.z);
-		if (k == 0)
-			poke_count(&b.z, 2);
-		else if (k == 1)
-			fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE,
-				  b.z.cd_size - 46);
-		else
-			fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDOFF,
-				  b.z.cd_off + 46);
-		expect_reject(b.z.p, b.z.len, -EINVAL,
-			      "ZIP64 and classic end records disagree");
-		basic_release(&b);
-	}
-}
-
 /* class "ZIP64 and classic end records disagree" (or "multi-disk"): the
  * classic record's entries-on-this-disk is no sentinel and differs from
  * every other count, which a reader using it would believe. */
@@ -350,30 +208,6 @@ static void test_incons_eocd64_eocd_disagree_disk_count(void **state)
 		assert_string_equal(fa->d.what,
 				    "ZIP64 and classic end records disagree");
 	fx_arc_free(fa);
-	basic_release(&b);
-}
-
-/* class "central directory out of range": it would start or end beyond
- * the end record. */
-static void test_incons_cd_out_of_range(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDOFF, 0x7ffffff0);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory out of range");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE, b.z.cd_size + 1);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory out of range");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.eocd_off + FX_EOCD_CDSIZE, 0xfffffffe);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory out of range");
 	basic_release(&b);
 }
 
@@ -551,62 +385,6 @@ static void test_incons_gap_before_eocd(void **state)
 	basic_release(&b);
 }
 
-/* class "entry count impossible": more records claimed than 46-byte
- * records fit in the directory (the allocation bomb). */
-static void test_incons_count_impossible(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	poke_count(&b.z, (uint16_t)(b.z.cd_size / 46 + 1));
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "entry count impossible for central directory size");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	poke_count(&b.z, 0xfffe);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "entry count impossible for central directory size");
-	basic_release(&b);
-}
-
-/* class "central directory record signature wrong". */
-static void test_incons_cd_bad_signature(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	b.z.p[b.z.cd_rec[1] + 2] = 3; /* PK\3\2 */
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory record signature wrong");
-	basic_release(&b);
-}
-
-/* class "record overruns the directory": the last record's name and
- * extra lengths reach past the directory's end. */
-static void test_incons_cd_record_overrun(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_XLEN, 100);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory record overruns the directory");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_NLEN, 0xffff);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory record overruns the directory");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke16(b.z.p + b.z.cd_rec[2] + FX_CD_CLEN, 1);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "central directory record overruns the directory");
-	basic_release(&b);
-}
-
 /* class "extra field overruns its record": a ZIP64 extra claiming 16
  * bytes with 8 left (the 32-bit size says to look for it). */
 static void test_incons_extra_overrun(void **state)
@@ -629,45 +407,6 @@ static void test_incons_extra_overrun(void **state)
 	expect_reject(z.p, z.len, -EINVAL, "extra field overruns its record");
 	fx_zip_release(&z);
 	free(d);
-}
-
-/* class "0xffffffff without ZIP64 extra": the sentinel in a record that
- * has no ZIP64 extra field to resolve it. */
-static void test_incons_ffffffff_without_zip64(void **state)
-{
-	static const size_t field[] = {FX_CD_CSIZE, FX_CD_USIZE, FX_CD_LHOFF};
-	struct basic b;
-	size_t k;
-
-	(void)state;
-	for (k = 0; k < 3; k++) {
-		basic_build(&b, NULL);
-		fx_poke32(b.z.p + b.z.cd_rec[1] + field[k], 0xffffffff);
-		expect_reject(b.z.p, b.z.len, -EINVAL,
-			      "size or offset 0xffffffff without ZIP64 extra "
-			      "field");
-		basic_release(&b);
-	}
-}
-
-/* class "entry count does not match": the EOCD claims fewer records than
- * the directory holds. */
-static void test_incons_count_mismatch(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	poke_count(&b.z, 2);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "entry count does not match central directory");
-	basic_release(&b);
-	/* and none at all */
-	basic_build(&b, NULL);
-	poke_count(&b.z, 0);
-	expect_reject(b.z.p, b.z.len, -EINVAL,
-		      "entry count does not match central directory");
-	basic_release(&b);
 }
 
 /*
@@ -799,77 +538,6 @@ static void test_unicode_path_extra(void **state)
 	fx_arc_free(fa);
 	fx_zip_release(&z);
 	free(d);
-}
-
-/* class "entry data out of range": an entry's data runs into the central
- * directory, or its local header is inside it. */
-static void test_incons_entry_data_past_cd(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	/* "d" is last: 10 bytes end exactly at the directory */
-	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_CSIZE, 11);
-	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_USIZE, 11);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_LHOFF, b.z.cd_off);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
-	basic_release(&b);
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_CSIZE, 0xfffffff0);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
-	basic_release(&b);
-}
-
-/* class "entry data out of range", ZIP64 flavour: a 64-bit offset or size
- * near 2^64 must not wrap around the bounds check. */
-static void test_incons_entry_data_wraps(void **state)
-{
-	struct fx_opts o = {.zip64 = FX_Z64_FULL, .eocd64 = true};
-	struct basic b;
-	/* entry "a"'s ZIP64 extra: id, len, usize, csize, offset */
-	const size_t csize = FX_CD_NAME + 1 + 4 + 8, lhoff = csize + 8;
-
-	(void)state;
-	basic_build(&b, &o);
-	expect_sound(&b.z);
-	fx_poke64(b.z.p + b.z.cd_rec[0] + csize, UINT64_MAX - 20);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
-	basic_release(&b);
-	basic_build(&b, &o);
-	fx_poke64(b.z.p + b.z.cd_rec[0] + lhoff, UINT64_MAX - 20);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "entry data out of range");
-	basic_release(&b);
-}
-
-/* class "overlapping entries": two records share a local header (the
- * overlapping-entry zip bomb). */
-static void test_incons_overlap_same_lh(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.cd_rec[2] + FX_CD_LHOFF, b.z.lh_off[0]);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "overlapping entries");
-	basic_release(&b);
-}
-
-/* class "overlapping entries": an entry's data runs into the next local
- * header. */
-static void test_incons_overlap_into_next(void **state)
-{
-	struct basic b;
-
-	(void)state;
-	basic_build(&b, NULL);
-	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_CSIZE, 101);
-	fx_poke32(b.z.p + b.z.cd_rec[0] + FX_CD_USIZE, 101);
-	expect_reject(b.z.p, b.z.len, -EINVAL, "overlapping entries");
-	basic_release(&b);
 }
 
 /* class "archive too large" (-EFBIG): beyond the library's 2^48 bytes. */
@@ -1039,18 +707,6 @@ static void expect_entry_failure(struct ecase *c, const char *why)
 	fx_arc_free(fa);
 }
 
-/* entry "CRC-32 mismatch": one flipped byte in a STORED entry. */
-static void test_entry_crc_mismatch_stored(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	c.z.p[c.z.data_off[1] + 999] ^= 0x01;
-	expect_entry_failure(&c, "CRC-32 mismatch");
-	ecase_release(&c);
-}
-
 /* entry "CRC-32 mismatch": one flipped content byte inside a DEFLATE
  * stored block, so the stream itself stays valid. */
 static void test_entry_crc_mismatch_deflate(void **state)
@@ -1063,71 +719,6 @@ static void test_entry_crc_mismatch_deflate(void **state)
 	assert_int_equal(c.z.p[c.z.data_off[1] + 5], c.bad[0]);
 	c.z.p[c.z.data_off[1] + 5 + 500] ^= 0x40;
 	expect_entry_failure(&c, "CRC-32 mismatch");
-	ecase_release(&c);
-}
-
-/* entry "CRC-32 mismatch": a compressed stream with a wrong declared CRC
- * in both headers. */
-static void test_entry_crc_declared_wrong(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	ecase_poke32(&c, FX_LH_CRC, FX_CD_CRC, c.z.crc[1] ^ 0x80000000u);
-	expect_entry_failure(&c, "CRC-32 mismatch");
-	ecase_release(&c);
-}
-
-/* entry "local header name differs": LH "bad" vs CD "bad" with one byte
- * changed. */
-static void test_entry_lh_name_mismatch(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	c.z.p[c.z.lh_off[1] + FX_LH_NAME + 2] = 'D';
-	expect_entry_failure(&c, "local header name differs from central "
-				 "directory");
-	ecase_release(&c);
-}
-
-/* entry "local header method differs": LH says DEFLATE, CD STORED. */
-static void test_entry_lh_method_mismatch(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_METHOD, 8);
-	expect_entry_failure(&c, "local header method differs from central "
-				 "directory");
-	ecase_release(&c);
-}
-
-/* entry "local header signature wrong": the CD points at no header. */
-static void test_entry_lh_signature_wrong(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	c.z.p[c.z.lh_off[1] + 3] = 3; /* PK\3\3 */
-	expect_entry_failure(&c, "local header signature wrong");
-	ecase_release(&c);
-}
-
-/* entry "local header sizes differ": LH compressed size is off by one. */
-static void test_entry_lh_sizes_mismatch(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	fx_poke32(c.z.p + c.z.lh_off[1] + FX_LH_CSIZE, c.z.csize[1] + 1);
-	expect_entry_failure(&c, "local header sizes differ from central "
-				 "directory");
 	ecase_release(&c);
 }
 
@@ -1148,18 +739,6 @@ static void test_entry_encrypted(void **state)
 	assert_int_equal(ozx_node_stat(fa->a, fx_node(fa->a, "bad"), &st), 0);
 	assert_true(st.encrypted);
 	fx_arc_free(fa);
-	expect_entry_failure(&c, "encrypted entry");
-	ecase_release(&c);
-}
-
-/* entry "encrypted entry": only the local header says so. */
-static void test_entry_encrypted_local_only(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_FLAGS, 1);
 	expect_entry_failure(&c, "encrypted entry");
 	ecase_release(&c);
 }
@@ -1195,45 +774,6 @@ static void test_entry_deflate_corrupt(void **state)
 	ecase_build_simple(&c, 8, false);
 	memset(c.z.p + c.z.data_off[1], 0xff, c.z.csize[1]);
 	expect_entry_failure(&c, "DEFLATE stream corrupt");
-	ecase_release(&c);
-}
-
-/* entry "DEFLATE stream shorter than declared": the stream is truncated
- * (compressed size halved in both headers); input runs out first. */
-static void test_entry_deflate_truncated(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	ecase_poke32(&c, FX_LH_CSIZE, FX_CD_CSIZE, (uint32_t)c.z.csize[1] / 2);
-	expect_entry_failure(&c, "DEFLATE stream shorter than declared");
-	ecase_release(&c);
-}
-
-/* entry "DEFLATE stream shorter than declared": the stream ends one byte
- * before the declared size. */
-static void test_entry_deflate_shorter(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 1001);
-	expect_entry_failure(&c, "DEFLATE stream shorter than declared");
-	ecase_release(&c);
-}
-
-/* entry "DEFLATE stream longer than declared": the stream inflates to one
- * byte more than declared (a bomb would to far more). */
-static void test_entry_deflate_longer(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE, 999);
-	expect_entry_failure(&c, "DEFLATE stream longer than declared");
 	ecase_release(&c);
 }
 
@@ -1296,47 +836,6 @@ static void test_entry_deflate_trailing_junk(void **state)
 	free(d);
 }
 
-/* entry "declared size impossible for DEFLATE": more than 1032 times
- * the compressed size (DEFLATE's maximum ratio) is refused before any
- * inflating. */
-static void test_entry_deflate_ratio_impossible(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 8, false);
-	ecase_poke32(&c, FX_LH_USIZE, FX_CD_USIZE,
-		     (uint32_t)c.z.csize[1] * 1033 + 1032);
-	expect_entry_failure(&c, "declared size impossible for DEFLATE");
-	ecase_release(&c);
-}
-
-/* entry "encrypted entry": strong encryption (flag bit 6). */
-static void test_entry_strong_encryption(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	ecase_poke16(&c, FX_LH_FLAGS, FX_CD_FLAGS, 0x41);
-	expect_entry_failure(&c, "encrypted entry");
-	ecase_release(&c);
-}
-
-/* entry "entry data overlaps what follows it": the local header's extra
- * field (which the directory cannot know) pushes the data into the next
- * entry. */
-static void test_entry_lh_extra_overlaps(void **state)
-{
-	struct ecase c;
-
-	(void)state;
-	ecase_build_simple(&c, 0, false);
-	fx_poke16(c.z.p + c.z.lh_off[1] + FX_LH_XLEN, 200);
-	expect_entry_failure(&c, "entry data overlaps what follows it");
-	ecase_release(&c);
-}
-
 /* A STORED entry must hold exactly its size: one declaring a size beyond
  * its compressed size (both headers agree, CRC matching the bytes that
  * follow) would serve the next entry's bytes as its own. */
@@ -1370,64 +869,487 @@ static void test_entry_stored_size_exceeds_data(void **state)
 	ecase_release(&c);
 }
 
+/* ---- one defect, one poke: the tables --------------------------------- */
+
+/*
+ * Most defects are a good archive with one or two fields poked.  Each such
+ * case is a row: the archive, the pokes, and the refusal or the entry's
+ * failure expected.  A poke names the record (at), the field's offset in
+ * it and its width, and the value written: base * mul / div + add, or
+ * (xor) the field's value ^ add.
+ */
+enum at {
+	AT_EOCD,
+	AT_EOCD64,
+	AT_LOC,
+	AT_CD0, /* the central record of entry 0, 1, 2 */
+	AT_CD1,
+	AT_CD2,
+	AT_LH1,	  /* entry 1's local header */
+	AT_BOTH1, /* entry 1's local header (field) and record (cd_field) */
+	AT_DATA1, /* entry 1's stored bytes */
+};
+
+enum base {
+	B_NONE, /* 0 */
+	B_LEN,	/* the archive's length */
+	B_LOC,	/* where the ZIP64 locator is */
+	B_EOCD64,
+	B_CD_OFF,
+	B_CD_SIZE,
+	B_CD_RECS, /* 46-byte records that fit in the directory */
+	B_LH0,	   /* where entry 0's local header is */
+	B_CSIZE1,  /* entry 1's stored size */
+};
+
+struct poke {
+	enum at at;
+	size_t field, cd_field;
+	unsigned width; /* 1, 2, 4 or 8; 0: no poke */
+	enum base base;
+	uint64_t mul, div; /* 0: 1 */
+	int64_t add;
+	bool xor;
+};
+
+/* A classic EOCD's two entry counts, set to base + add. */
+#define POKE_COUNT(b, a)                                                       \
+	{.at = AT_EOCD, .field = FX_EOCD_NDISK, .width = 2, .base = (b),       \
+	 .add = (a)},                                                          \
+	{                                                                      \
+		.at = AT_EOCD, .field = FX_EOCD_N, .width = 2, .base = (b),    \
+		.add = (a)                                                     \
+	}
+
+static uint64_t base_of(const struct fx_zip *z, enum base b)
+{
+	switch (b) {
+	case B_NONE:
+		return 0;
+	case B_LEN:
+		return z->len;
+	case B_LOC:
+		return z->loc_off;
+	case B_EOCD64:
+		return z->eocd64_off;
+	case B_CD_OFF:
+		return z->cd_off;
+	case B_CD_SIZE:
+		return z->cd_size;
+	case B_CD_RECS:
+		return z->cd_size / 46;
+	case B_LH0:
+		return z->lh_off[0];
+	case B_CSIZE1:
+		return z->csize[1];
+	}
+	return 0;
+}
+
+static uint64_t peek(const unsigned char *q, unsigned width)
+{
+	return width == 1   ? *q
+	       : width == 2 ? fx_peek16(q)
+	       : width == 4 ? fx_peek32(q)
+			    : fx_peek64(q);
+}
+
+static void poke_at(unsigned char *q, const struct fx_zip *z,
+		    const struct poke *k)
+{
+	uint64_t v = base_of(z, k->base) * (k->mul ? k->mul : 1) /
+		     (k->div ? k->div : 1);
+
+	v = k->xor ? peek(q, k->width) ^ (uint64_t)k->add
+		   : v + (uint64_t)k->add;
+	if (k->width == 1)
+		*q = (unsigned char)v;
+	else if (k->width == 2)
+		fx_poke16(q, v);
+	else if (k->width == 4)
+		fx_poke32(q, v);
+	else
+		fx_poke64(q, v);
+}
+
+static void poke(struct fx_zip *z, const struct poke *k)
+{
+	size_t rec;
+
+	switch (k->at) {
+	case AT_EOCD:
+		rec = z->eocd_off;
+		break;
+	case AT_EOCD64:
+		rec = z->eocd64_off;
+		break;
+	case AT_LOC:
+		rec = z->loc_off;
+		break;
+	case AT_CD0:
+	case AT_CD1:
+	case AT_CD2:
+		rec = z->cd_rec[k->at - AT_CD0];
+		break;
+	case AT_BOTH1:
+		poke_at(z->p + z->cd_rec[1] + k->cd_field, z, k);
+		/* fall through */
+	case AT_LH1:
+		rec = z->lh_off[1];
+		break;
+	case AT_DATA1:
+	default:
+		rec = z->data_off[1];
+		break;
+	}
+	poke_at(z->p + rec + k->field, z, k);
+}
+
+#define MAX_POKES 2
+
+/* The basic archive (with opts), poked, must be refused with err, what. */
+struct reject_case {
+	const char *name;
+	struct fx_opts opts;
+	bool sound_first; /* the archive opens before the poke */
+	struct poke poke[MAX_POKES];
+	int err;
+	const char *what;
+};
+
+#define Z64	  {.eocd64 = true}
+#define Z64_REAL  {.eocd64 = true, .eocd_real = true}
+#define Z64_FULL  {.zip64 = FX_Z64_FULL, .eocd64 = true}
+#define TEN_BYTES {.comment = "ten bytes!", .comment_len = 10}
+/* entry "a"'s ZIP64 extra in its central record: id, len, usize, csize,
+ * offset */
+#define A_Z64_CSIZE (FX_CD_NAME + 1 + 4 + 8)
+#define A_Z64_LHOFF (A_Z64_CSIZE + 8)
+
+#define MULTI_DISK   "multi-disk archive"
+#define LOC_RANGE    "ZIP64 locator out of range"
+#define LOC_GARBAGE  "ZIP64 locator does not point at a ZIP64 end record"
+#define EOCD64_BAD   "ZIP64 end record malformed"
+#define DISAGREE     "ZIP64 and classic end records disagree"
+#define CD_RANGE     "central directory out of range"
+#define COUNT_IMPOSS "entry count impossible for central directory size"
+#define OVERRUN	     "central directory record overruns the directory"
+#define FFFFFFFF     "size or offset 0xffffffff without ZIP64 extra field"
+#define COUNT_DIFF   "entry count does not match central directory"
+#define DATA_RANGE   "entry data out of range"
+#define OVERLAP	     "overlapping entries"
+
+static const struct reject_case reject_cases[] = {
+    /* class "wrong comment length": the EOCD's comment length runs past
+     * EOF. */
+    {"comment_length_past_eof", TEN_BYTES, true,
+     {{AT_EOCD, FX_EOCD_CLEN, 0, 2, B_NONE, 0, 0, 11, false}}, -EINVAL,
+     "end of central directory record has a wrong comment length"},
+    /* class "multi-disk archive": any disk number but 0, in the EOCD,
+     * the ZIP64 records or a central record. */
+    {"multi_disk_this_disk", {0}, false,
+     {{AT_EOCD, FX_EOCD_DISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
+     MULTI_DISK},
+    {"multi_disk_cd_disk", {0}, false,
+     {{AT_EOCD, FX_EOCD_CDDISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
+     MULTI_DISK},
+    /* entries on this disk != entries in total */
+    {"multi_disk_entries_on_disk", {0}, false,
+     {{AT_EOCD, FX_EOCD_NDISK, 0, 2, B_NONE, 0, 0, 2, false}}, -EINVAL,
+     MULTI_DISK},
+    {"multi_disk_locator_two_disks", Z64, false,
+     {{AT_LOC, FX_LOC_NDISKS, 0, 4, B_NONE, 0, 0, 2, false}}, -EINVAL,
+     MULTI_DISK},
+    {"multi_disk_eocd64_this_disk", Z64, false,
+     {{AT_EOCD64, FX_EOCD64_DISK, 0, 4, B_NONE, 0, 0, 1, false}}, -EINVAL,
+     MULTI_DISK},
+    {"multi_disk_eocd64_entries_on_disk", Z64, false,
+     {{AT_EOCD64, FX_EOCD64_NDISK, 0, 8, B_NONE, 0, 0, 1, false}},
+     -EINVAL, MULTI_DISK},
+    {"multi_disk_cd_record", {0}, false,
+     {{AT_CD1, FX_CD_DISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
+     MULTI_DISK},
+    /* class "ZIP64 locator out of range": the locator points past EOF,
+     * or at a place where no 56-byte record fits before it. */
+    {"eocd64_locator_past_eof", Z64, true,
+     {{AT_LOC, FX_LOC_OFF, 0, 8, B_LEN, 0, 0, 100, false}}, -EINVAL,
+     LOC_RANGE},
+    {"eocd64_locator_no_room", Z64, false,
+     {{AT_LOC, FX_LOC_OFF, 0, 8, B_LOC, 0, 0, -10, false}}, -EINVAL,
+     LOC_RANGE},
+    {"eocd64_locator_max", Z64, false, /* UINT64_MAX */
+     {{AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, -1, false}}, -EINVAL,
+     LOC_RANGE},
+    /* class "locator does not point at a ZIP64 end record": it points at
+     * a local header, or one byte early (in range, but not at the
+     * signature). */
+    {"eocd64_locator_to_lh", Z64, false,
+     {{AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, 0, false}}, -EINVAL,
+     LOC_GARBAGE},
+    {"eocd64_locator_one_early", Z64, false,
+     {{AT_LOC, FX_LOC_OFF, 0, 8, B_EOCD64, 0, 0, -1, false}}, -EINVAL,
+     LOC_GARBAGE},
+    /* class "ZIP64 end record malformed": its size field is too small,
+     * or does not reach the locator. */
+    {"eocd64_size_small", Z64, false,
+     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 10, false}},
+     -EINVAL, EOCD64_BAD},
+    {"eocd64_size_short", Z64, false,
+     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 44 + 8, false}},
+     -EINVAL, EOCD64_BAD},
+    {"eocd64_size_max", Z64, false,
+     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, -1, false}},
+     -EINVAL, EOCD64_BAD},
+    /* class "ZIP64 and classic end records disagree": a classic field
+     * that is not a sentinel differs from its ZIP64 twin. */
+    {"eocd64_eocd_disagree_count", Z64_REAL, true,
+     {POKE_COUNT(B_NONE, 2)}, -EINVAL, DISAGREE},
+    {"eocd64_eocd_disagree_cd_size", Z64_REAL, false,
+     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, -46, false}},
+     -EINVAL, DISAGREE},
+    {"eocd64_eocd_disagree_cd_off", Z64_REAL, false,
+     {{AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_CD_OFF, 0, 0, 46, false}}, -EINVAL,
+     DISAGREE},
+    /* class "central directory out of range": it would start or end
+     * beyond the end record. */
+    {"cd_out_of_range_offset", {0}, false,
+     {{AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_NONE, 0, 0, 0x7ffffff0, false}},
+     -EINVAL, CD_RANGE},
+    {"cd_out_of_range_size", {0}, false,
+     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, 1, false}},
+     -EINVAL, CD_RANGE},
+    {"cd_out_of_range_size_huge", {0}, false,
+     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_NONE, 0, 0, 0xfffffffe, false}},
+     -EINVAL, CD_RANGE},
+    /* class "entry count impossible": more records claimed than 46-byte
+     * records fit in the directory (the allocation bomb). */
+    {"count_impossible", {0}, false, {POKE_COUNT(B_CD_RECS, 1)}, -EINVAL,
+     COUNT_IMPOSS},
+    {"count_impossible_fffe", {0}, false, {POKE_COUNT(B_NONE, 0xfffe)},
+     -EINVAL, COUNT_IMPOSS},
+    /* class "central directory record signature wrong": PK\3\2. */
+    {"cd_bad_signature", {0}, false,
+     {{AT_CD1, 2, 0, 1, B_NONE, 0, 0, 3, false}}, -EINVAL,
+     "central directory record signature wrong"},
+    /* class "record overruns the directory": the last record's name and
+     * extra lengths reach past the directory's end. */
+    {"cd_record_overrun_extra", {0}, false,
+     {{AT_CD2, FX_CD_XLEN, 0, 2, B_NONE, 0, 0, 100, false}}, -EINVAL,
+     OVERRUN},
+    {"cd_record_overrun_name", {0}, false,
+     {{AT_CD2, FX_CD_NLEN, 0, 2, B_NONE, 0, 0, 0xffff, false}}, -EINVAL,
+     OVERRUN},
+    {"cd_record_overrun_comment", {0}, false,
+     {{AT_CD2, FX_CD_CLEN, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
+     OVERRUN},
+    /* class "0xffffffff without ZIP64 extra": the sentinel in a record
+     * that has no ZIP64 extra field to resolve it. */
+    {"ffffffff_csize_without_zip64", {0}, false,
+     {{AT_CD1, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
+     -EINVAL, FFFFFFFF},
+    {"ffffffff_usize_without_zip64", {0}, false,
+     {{AT_CD1, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
+     -EINVAL, FFFFFFFF},
+    {"ffffffff_lhoff_without_zip64", {0}, false,
+     {{AT_CD1, FX_CD_LHOFF, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
+     -EINVAL, FFFFFFFF},
+    /* class "entry count does not match": the EOCD claims fewer records
+     * than the directory holds, or none at all. */
+    {"count_mismatch", {0}, false, {POKE_COUNT(B_NONE, 2)}, -EINVAL,
+     COUNT_DIFF},
+    {"count_mismatch_none", {0}, false, {POKE_COUNT(B_NONE, 0)}, -EINVAL,
+     COUNT_DIFF},
+    /* class "entry data out of range": an entry's data runs into the
+     * central directory ("d" is last: 10 bytes end exactly at it), or its
+     * local header is inside it. */
+    {"entry_data_past_cd",
+     {0},
+     false,
+     {{AT_CD2, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 11, false},
+      {AT_CD2, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 11, false}},
+     -EINVAL,
+     DATA_RANGE},
+    {"entry_lh_in_cd", {0}, false,
+     {{AT_CD0, FX_CD_LHOFF, 0, 4, B_CD_OFF, 0, 0, 0, false}}, -EINVAL,
+     DATA_RANGE},
+    {"entry_data_csize_huge", {0}, false,
+     {{AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xfffffff0, false}},
+     -EINVAL, DATA_RANGE},
+    /* class "entry data out of range", ZIP64 flavour: a 64-bit offset or
+     * size near 2^64 must not wrap around the bounds check. */
+    {"entry_data_wraps_csize", Z64_FULL, true,
+     {{AT_CD0, A_Z64_CSIZE, 0, 8, B_NONE, 0, 0, -21, false}}, -EINVAL,
+     DATA_RANGE},
+    {"entry_data_wraps_lhoff", Z64_FULL, false,
+     {{AT_CD0, A_Z64_LHOFF, 0, 8, B_NONE, 0, 0, -21, false}}, -EINVAL,
+     DATA_RANGE},
+    /* class "overlapping entries": two records share a local header (the
+     * overlapping-entry zip bomb), or an entry's data runs into the next
+     * local header. */
+    {"overlap_same_lh", {0}, false,
+     {{AT_CD2, FX_CD_LHOFF, 0, 4, B_LH0, 0, 0, 0, false}}, -EINVAL,
+     OVERLAP},
+    {"overlap_into_next",
+     {0},
+     false,
+     {{AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 101, false},
+      {AT_CD0, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 101, false}},
+     -EINVAL,
+     OVERLAP},
+};
+
+static void run_reject_case(void **state)
+{
+	const struct reject_case *k = *state;
+	struct basic b;
+
+	basic_build(&b, &k->opts);
+	if (k->sound_first)
+		expect_sound(&b.z);
+	for (size_t i = 0; i < MAX_POKES && k->poke[i].width; i++)
+		poke(&b.z, &k->poke[i]);
+	expect_reject_at(b.z.p, b.z.len, k->err, k->what, k->name);
+	basic_release(&b);
+}
+
+/* The entry "bad" (1000 bytes, method as given), poked, must fail with
+ * why (expect_entry_failure). */
+struct entry_case {
+	const char *name;
+	uint16_t method;
+	bool raw_blocks;
+	struct poke poke[MAX_POKES];
+	const char *why;
+};
+
+#define STORED 0, false
+#define DEFLATED 8, false
+#define MISMATCH(what) "local header " what " differ from central directory"
+
+static const struct entry_case entry_cases[] = {
+    /* one flipped byte in a STORED entry */
+    {"crc_mismatch_stored", STORED,
+     {{AT_DATA1, 999, 0, 1, B_NONE, 0, 0, 0x01, true}}, "CRC-32 mismatch"},
+    /* a compressed stream with a wrong declared CRC in both headers */
+    {"crc_declared_wrong", DEFLATED,
+     {{AT_BOTH1, FX_LH_CRC, FX_CD_CRC, 4, B_NONE, 0, 0, 0x80000000, true}},
+     "CRC-32 mismatch"},
+    /* LH "bad" vs CD "bad" with one byte changed */
+    {"lh_name_mismatch", STORED,
+     {{AT_LH1, FX_LH_NAME + 2, 0, 1, B_NONE, 0, 0, 'D', false}},
+     "local header name differs from central directory"},
+    /* LH says DEFLATE, CD STORED */
+    {"lh_method_mismatch", STORED,
+     {{AT_LH1, FX_LH_METHOD, 0, 2, B_NONE, 0, 0, 8, false}},
+     "local header method differs from central directory"},
+    /* the CD points at no header: PK\3\3 */
+    {"lh_signature_wrong", STORED,
+     {{AT_LH1, 3, 0, 1, B_NONE, 0, 0, 3, false}},
+     "local header signature wrong"},
+    /* LH compressed size is off by one */
+    {"lh_sizes_mismatch", DEFLATED,
+     {{AT_LH1, FX_LH_CSIZE, 0, 4, B_CSIZE1, 0, 0, 1, false}},
+     MISMATCH("sizes")},
+    /* "encrypted entry": only the local header says so */
+    {"encrypted_local_only", STORED,
+     {{AT_LH1, FX_LH_FLAGS, 0, 2, B_NONE, 0, 0, 1, false}},
+     "encrypted entry"},
+    /* the stream is truncated (compressed size halved in both headers);
+     * input runs out first */
+    {"deflate_truncated", DEFLATED,
+     {{AT_BOTH1, FX_LH_CSIZE, FX_CD_CSIZE, 4, B_CSIZE1, 0, 2, 0, false}},
+     "DEFLATE stream shorter than declared"},
+    /* the stream ends one byte before the declared size */
+    {"deflate_shorter", DEFLATED,
+     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 1001, false}},
+     "DEFLATE stream shorter than declared"},
+    /* the stream inflates to one byte more than declared (a bomb would
+     * to far more) */
+    {"deflate_longer", DEFLATED,
+     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 999, false}},
+     "DEFLATE stream longer than declared"},
+    /* more than 1032 times the compressed size (DEFLATE's maximum
+     * ratio) is refused before any inflating */
+    {"deflate_ratio_impossible", DEFLATED,
+     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_CSIZE1, 1033, 0, 1032,
+       false}},
+     "declared size impossible for DEFLATE"},
+    /* "encrypted entry": strong encryption (flag bit 6) */
+    {"strong_encryption", STORED,
+     {{AT_BOTH1, FX_LH_FLAGS, FX_CD_FLAGS, 2, B_NONE, 0, 0, 0x41, false}},
+     "encrypted entry"},
+    /* the local header's extra field (which the directory cannot know)
+     * pushes the data into the next entry */
+    {"lh_extra_overlaps", STORED,
+     {{AT_LH1, FX_LH_XLEN, 0, 2, B_NONE, 0, 0, 200, false}},
+     "entry data overlaps what follows it"},
+};
+
+static void run_entry_case(void **state)
+{
+	const struct entry_case *k = *state;
+	struct ecase c;
+
+	ecase_build_simple(&c, k->method, k->raw_blocks);
+	for (size_t i = 0; i < MAX_POKES && k->poke[i].width; i++)
+		poke(&c.z, &k->poke[i]);
+	expect_entry_failure(&c, k->why);
+	ecase_release(&c);
+}
+
+#define NCASES(t) (sizeof(t) / sizeof((t)[0]))
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_incons_empty_file),
 	    cmocka_unit_test(test_incons_garbage),
 	    cmocka_unit_test(test_incons_truncated),
-	    cmocka_unit_test(test_incons_comment_length_past_eof),
 	    cmocka_unit_test(test_tolerated_comment_length_short),
 	    cmocka_unit_test(test_incons_two_eocds),
-	    cmocka_unit_test(test_incons_multi_disk),
-	    cmocka_unit_test(test_incons_eocd64_locator_out_of_range),
-	    cmocka_unit_test(test_incons_eocd64_locator_to_garbage),
-	    cmocka_unit_test(test_incons_eocd64_malformed),
-	    cmocka_unit_test(test_incons_eocd64_eocd_disagree),
 	    cmocka_unit_test(test_incons_eocd64_eocd_disagree_disk_count),
-	    cmocka_unit_test(test_incons_cd_out_of_range),
 	    cmocka_unit_test(test_tolerated_prepended_unadjusted),
 	    cmocka_unit_test(test_tolerated_prepended_unadjusted_zip64),
 	    cmocka_unit_test(test_incons_hidden_eocd_in_comment),
 	    cmocka_unit_test(test_zip_stored_in_zip),
 	    cmocka_unit_test(test_incons_gap_before_eocd),
-	    cmocka_unit_test(test_incons_count_impossible),
-	    cmocka_unit_test(test_incons_cd_bad_signature),
-	    cmocka_unit_test(test_incons_cd_record_overrun),
 	    cmocka_unit_test(test_incons_extra_overrun),
-	    cmocka_unit_test(test_incons_ffffffff_without_zip64),
-	    cmocka_unit_test(test_incons_count_mismatch),
 	    cmocka_unit_test(test_count_wrapped),
 	    cmocka_unit_test(test_unicode_path_extra),
-	    cmocka_unit_test(test_incons_entry_data_past_cd),
-	    cmocka_unit_test(test_incons_entry_data_wraps),
-	    cmocka_unit_test(test_incons_overlap_same_lh),
-	    cmocka_unit_test(test_incons_overlap_into_next),
 	    cmocka_unit_test(test_incons_archive_too_large),
 	    cmocka_unit_test(test_incons_too_many_entries),
-	    cmocka_unit_test(test_entry_crc_mismatch_stored),
 	    cmocka_unit_test(test_entry_crc_mismatch_deflate),
-	    cmocka_unit_test(test_entry_crc_declared_wrong),
-	    cmocka_unit_test(test_entry_lh_name_mismatch),
-	    cmocka_unit_test(test_entry_lh_method_mismatch),
-	    cmocka_unit_test(test_entry_lh_signature_wrong),
-	    cmocka_unit_test(test_entry_lh_sizes_mismatch),
 	    cmocka_unit_test(test_entry_encrypted),
-	    cmocka_unit_test(test_entry_encrypted_local_only),
 	    cmocka_unit_test(test_entry_unsupported_method),
 	    cmocka_unit_test(test_entry_deflate_corrupt),
-	    cmocka_unit_test(test_entry_deflate_truncated),
-	    cmocka_unit_test(test_entry_deflate_shorter),
-	    cmocka_unit_test(test_entry_deflate_longer),
 	    cmocka_unit_test(test_entry_deflate_trailing_junk),
-	    cmocka_unit_test(test_entry_deflate_ratio_impossible),
-	    cmocka_unit_test(test_entry_strong_encryption),
-	    cmocka_unit_test(test_entry_lh_extra_overlaps),
 	    cmocka_unit_test(test_entry_stored_size_exceeds_data),
 	};
 
+	const size_t n = NCASES(tests) + NCASES(reject_cases) +
+			 NCASES(entry_cases);
+	struct CMUnitTest *all = calloc(n, sizeof(*all));
+	size_t i, at = 0;
+	int ret;
+
+	if (!all)
+		return 1;
+	for (i = 0; i < NCASES(tests); i++)
+		all[at++] = tests[i];
+	for (i = 0; i < NCASES(reject_cases); i++)
+		all[at++] = (struct CMUnitTest){
+		    .name = reject_cases[i].name,
+		    .test_func = run_reject_case,
+		    .initial_state = (void *)&reject_cases[i]};
+	for (i = 0; i < NCASES(entry_cases); i++)
+		all[at++] = (struct CMUnitTest){
+		    .name = entry_cases[i].name,
+		    .test_func = run_entry_case,
+		    .initial_state = (void *)&entry_cases[i]};
 	/* OZX_TEST_FILTER=test_x runs just the matching tests */
 	if (getenv("OZX_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("OZX_TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	ret = _cmocka_run_group_tests("test_malformed", all, n, NULL, NULL);
+	free(all);
+	return ret;
 }

@@ -1,12 +1,12 @@
 /*
- * ozx_i.h - what the parts of the ozx command-line tool share: the
+ * tool.h - what the parts of the ozx command-line tool share: the
  * subcommands (git's cmd_* convention), messages and a progress line.
  *
  * Messages go to stderr as "ozx: ..." (lower case, the subject in quotes,
  * no full stop); a command's output goes to stdout.
  */
-#ifndef OZX_I_H
-#define OZX_I_H
+#ifndef OZX_TOOL_H
+#define OZX_TOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 
 #include "ozx.h"
 
-/* Exit statuses (ozx(1)); ozx check has its own 0-3, see ozx_check.c. */
+/* Exit statuses (ozx(1)); ozx check has its own 0-3, see check.c. */
 enum {
 	TOOL_EXIT_OK = 0,
 	TOOL_EXIT_FAIL = 1,
@@ -34,7 +34,7 @@ void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
 
 /*
- * Open the archive at arg, a path or a URL (ozx_open.c); *r is the remote
+ * Open the archive at arg, a path or a URL (open.c); *r is the remote
  * io of a URL (NULL for a file), to free with the archive by
  * tool_archive_close.  Returns 0; -errno as ozx_archive_open() (nothing
  * said: tool_open_err says it, or the caller reports -EINVAL and -EFBIG
@@ -49,13 +49,10 @@ void tool_archive_close(struct ozx_archive *a, struct ozx_remote *r);
  * query string); free with tool_esc_free. */
 char *tool_shown(const char *arg);
 
-/* name[0..len) made printable (ozx_escape), allocated; on ENOMEM a static
+/* name[0..len) made printable (esc_dup); on ENOMEM a static
  * "?" (never NULL).  Free with tool_esc_free. */
 char *tool_esc(const char *name, size_t len);
 void tool_esc_free(char *e);
-
-/* The CPUs this process may run on (sched_getaffinity), at least 1. */
-unsigned tool_cpus(void);
 
 /* Seconds on the monotonic clock. */
 double tool_now(void);
@@ -78,4 +75,4 @@ void tool_progress_end(struct tool_progress *p);
 /* Human-readable byte count ("12.3 MiB") into buf. */
 const char *tool_bytes(uint64_t n, char *buf, size_t size);
 
-#endif /* OZX_I_H */
+#endif /* OZX_TOOL_H */

@@ -1,10 +1,11 @@
 /*
- * ozx_check.c - ozx check: verify the CRC-32 of every entry and report the
+ * check.c - ozx check: verify the CRC-32 of every entry and report the
  * archive's RFC-9 conformance (core/rfc9.c), like zipfile.testzip() but
  * with every entry named, in parallel and in bounded memory.
  *
- * Verification runs on N threads, N the CPUs this process may use.  Each
- * thread reads through a descriptor of its own (ozx_archive_reopen, so the
+ * Verification runs on N threads, N the CPUs this process may use (its
+ * affinity and cgroup quota, as the daemon counts them).  Each thread
+ * reads through a descriptor of its own (ozx_archive_reopen, so the
  * kernel's readahead follows each thread), and takes the central directory
  * in batches of consecutive records: archives store entries in directory
  * order, so every thread reads its stretch of the file front to back.
@@ -19,7 +20,8 @@
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
+#include "cpus.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -59,6 +61,7 @@ static const char check_usage[] =
 
 struct check {
 	struct ozx_archive *a;
+	struct ozx_remote *remote; /* the io of a URL, else NULL */
 	uint32_t nnodes;
 	_Atomic uint32_t next;	 /* the next batch starts at this node */
 	_Atomic uint32_t nfiles; /* files checked so far (progress) */
@@ -353,7 +356,15 @@ static int parse_jobs(const char *s, unsigned *jobs)
 	return 0;
 }
 
-int cmd_check(int argc, char **argv)
+/* What the command line asked for. */
+struct check_opts {
+	bool json, crc, quiet;
+	unsigned jobs; /* 0: the CPUs this process may use */
+	const char *path;
+};
+
+/* The command line into o: -1 to go on, else the exit status (said). */
+static int check_parse(int argc, char **argv, struct check_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_NO_CRC };
 	static const struct option longopts[] = {
@@ -364,29 +375,20 @@ int cmd_check(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct check c = {0};
-	struct ozx_rfc9 r = {0};
-	struct ozx_diag diag = {0};
-	struct ozx_remote *remote = NULL;
-	struct totals t = {0};
-	bool json = false, crc = true, quiet = false;
-	unsigned jobs = 0;
-	const char *path;
-	char *esc;
-	int opt, ret;
+	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:j:qh", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
 		case OPT_JSON:
-			json = true;
+			o->json = true;
 			break;
 		case OPT_NO_CRC:
-			crc = false;
+			o->crc = false;
 			break;
 		case 'j':
-			if (parse_jobs(optarg, &jobs)) {
+			if (parse_jobs(optarg, &o->jobs)) {
 				tool_err(
 				    "check: --jobs wants 1 to %u, not '%s'",
 				    MAX_JOBS, optarg);
@@ -394,7 +396,7 @@ int cmd_check(int argc, char **argv)
 			}
 			break;
 		case 'q':
-			quiet = true;
+			o->quiet = true;
 			break;
 		case 'h':
 			fputs(check_usage, stdout);
@@ -417,76 +419,109 @@ int cmd_check(int argc, char **argv)
 				       : "which archive?");
 		return CHECK_TROUBLE;
 	}
-	path = argv[optind];
-	esc = tool_shown(path);
-	t.file = esc;
-	t.crc = crc;
-	ret = tool_archive_open(path, &c.a, &remote, &diag);
+	o->path = argv[optind];
+	return -1;
+}
+
+static int check_nomem(void)
+{
+	tool_err("check: out of memory");
+	return CHECK_TROUBLE;
+}
+
+/*
+ * Open the archive, verify its entries unless --no-crc, and collect the
+ * findings into r and the counts into t.  An archive that is not a usable
+ * ZIP is a finding too.  Returns 0 to report, or CHECK_TROUBLE (said).
+ */
+static int check_run(struct check *c, const struct check_opts *o,
+		     const char *esc, struct ozx_rfc9 *r, struct totals *t)
+{
+	struct ozx_diag diag = {0};
+	int ret;
+
+	ret = tool_archive_open(o->path, &c->a, &c->remote, &diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		/* Not a ZIP this library can read: that is the finding. */
 		bool split = diag.reason == OZX_R_MULTI_DISK;
 
 		ret = ozx_rfc9_add(
-		    &r, OZX_RFC9_ERROR, split ? "single-part" : "zip",
+		    r, OZX_RFC9_ERROR, split ? "single-part" : "zip",
 		    split ? "SHALL NOT" : NULL, "%s (at offset %" PRIu64 ")",
 		    diag.what ? diag.what : strerror(-ret), diag.off);
-		if (ret)
-			goto out_nomem;
-		goto out_report;
+		return ret ? check_nomem() : 0;
 	}
 	if (ret) {
 		if (ret < 0)
-			tool_open_err(path, ret, &diag);
-		ret = CHECK_TROUBLE;
-		goto out_free_esc;
+			tool_open_err(o->path, ret, &diag);
+		return CHECK_TROUBLE;
 	}
-	if (crc) {
-		ret = verify_all(&c, jobs ? jobs : tool_cpus(), quiet, esc);
+	if (o->crc) {
+		ret = verify_all(c, o->jobs ? o->jobs : cpus_usable(MAX_JOBS),
+				 o->quiet, esc);
 		if (ret == -ENOMEM)
-			goto out_nomem;
+			return check_nomem();
 		if (ret) {
 			tool_err("check: cannot start threads: %s",
 				 strerror(-ret));
-			ret = CHECK_TROUBLE;
-			goto out_free_archive;
+			return CHECK_TROUBLE;
 		}
 	}
 	/* The rules first (they start the report), then the entries. */
-	ret = ozx_rfc9_check(c.a, remote ? esc : path, &r);
+	ret = ozx_rfc9_check(c->a, c->remote ? esc : o->path, r);
 	if (!ret)
-		ret = archive_findings(c.a, &r);
-	if (ret)
-		goto out_nomem;
-	if (crc) {
-		ret = entry_findings(&c, &r, &t.ncorrupt, &t.nunread, &t.bytes);
-		if (ret)
-			goto out_nomem;
-		t.verified = atomic_load(&c.nfiles) - t.ncorrupt - t.nunread;
+		ret = archive_findings(c->a, r);
+	if (!ret && o->crc) {
+		ret = entry_findings(c, r, &t->ncorrupt, &t->nunread,
+				     &t->bytes);
+		t->verified = atomic_load(&c->nfiles) - t->ncorrupt - t->nunread;
 	}
-	t.nrecords = ozx_archive_info(c.a)->nrecords;
-	t.nfiles = ozx_archive_info(c.a)->nfiles;
-out_report:
-	t.status = t.nunread	 ? CHECK_TROUBLE
-		   : r.nerrors	 ? CHECK_ERRORS
-		   : r.nwarnings ? CHECK_WARNINGS
-				 : CHECK_CLEAN;
+	if (ret)
+		return check_nomem();
+	t->nrecords = ozx_archive_info(c->a)->nrecords;
+	t->nfiles = ozx_archive_info(c->a)->nfiles;
+	return 0;
+}
+
+/* Print the report, text or JSON; returns the exit status. */
+static int check_report(const struct ozx_rfc9 *r, struct totals *t,
+			bool json)
+{
+	t->status = t->nunread	  ? CHECK_TROUBLE
+		    : r->nerrors   ? CHECK_ERRORS
+		    : r->nwarnings ? CHECK_WARNINGS
+				   : CHECK_CLEAN;
 	if (json)
-		report_json(&r, &t);
+		report_json(r, t);
 	else
-		report_text(&r, &t);
-	ret = t.status;
+		report_text(r, t);
 	if (fflush(stdout) || ferror(stdout)) {
 		tool_err("cannot write the report: %s", strerror(errno));
-		ret = CHECK_TROUBLE;
+		return CHECK_TROUBLE;
 	}
-	goto out_free_archive;
-out_nomem:
-	tool_err("check: out of memory");
-	ret = CHECK_TROUBLE;
-out_free_archive:
+	return t->status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_opts o = {.crc = true};
+	struct check c = {0};
+	struct ozx_rfc9 r = {0};
+	struct totals t = {0};
+	char *esc;
+	int ret;
+
+	ret = check_parse(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	esc = tool_shown(o.path);
+	t.file = esc;
+	t.crc = o.crc;
+	ret = check_run(&c, &o, esc, &r, &t);
+	if (!ret)
+		ret = check_report(&r, &t, o.json);
 	ozx_rfc9_release(&r);
-	tool_archive_close(c.a, remote);
-out_free_esc:
+	tool_archive_close(c.a, c.remote);
 	tool_esc_free(esc);
 	return ret;
 }

@@ -1,5 +1,5 @@
 /*
- * ozx_pack.c - ozx pack: a Zarr directory tree into an .ozx archive laid
+ * pack.c - ozx pack: a Zarr directory tree into an .ozx archive laid
  * out as RFC-9 recommends, written by a small ZIP writer of its own.
  *
  * Layout.  Every entry STORED.  The root zarr.json first, then the other
@@ -43,7 +43,7 @@
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -121,7 +121,7 @@ struct pack {
 
 	const char *dir_arg;
 	char *dir_esc;
-	const char *out_esc;
+	char *out_esc;
 	int rootfd;
 	char *root_real; /* realpath of DIR */
 	size_t root_real_len;
@@ -1162,11 +1162,31 @@ static void pack_release(struct pack *p)
 	free(p->buf);
 	free(p->root_real);
 	tool_esc_free(p->dir_esc);
+	tool_esc_free(p->out_esc);
 	if (p->rootfd >= 0)
 		close(p->rootfd);
 }
 
-int cmd_pack(int argc, char **argv)
+/* SOURCE_DATE_EPOCH, clamped to what ZIP can store; 0 or -EINVAL. */
+static int parse_sde(const char *sde, int64_t *t)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(sde, &end, 10);
+	if (errno || *end || v < 0)
+		return -EINVAL;
+	/* Clamped to what ZIP can store, as reproducible builds do. */
+	*t = v < DOS_EPOCH ? DOS_EPOCH : v > DOS_END ? DOS_END : v;
+	return 0;
+}
+
+/*
+ * The command line into p, and OUT into *out.  Returns -1 to go on, else
+ * the exit status (--help, or a usage error, said).
+ */
+static int pack_parse(int argc, char **argv, struct pack *p, const char **out)
 {
 	enum { OPT_ANY = 256, OPT_OME_VERSION, OPT_MTIME };
 	static const struct option longopts[] = {
@@ -1178,31 +1198,26 @@ int cmd_pack(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct pack p = {.rootfd = -1, .mtime = DOS_EPOCH};
-	struct sigaction sa = {.sa_handler = on_signal};
-	const char *mtime_arg = NULL, *out, *sde;
-	char rel[OZX_MAX_PATH + 1] = "";
-	char *comment = NULL, *oe;
-	struct stat st;
-	int opt, ret, fd;
+	const char *mtime_arg = NULL, *sde;
+	int opt, ret;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:fqh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			p.force = true;
+			p->force = true;
 			break;
 		case OPT_ANY:
-			p.any = true;
+			p->any = true;
 			break;
 		case OPT_OME_VERSION:
-			p.ome_version = optarg;
+			p->ome_version = optarg;
 			break;
 		case OPT_MTIME:
 			mtime_arg = optarg;
 			break;
 		case 'q':
-			p.quiet = true;
+			p->quiet = true;
 			break;
 		case 'h':
 			fputs(pack_usage, stdout);
@@ -1224,26 +1239,17 @@ int cmd_pack(int argc, char **argv)
 			 "'ozx pack --help')");
 		return TOOL_EXIT_USAGE;
 	}
-	p.dir_arg = argv[optind];
-	out = argv[optind + 1];
+	p->dir_arg = argv[optind];
+	*out = argv[optind + 1];
 	sde = getenv("SOURCE_DATE_EPOCH");
-	if (!mtime_arg && sde && *sde) {
-		char *end;
-		long long v;
-
-		errno = 0;
-		v = strtoll(sde, &end, 10);
-		if (errno || *end || v < 0) {
-			tool_err("pack: SOURCE_DATE_EPOCH=%s is not seconds "
-				 "since the epoch",
-				 sde);
-			return TOOL_EXIT_USAGE;
-		}
-		/* Clamped to what ZIP can store, as reproducible builds do. */
-		p.mtime = v < DOS_EPOCH ? DOS_EPOCH : v > DOS_END ? DOS_END : v;
+	if (!mtime_arg && sde && *sde && parse_sde(sde, &p->mtime)) {
+		tool_err("pack: SOURCE_DATE_EPOCH=%s is not seconds since the "
+			 "epoch",
+			 sde);
+		return TOOL_EXIT_USAGE;
 	}
 	if (mtime_arg) {
-		ret = parse_mtime(mtime_arg, &p.mtime, &p.keep_mtime);
+		ret = parse_mtime(mtime_arg, &p->mtime, &p->keep_mtime);
 		if (ret) {
 			tool_err(
 			    "pack: --mtime=%s: %s", mtime_arg,
@@ -1254,77 +1260,122 @@ int cmd_pack(int argc, char **argv)
 			return TOOL_EXIT_USAGE;
 		}
 	}
-	p.dir_esc = tool_esc(p.dir_arg, strlen(p.dir_arg));
-	oe = tool_esc(out, strlen(out));
-	p.out_esc = oe;
-	ret = TOOL_EXIT_FAIL;
-	if (!p.force && lstat(out, &st) == 0) {
-		tool_err("'%s' exists: not replaced (use --force)", oe);
-		goto out_release;
+	return -1;
+}
+
+/*
+ * What must hold before the walk: OUT may be written (not there, or
+ * --force and no directory), DIR opens, OUT is not inside DIR, and the
+ * root is what was asked (plan_root, which makes the comment).  0, or -1
+ * with the reason said.
+ */
+static int pack_preflight(struct pack *p, const char *out, char **comment)
+{
+	struct stat st;
+
+	if (!p->force && lstat(out, &st) == 0) {
+		tool_err("'%s' exists: not replaced (use --force)", p->out_esc);
+		return -1;
 	}
-	if (p.force && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
-		tool_err("'%s' is a directory", oe);
-		goto out_release;
+	if (p->force && stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+		tool_err("'%s' is a directory", p->out_esc);
+		return -1;
 	}
-	p.rootfd = open(p.dir_arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p.rootfd < 0) {
-		tool_err("cannot open the directory '%s': %s", p.dir_esc,
+	p->rootfd = open(p->dir_arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->rootfd < 0) {
+		tool_err("cannot open the directory '%s': %s", p->dir_esc,
 			 strerror(errno));
-		goto out_release;
+		return -1;
 	}
-	p.root_real = realpath(p.dir_arg, NULL);
-	if (!p.root_real) {
-		tool_err("cannot resolve '%s': %s", p.dir_esc, strerror(errno));
-		goto out_release;
+	p->root_real = realpath(p->dir_arg, NULL);
+	if (!p->root_real) {
+		tool_err("cannot resolve '%s': %s", p->dir_esc,
+			 strerror(errno));
+		return -1;
 	}
-	p.root_real_len = strlen(p.root_real);
-	if (p.root_real_len == 1) /* DIR is "/": every path is inside */
-		p.root_real_len = 0;
-	if (out_outside_tree(&p, out) == -EXDEV) {
+	p->root_real_len = strlen(p->root_real);
+	if (p->root_real_len == 1) /* DIR is "/": every path is inside */
+		p->root_real_len = 0;
+	if (out_outside_tree(p, out) == -EXDEV) {
 		tool_err(
 		    "'%s' would be inside the tree '%s': write it elsewhere",
-		    oe, p.dir_esc);
-		goto out_release;
+		    p->out_esc, p->dir_esc);
+		return -1;
 	}
-	if (plan_root(&p, &comment))
-		goto out_release;
-	if (fstat(p.rootfd, &st) == 0) {
-		p.stack[0].dev = st.st_dev;
-		p.stack[0].ino = st.st_ino;
-		p.nstack = 1;
+	if (plan_root(p, comment))
+		return -1;
+	return 0;
+}
+
+/* Every entry of DIR into p->v, in the archive's order.  0 or -1 (said). */
+static int pack_walk(struct pack *p)
+{
+	char rel[OZX_MAX_PATH + 1] = "";
+	struct stat st;
+	int ret, fd;
+
+	if (fstat(p->rootfd, &st) == 0) {
+		p->stack[0].dev = st.st_dev;
+		p->stack[0].ino = st.st_ino;
+		p->nstack = 1;
 	}
-	tool_progress_init(&p.prog, p.quiet);
-	fd = dup(p.rootfd);
-	ret = fd < 0 ? -errno : walk(&p, fd, rel, 0, 0);
-	tool_progress_end(&p.prog);
+	tool_progress_init(&p->prog, p->quiet);
+	fd = dup(p->rootfd);
+	ret = fd < 0 ? -errno : walk(p, fd, rel, 0, 0);
+	tool_progress_end(&p->prog);
 	if (ret) {
 		if (ret == -ENOMEM || fd < 0)
-			tool_err("cannot walk '%s': %s", p.dir_esc,
+			tool_err("cannot walk '%s': %s", p->dir_esc,
 				 strerror(-ret));
-		ret = TOOL_EXIT_FAIL;
-		goto out_release;
+		return -1;
 	}
-	if (p.n == 0) {
-		tool_err("nothing to pack in '%s'", p.dir_esc);
-		ret = TOOL_EXIT_FAIL;
-		goto out_release;
+	if (p->n == 0) {
+		tool_err("nothing to pack in '%s'", p->dir_esc);
+		return -1;
 	}
-	qsort(p.v, p.n, sizeof(*p.v), pent_cmp);
-	p.buf = malloc(READ_BLOCK);
-	if (!p.buf) {
+	qsort(p->v, p->n, sizeof(*p->v), pent_cmp);
+	return 0;
+}
+
+/*
+ * Write the archive (write_archive), with SIGINT, SIGTERM and SIGHUP
+ * caught so that it can clean up first.  0 or -1 (said).
+ */
+static int pack_write(struct pack *p, const char *out, const char *comment)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	p->buf = malloc(READ_BLOCK);
+	if (!p->buf) {
 		tool_err("out of memory");
-		ret = TOOL_EXIT_FAIL;
-		goto out_release;
+		return -1;
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	ret = write_archive(&p, out, comment) ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
-out_release:
+	return write_archive(p, out, comment) ? -1 : 0;
+}
+
+int cmd_pack(int argc, char **argv)
+{
+	struct pack p = {.rootfd = -1, .mtime = DOS_EPOCH};
+	const char *out;
+	char *comment = NULL;
+	int ret;
+
+	ret = pack_parse(argc, argv, &p, &out);
+	if (ret >= 0)
+		return ret;
+	p.dir_esc = tool_esc(p.dir_arg, strlen(p.dir_arg));
+	p.out_esc = tool_esc(out, strlen(out));
+	if (pack_preflight(&p, out, &comment) || pack_walk(&p) ||
+	    pack_write(&p, out, comment))
+		ret = TOOL_EXIT_FAIL;
+	else
+		ret = TOOL_EXIT_OK;
 	pack_release(&p);
 	free(comment);
-	tool_esc_free(oe);
 	if (stop_signal) {
 		/* Cleaned up: now die of the signal, as the caller expects. */
 		signal(stop_signal, SIG_DFL);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "url.h"
+#include "esc.h"
 #include "source.h"
 
 #include <errno.h>
@@ -30,23 +31,20 @@ int ozxfs_open_url(struct ozxfs *fs)
 	struct ozx_remote_err err = {0};
 	struct ozx_diag diag = {0};
 	char shown[1024];
-	size_t len;
 	int ret;
 
 	/* The name to show, before anything can fail. */
 	ozx_url_redact(arg, shown, sizeof(shown));
 	fs->archive_path = strdup(shown);
-	len = strlen(shown);
-	fs->archive_esc = malloc(4 * len + 1);
+	fs->archive_esc = esc_dup(shown, strlen(shown));
 	if (!fs->archive_path || !fs->archive_esc) {
 		fuse_log(FUSE_LOG_ERR, "out of memory\n");
 		return OZXFS_EXIT_UNREADABLE;
 	}
-	ozx_escape(shown, len, fs->archive_esc, 4 * len + 1);
 
 	o.log = url_log;
 	o.log_ctx = fs;
-	ret = ozxfs_source_open_url(arg, &o, &fs->remote, &fs->archive, &diag,
+	ret = source_open_url(arg, &o, &fs->remote, &fs->archive, &diag,
 				    &err);
 	if (ret == -EINVAL && err.msg[0]) {
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n",

@@ -1,5 +1,5 @@
 /*
- * ozx_ls.c - ozx ls: one line per central-directory record, in directory
+ * ls.c - ozx ls: one line per central-directory record, in directory
  * order:
  *	METHOD CSIZE USIZE OFFSET CRC32 NAME
  * and with --long
@@ -11,7 +11,7 @@
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <getopt.h>

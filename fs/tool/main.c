@@ -1,15 +1,15 @@
 /*
- * ozx.c - the ozx command-line tool: pack a Zarr tree into an .ozx archive,
+ * main.c - the ozx command-line tool: pack a Zarr tree into an .ozx archive,
  * check an archive (CRC-32 of every entry and RFC-9 conformance), list its
- * entries.  main() only dispatches; each subcommand is in ozx_<name>.c.
+ * entries.  main() only dispatches; each subcommand is in <name>.c.
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
+#include "esc.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,29 +79,15 @@ static char esc_nomem[] = "?";
 
 char *tool_esc(const char *name, size_t len)
 {
-	char *e = malloc(4 * len + 1);
+	char *e = esc_dup(name, len);
 
-	if (!e)
-		return esc_nomem;
-	return ozx_escape(name, len, e, 4 * len + 1);
+	return e ? e : esc_nomem;
 }
 
 void tool_esc_free(char *e)
 {
 	if (e != esc_nomem)
 		free(e);
-}
-
-unsigned tool_cpus(void)
-{
-	cpu_set_t set;
-	int n = 0;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	if (n <= 0)
-		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
 }
 
 double tool_now(void)

@@ -729,7 +729,7 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, -ret);
 }
 
-/* Reply to getxattr/listxattr with what fs/xattr.c returned into buf. */
+/* Reply to getxattr/listxattr with what xattr.c returned into buf. */
 static void reply_xattr(fuse_req_t req, ssize_t ret, const char *buf,
 			size_t size)
 {
@@ -778,7 +778,14 @@ static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	reply_xattr(req, ret == -ENOENT ? 0 : ret, buf, size);
 }
 
-/* Everything below would change the archive: EROFS. */
+/*
+ * Everything below would change the archive: EROFS.  The mount is ro, so
+ * the kernel refuses these itself; they reach the daemon once root has
+ * remounted it rw (mount -o remount,rw).  write, fallocate and
+ * copy_file_range too: with zero-message opens (see "Opening") the kernel
+ * then opens a file for writing without asking.  tests/mount/readonly.sh
+ * checks both.
+ */
 
 static void ozxfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			     int to_set, struct fuse_file_info *fi)

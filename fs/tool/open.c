@@ -1,13 +1,13 @@
 /*
- * ozx_open.c - the archive an ozx command names: a path, or a URL
+ * open.c - the archive an ozx command names: a path, or a URL
  * (http://, https://, s3://) read through the core's remote io (see
- * ozx_i.h).  For a URL, messages show it without user info or query
+ * tool.h).  For a URL, messages show it without user info or query
  * string, and the remote io's own messages (a retry given up, the object
  * replaced) go to stderr as warnings.
  */
 #include "config.h"
 
-#include "ozx_i.h"
+#include "tool.h"
 #include "source.h"
 
 #include <errno.h>
@@ -36,7 +36,7 @@ int tool_archive_open(const char *arg, struct ozx_archive **a,
 		return ozx_archive_open(arg, a, diag);
 	ozx_remote_opts_init(&o);
 	o.log = tool_url_log;
-	ret = ozxfs_source_open_url(arg, &o, r, a, diag, &err);
+	ret = source_open_url(arg, &o, r, a, diag, &err);
 	if (ret == 0 || ((ret == -EINVAL || ret == -EFBIG) && !err.msg[0]))
 		return ret;
 	ozx_url_redact(arg, shown, sizeof(shown));
