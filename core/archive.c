@@ -272,22 +272,19 @@ void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
-			     void *ctx)
+void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn, void *ctx)
 {
 	a->fail_fn = fn;
 	a->fail_ctx = ctx;
 }
 
-void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
-			     void *ctx)
+void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn, void *ctx)
 {
 	a->warn_fn = fn;
 	a->warn_ctx = ctx;
 }
 
-enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
-				   uint32_t node)
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a, uint32_t node)
 {
 	uint32_t s;
 
@@ -328,8 +325,8 @@ const char *ozx_warn_text(enum ozx_warn w)
 	return "";
 }
 
-char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
-			char *buf, size_t size)
+char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w, char *buf,
+			size_t size)
 {
 	const char *t = ozx_warn_text(w);
 
@@ -338,13 +335,13 @@ char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
 		snprintf(buf, size, "%" PRIu64 " %s", info->trailing_bytes, t);
 		break;
 	case OZX_WARN_PREPENDED:
-		snprintf(buf, size, "%" PRIu64 " %s", info->prepended_bytes,
-			 t);
+		snprintf(buf, size, "%" PRIu64 " %s", info->prepended_bytes, t);
 		break;
 	case OZX_WARN_COUNT_WRAPPED:
-		snprintf(buf, size, "%" PRIu32 " entries, %" PRIu32
-			 " in the end record: %s", info->nrecords,
-			 info->count_stored, t);
+		snprintf(buf, size,
+			 "%" PRIu32 " entries, %" PRIu32
+			 " in the end record: %s",
+			 info->nrecords, info->count_stored, t);
 		break;
 	case OZX_WARN_UNICODE_PATH:
 		snprintf(buf, size, "%s: %" PRIu32 " entr%s", t,
@@ -411,8 +408,8 @@ int ozx_node_stat(const struct ozx_archive *a, uint32_t node,
 	memset(st, 0, sizeof(*st));
 	st->kind = (enum ozx_kind)node_kind(n);
 	st->mtime = n->mtime;
-	st->record = node >= 1 && node <= a->info.nrecords ? node - 1
-							    : OZX_NONE;
+	st->record = node >= 1 && node <= a->info.nrecords ? node - 1 :
+							     OZX_NONE;
 	if (st->kind == OZX_KIND_DIR) {
 		/* A directory keeps its directory record's node in size. */
 		st->record = n->size ? (uint32_t)n->size - 1 : OZX_NONE;

@@ -42,7 +42,7 @@
 /* Dynamic per-entry state, packed into the atomic ozx_node.st. */
 #define ST_CRC_MASK 0x03u /* enum ozx_crc_state */
 #define ST_RESOLVED 0x04u /* local header read and checked */
-#define ST_FAIL_SHIFT 3   /* 5 bits: OZX_R_ENTRY_* - OZX_R_ENTRY_BASE */
+#define ST_FAIL_SHIFT 3	  /* 5 bits: OZX_R_ENTRY_* - OZX_R_ENTRY_BASE */
 #define OZX_R_ENTRY_BASE (OZX_R_ENTRY_CRC - 1)
 #define ST_FAIL_MASK (0x1fu << ST_FAIL_SHIFT)
 #define ST_LEXTRA_SHIFT 8 /* 16 bits: the local header's extra length */
@@ -67,7 +67,7 @@ struct ozx_node {
 	uint32_t name_off; /* into ozx_archive.names */
 	uint32_t parent;
 	uint32_t sibling; /* next child of the same parent, or OZX_NONE */
-	uint32_t hnext;   /* next node in the same hash bucket, or OZX_NONE */
+	uint32_t hnext;	  /* next node in the same hash bucket, or OZX_NONE */
 	_Atomic uint32_t st;
 	uint16_t name_len;
 	uint8_t method;
@@ -100,12 +100,12 @@ struct ozx_zcache {
 
 struct ozx_archive {
 	struct ozx_io io;
-	int fd;           /* -1 when opened from an io */
-	char *path;       /* NULL when opened from an io */
-	struct stat st;   /* of fd at open, to notice changes */
+	int fd;		/* -1 when opened from an io */
+	char *path;	/* NULL when opened from an io */
+	struct stat st; /* of fd at open, to notice changes */
 	struct ozx_info info;
 	char *comment;
-	char *ext;        /* ZIP64 extensible data (info.ext_data) */
+	char *ext; /* ZIP64 extensible data (info.ext_data) */
 
 	struct ozx_node *nodes;
 	uint32_t nnodes, nodes_cap;
@@ -153,8 +153,7 @@ uint64_t ozx_gen(struct ozx_archive *a);
 /* After reading through io: 0 if the bytes read are those of generation
  * g (the stamp is the one last seen, and no change was taken in since g),
  * -ESTALE if not (the caller reads again), -errno if the stamp failed. */
-int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io,
-		  uint64_t g);
+int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io, uint64_t g);
 
 /*
  * Passes over more bytes than this (CRC passes, inflation, index builds)
@@ -177,21 +176,21 @@ static inline bool ozx_cancelled(const struct ozx_archive *a)
 
 /* eocd.c */
 struct ozx_eocd {
-	uint64_t eocd_off;    /* the classic end record */
+	uint64_t eocd_off; /* the classic end record */
 	uint64_t cd_offset;
 	uint64_t cd_size;
 	uint64_t nrecords;
 	bool zip64;
 	uint64_t comment_off;
 	uint16_t comment_len;
-	uint64_t ext_off;     /* ZIP64 extensible data sector */
+	uint64_t ext_off; /* ZIP64 extensible data sector */
 	uint64_t ext_len;
-	uint64_t shift;       /* bytes before the archive that its offsets
+	uint64_t shift;	   /* bytes before the archive that its offsets
 			       * do not count (cd_offset includes them) */
-	uint64_t trailing;    /* bytes after the comment */
+	uint64_t trailing; /* bytes after the comment */
 };
-int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
-		  struct ozx_eocd *e, struct ozx_diag *diag);
+int ozx_eocd_find(const struct ozx_io *io, uint64_t size, struct ozx_eocd *e,
+		  struct ozx_diag *diag);
 
 /* io.c: a hint that [off, off + len) will be read soon (for an fd:
  * posix_fadvise WILLNEED, which starts reading it from disk; for a URL,

@@ -152,8 +152,8 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 		struct ozx_cursor f;
 
 		if (sz > ozx_cursor_left(&c))
-			return ozx_diag_fail(diag, OZX_R_EXTRA_OVERRUN,
-				    rec_off, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_EXTRA_OVERRUN, rec_off,
+					     -EINVAL);
 		f = ozx_cursor_make(ozx_cursor_take(&c, sz), sz);
 		if (id == OZX_EXTRA_ZIP64 && need64 && !have64) {
 			have64 = true;
@@ -165,15 +165,16 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 				*lho = ozx_cursor_u64(&f);
 			if (disk16 == OZX_U16_MAX && ozx_cursor_u32(&f) != 0)
 				return ozx_diag_fail(diag, OZX_R_MULTI_DISK,
-					    rec_off, -EINVAL);
+						     rec_off, -EINVAL);
 			if (!f.ok)
 				have64 = false;
 		} else if (id == OZX_EXTRA_UPATH && sz > 5 && !up->name) {
 			const unsigned char *v = ozx_cursor_take(&f, 5);
 
 			/* version 1, the CRC-32 of the raw name, the name */
-			if (v[0] == 1 && ozx_le32(v + 1) ==
-					     ozx_crc32(0, up->raw, up->raw_len)) {
+			if (v[0] == 1 &&
+			    ozx_le32(v + 1) ==
+				    ozx_crc32(0, up->raw, up->raw_len)) {
 				up->len = sz - 5u;
 				up->name = ozx_cursor_take(&f, up->len);
 			}
@@ -186,9 +187,7 @@ static int parse_extra(const unsigned char *p, size_t len, struct ozx_node *n,
 		}
 	}
 	if (need64 && !have64)
-		return ozx_diag_fail(diag,
-			    OZX_R_ZIP64_EXTRA,
-			    rec_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_ZIP64_EXTRA, rec_off, -EINVAL);
 	return 0;
 }
 
@@ -220,7 +219,8 @@ static int add_name(struct ozx_archive *a, struct ozx_node *n,
 	if (!ret) /* right after the two bytes: their NUL is dropped */
 		a->names_len--;
 	if (!ret)
-		ret = ozx_names_add(a, (const char *)up->raw, up->raw_len, &off);
+		ret = ozx_names_add(a, (const char *)up->raw, up->raw_len,
+				    &off);
 	if (ret)
 		return ret;
 	n->name_len = (uint16_t)up->len;
@@ -245,15 +245,12 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 
 	ret = cd_need(r, OZX_CENTRAL_LEN);
 	if (ret)
-		return ret == -EINVAL
-			       ? ozx_diag_fail(diag,
-				      OZX_R_CD_OVERRUN,
-				      rec_off, -EINVAL)
-			       : ret;
+		return ret == -EINVAL ? ozx_diag_fail(diag, OZX_R_CD_OVERRUN,
+						      rec_off, -EINVAL) :
+					ret;
 	c = ozx_cursor_make(r->buf + r->pos, OZX_CENTRAL_LEN);
 	if (ozx_cursor_u32(&c) != OZX_SIG_CENTRAL)
-		return ozx_diag_fail(diag, OZX_R_CD_SIG,
-			    rec_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_CD_SIG, rec_off, -EINVAL);
 	ozx_cursor_skip(&c, 4); /* versions made by and needed */
 	flags = ozx_cursor_u16(&c);
 	method = ozx_cursor_u16(&c);
@@ -271,11 +268,9 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 
 	ret = cd_need(r, OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen);
 	if (ret)
-		return ret == -EINVAL
-			       ? ozx_diag_fail(diag,
-				      OZX_R_CD_OVERRUN,
-				      rec_off, -EINVAL)
-			       : ret;
+		return ret == -EINVAL ? ozx_diag_fail(diag, OZX_R_CD_OVERRUN,
+						      rec_off, -EINVAL) :
+					ret;
 	memset(n, 0, sizeof(*n));
 	n->crc = crc;
 	n->comp_size = csize32;
@@ -303,9 +298,9 @@ static int parse_record(struct ozx_archive *a, struct cd_reader *r,
 	n->x = lho + shift;
 	ret = add_name(a, n, &up);
 	if (ret)
-		return ret == -EFBIG ? ozx_diag_fail(diag, OZX_R_TOO_LARGE, rec_off,
-					    -EFBIG)
-				     : ret;
+		return ret == -EFBIG ? ozx_diag_fail(diag, OZX_R_TOO_LARGE,
+						     rec_off, -EFBIG) :
+				       ret;
 	r->pos += OZX_CENTRAL_LEN + (size_t)nlen + xlen + clen;
 	return 0;
 }
@@ -349,8 +344,8 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 	for (i = 0; i < n; i++) {
 		struct ozx_node *e = &a->nodes[order[i]];
 		uint64_t lho = node_lho(e);
-		uint64_t next = i + 1 < n ? node_lho(&a->nodes[order[i + 1]])
-					  : cd_offset;
+		uint64_t next = i + 1 < n ? node_lho(&a->nodes[order[i + 1]]) :
+					    cd_offset;
 		uint64_t end, room;
 		size_t nlen;
 
@@ -361,7 +356,7 @@ static int check_overlap(struct ozx_archive *a, uint64_t cd_offset,
 		if (lho >= cd_offset || end > cd_offset ||
 		    e->comp_size > cd_offset - end) {
 			ret = ozx_diag_fail(diag, OZX_R_DATA_RANGE, lho,
-				   -EINVAL);
+					    -EINVAL);
 			break;
 		}
 		end += e->comp_size;
@@ -395,9 +390,7 @@ static int check_shifted(struct ozx_archive *a, struct ozx_diag *diag)
 		if (ret)
 			return ret;
 		if (ozx_le32(sig) != OZX_SIG_LOCAL)
-			return ozx_diag_fail(diag,
-				    OZX_R_SHIFT,
-				    lho, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_SHIFT, lho, -EINVAL);
 	}
 	return 0;
 }
@@ -411,9 +404,9 @@ static int check_shifted(struct ozx_archive *a, struct ozx_diag *diag)
 static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
 			uint64_t shift, struct ozx_diag *diag)
 {
-	uint64_t max = (r->end - r->next + (r->len - r->pos)) /
-			       OZX_CENTRAL_LEN +
-		       a->info.nrecords;
+	uint64_t max =
+		(r->end - r->next + (r->len - r->pos)) / OZX_CENTRAL_LEN +
+		a->info.nrecords;
 	uint32_t n = a->info.nrecords;
 	int ret;
 
@@ -422,7 +415,8 @@ static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
 	while (r->len - r->pos != 0 || r->next != r->end) {
 		if (n >= max)
 			return ozx_diag_fail(diag, OZX_R_TOO_MANY_ENTRIES,
-				    r->next - (r->len - r->pos), -EFBIG);
+					     r->next - (r->len - r->pos),
+					     -EFBIG);
 		if (n + 1 >= a->nodes_cap) {
 			uint64_t cap = (uint64_t)a->nodes_cap * 2;
 			struct ozx_node *p;
@@ -438,16 +432,16 @@ static int walk_wrapped(struct ozx_archive *a, struct cd_reader *r,
 		ret = parse_record(a, r, shift, &a->nodes[n + 1], diag);
 		/* What follows the counted records is not records. */
 		if (ret == -EINVAL)
-			return ozx_diag_fail(diag,
-				    OZX_R_COUNT_MISMATCH,
-				    r->next - (r->len - r->pos), -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_COUNT_MISMATCH,
+					     r->next - (r->len - r->pos),
+					     -EINVAL);
 		if (ret)
 			return ret;
 		n++;
 	}
 	if ((n - a->info.nrecords) % 65536 != 0)
-		return ozx_diag_fail(diag, OZX_R_COUNT_MISMATCH,
-			    r->next, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_COUNT_MISMATCH, r->next,
+				     -EINVAL);
 	a->info.count_stored = a->info.nrecords;
 	a->info.nrecords = n;
 	a->nnodes = n + 1;
@@ -486,9 +480,8 @@ int ozx_cdir_parse(struct ozx_archive *a, const struct ozx_eocd *e,
 	if (r.len - r.pos != 0 || r.next != r.end) {
 		/* Only a 16-bit count can have wrapped. */
 		if (e->zip64) {
-			ret = ozx_diag_fail(diag,
-				   OZX_R_COUNT_MISMATCH,
-				   r.next - (r.len - r.pos), -EINVAL);
+			ret = ozx_diag_fail(diag, OZX_R_COUNT_MISMATCH,
+					    r.next - (r.len - r.pos), -EINVAL);
 			goto out_free_buf;
 		}
 		ret = walk_wrapped(a, &r, e->shift, diag);

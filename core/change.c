@@ -82,8 +82,7 @@ static void forget_verdicts(struct ozx_archive *a)
 		do {
 			new = old & ~(ST_RESOLVED | ST_LEXTRA_MASK);
 			if ((old & ST_CRC_MASK) == OZX_CRC_VERIFIED)
-				new = (new & ~ST_CRC_MASK) |
-				      OZX_CRC_UNVERIFIED;
+				new = (new & ~ST_CRC_MASK) | OZX_CRC_UNVERIFIED;
 		} while (new != old &&
 			 !atomic_compare_exchange_weak(&n->st, &old, new));
 	}
@@ -144,8 +143,7 @@ uint64_t ozx_gen(struct ozx_archive *a)
 	return g;
 }
 
-int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io,
-		  uint64_t g)
+int ozx_gen_check(struct ozx_archive *a, const struct ozx_io *io, uint64_t g)
 {
 	struct ozx_stamp s;
 	int ret;

@@ -54,9 +54,9 @@ static inline uint32_t ozx_cursor_u32(struct ozx_cursor *c)
 {
 	const unsigned char *b = ozx_cursor_take(c, 4);
 
-	return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-			   (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-		 : 0;
+	return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			       (uint32_t)b[3] << 24 :
+		   0;
 }
 
 static inline uint64_t ozx_cursor_u64(struct ozx_cursor *c)

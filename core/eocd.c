@@ -121,11 +121,10 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	if (disk != 0 || ndisks > 1)
 		return ozx_diag_fail(diag, OZX_R_MULTI_DISK, loc_off, -EINVAL);
 	known = *shift != UINT64_MAX;
-	if (known && (rec_off > UINT64_MAX - *shift ||
-		      rec_off + *shift > loc_off ||
-		      loc_off - rec_off - *shift < OZX_EOCD64_LEN))
-		return ozx_diag_fail(diag, OZX_R_LOC64_RANGE, loc_off,
-			    -EINVAL);
+	if (known &&
+	    (rec_off > UINT64_MAX - *shift || rec_off + *shift > loc_off ||
+	     loc_off - rec_off - *shift < OZX_EOCD64_LEN))
+		return ozx_diag_fail(diag, OZX_R_LOC64_RANGE, loc_off, -EINVAL);
 	at = known ? rec_off + *shift : rec_off;
 	ret = read_eocd64_at(io, tail, tlen, base, at, loc_off, b);
 	/* Not where the locator says: bytes prepended?  Then right before
@@ -138,9 +137,8 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
-		return ozx_diag_fail(diag,
-			    OZX_R_LOC64_TARGET,
-			    known ? at : rec_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_LOC64_TARGET,
+				     known ? at : rec_off, -EINVAL);
 	if (!known)
 		*shift = at - rec_off;
 	c = ozx_cursor_make(b, OZX_EOCD64_LEN);
@@ -155,8 +153,7 @@ static int read_zip64(const struct ozx_io *io, const unsigned char *tail,
 	e->cd_offset = ozx_cursor_u64(&c);
 	/* The record's size excludes its first 12 bytes; it must end where
 	 * the locator begins. */
-	if (rec_size < OZX_EOCD64_LEN - 12 ||
-	    rec_size != loc_off - at - 12)
+	if (rec_size < OZX_EOCD64_LEN - 12 || rec_size != loc_off - at - 12)
 		return ozx_diag_fail(diag, OZX_R_EOCD64_MALFORMED, at, -EINVAL);
 	if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
 		return ozx_diag_fail(diag, OZX_R_MULTI_DISK, at, -EINVAL);
@@ -197,8 +194,8 @@ static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
 	e->comment_off = e->eocd_off + OZX_EOCD_LEN;
 	e->comment_len = clen;
 	cd_end = e->eocd_off;
-	ret = read_zip64(io, tail, tlen, base, e->eocd_off, &shift, e,
-			 &cd_end, diag);
+	ret = read_zip64(io, tail, tlen, base, e->eocd_off, &shift, e, &cd_end,
+			 diag);
 	if (ret)
 		return ret;
 	if (e->zip64) {
@@ -206,46 +203,44 @@ static int read_eocd(const struct ozx_io *io, const unsigned char *tail,
 		if ((n16 != OZX_U16_MAX && n16 != e->nrecords) ||
 		    (size32 != OZX_U32_MAX && size32 != e->cd_size) ||
 		    (off32 != OZX_U32_MAX && off32 != e->cd_offset))
-			return ozx_diag_fail(diag,
-				    OZX_R_EOCD64_DISAGREE,
-				    e->eocd_off, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_EOCD64_DISAGREE,
+					     e->eocd_off, -EINVAL);
 		if ((disk != OZX_U16_MAX && disk != 0) ||
 		    (cd_disk != OZX_U16_MAX && cd_disk != 0) ||
 		    (n16_this != OZX_U16_MAX && n16 != OZX_U16_MAX &&
 		     n16_this != n16))
-			return ozx_diag_fail(diag, OZX_R_MULTI_DISK, e->eocd_off,
-				    -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_MULTI_DISK,
+					     e->eocd_off, -EINVAL);
 	} else {
 		n_this = n16_this;
 		e->nrecords = n16;
 		e->cd_size = size32;
 		e->cd_offset = off32;
 		if (disk != 0 || cd_disk != 0 || n_this != e->nrecords)
-			return ozx_diag_fail(diag, OZX_R_MULTI_DISK, e->eocd_off,
-				    -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_MULTI_DISK,
+					     e->eocd_off, -EINVAL);
 	}
 	/* Where the directory really ends tells the shift, if unknown. */
 	if (shift == UINT64_MAX)
 		shift = e->cd_offset <= cd_end &&
-				e->cd_size <= cd_end - e->cd_offset
-			? cd_end - e->cd_offset - e->cd_size
-			: 0;
+					e->cd_size <= cd_end - e->cd_offset ?
+				cd_end - e->cd_offset - e->cd_size :
+				0;
 	if (e->cd_offset > cd_end - shift ||
 	    e->cd_size > cd_end - shift - e->cd_offset)
-		return ozx_diag_fail(diag, OZX_R_CD_RANGE,
-			    e->cd_offset, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_CD_RANGE, e->cd_offset,
+				     -EINVAL);
 	if (e->cd_offset + e->cd_size + shift != cd_end)
-		return ozx_diag_fail(diag,
-			    OZX_R_CD_END,
-			    e->cd_offset + e->cd_size, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_CD_END,
+				     e->cd_offset + e->cd_size, -EINVAL);
 	e->cd_offset += shift;
 	e->shift = shift;
 	if (e->nrecords > e->cd_size / OZX_CENTRAL_LEN)
-		return ozx_diag_fail(diag,
-			    OZX_R_COUNT_IMPOSSIBLE,
-			    e->eocd_off, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_COUNT_IMPOSSIBLE, e->eocd_off,
+				     -EINVAL);
 	if (e->nrecords > OZX_MAX_ENTRIES)
-		return ozx_diag_fail(diag, OZX_R_TOO_MANY_ENTRIES, e->eocd_off, -EFBIG);
+		return ozx_diag_fail(diag, OZX_R_TOO_MANY_ENTRIES, e->eocd_off,
+				     -EFBIG);
 	return 0;
 }
 
@@ -315,14 +310,16 @@ static int choose(const struct ozx_io *io, const unsigned char *tail,
 			continue;
 		if (!found) {
 			if (empty_last)
-				return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, base + i, -EINVAL);
+				return ozx_diag_fail(diag, OZX_R_AMBIGUOUS,
+						     base + i, -EINVAL);
 			found = true;
 			continue;
 		}
 		/* k lies before e: harmless only inside e's entry data. */
 		if (exact_comment(tail, tlen, i) || k.eocd_off < e->shift ||
 		    k.eocd_off + OZX_EOCD_LEN > e->cd_offset)
-			return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, k.eocd_off, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, k.eocd_off,
+					     -EINVAL);
 	}
 	return found;
 }
@@ -346,22 +343,22 @@ static int scan_tail(const struct ozx_io *io, const unsigned char *tail,
 			*pos = i;
 	}
 	if (nplausible > 1)
-		return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, base + *pos, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_AMBIGUOUS, base + *pos,
+				     -EINVAL);
 	if (nplausible == 1)
 		return 0;
 	if (last_sig != SIZE_MAX)
-		return ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH, base + last_sig, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH,
+				     base + last_sig, -EINVAL);
 	if (ozx_io_read_full(io, head, 4, 0) == 0 &&
 	    ozx_le32(head) == OZX_SIG_LOCAL)
-		return ozx_diag_fail(diag,
-			    OZX_R_TRUNCATED,
-			    base + tlen, -EINVAL);
-	return ozx_diag_fail(diag, OZX_R_NOT_ZIP,
-		    0, -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_TRUNCATED, base + tlen,
+				     -EINVAL);
+	return ozx_diag_fail(diag, OZX_R_NOT_ZIP, 0, -EINVAL);
 }
 
-int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
-		  struct ozx_eocd *e, struct ozx_diag *diag)
+int ozx_eocd_find(const struct ozx_io *io, uint64_t size, struct ozx_eocd *e,
+		  struct ozx_diag *diag)
 {
 	unsigned char *tail;
 	size_t tlen, pos = 0;
@@ -376,16 +373,13 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 
 		if (size >= 4 && ozx_io_read_full(io, head, 4, 0) == 0 &&
 		    ozx_le32(head) == OZX_SIG_LOCAL)
-			return ozx_diag_fail(diag,
-				    OZX_R_TRUNCATED,
-				    size, -EINVAL);
-		return ozx_diag_fail(diag,
-			    OZX_R_NOT_ZIP,
-			    0, -EINVAL);
+			return ozx_diag_fail(diag, OZX_R_TRUNCATED, size,
+					     -EINVAL);
+		return ozx_diag_fail(diag, OZX_R_NOT_ZIP, 0, -EINVAL);
 	}
-	tlen = size < OZX_EOCD_LEN + OZX_COMMENT_MAX
-		       ? (size_t)size
-		       : OZX_EOCD_LEN + OZX_COMMENT_MAX;
+	tlen = size < OZX_EOCD_LEN + OZX_COMMENT_MAX ?
+		       (size_t)size :
+		       OZX_EOCD_LEN + OZX_COMMENT_MAX;
 	base = size - tlen;
 	tail = malloc(tlen);
 	if (!tail)
@@ -402,14 +396,15 @@ int ozx_eocd_find(const struct ozx_io *io, uint64_t size,
 		if (ret == 0)
 			ret = read_eocd(io, tail, tlen, base, pos, 0, e, diag);
 		if (ret == 0) /* consistent after all?  Cannot be. */
-			ret = ozx_diag_fail(diag, OZX_R_CD_SIG,
-				   e->cd_offset, -EINVAL);
+			ret = ozx_diag_fail(diag, OZX_R_CD_SIG, e->cd_offset,
+					    -EINVAL);
 		goto out_free_tail;
 	}
 	ret = 0;
 	end = e->comment_off + e->comment_len;
 	if (end > size)
-		ret = ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH, e->eocd_off, -EINVAL);
+		ret = ozx_diag_fail(diag, OZX_R_COMMENT_LENGTH, e->eocd_off,
+				    -EINVAL);
 	else
 		e->trailing = size - end;
 out_free_tail:

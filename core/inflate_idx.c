@@ -74,11 +74,11 @@ struct zpoint {
 
 struct ozx_zidx {
 	uint32_t node;
-	bool building;      /* a placeholder: some thread is building it */
-	bool dropped;       /* out of the cache, freed with its last ref */
+	bool building; /* a placeholder: some thread is building it */
+	bool dropped;  /* out of the cache, freed with its last ref */
 	int refs;
-	uint64_t gen;       /* the archive's generation its build began in */
-	size_t bytes;       /* what it counts against the cap */
+	uint64_t gen; /* the archive's generation its build began in */
+	size_t bytes; /* what it counts against the cap */
 	struct ozx_zidx *hnext;
 	struct ozx_zidx *prev, *next; /* LRU list, most recent first */
 	uint32_t npoints, cap;
@@ -174,8 +174,7 @@ static int grow_points(struct ozx_zidx *x)
 }
 
 /* A point at a block boundary: the window before it, and the bits. */
-static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out,
-		     uint64_t in)
+static int add_point(struct ozx_zidx *x, z_stream *z, uint64_t out, uint64_t in)
 {
 	struct zpoint *p;
 	unsigned char *w;
@@ -240,8 +239,8 @@ static int feed(z_stream *z, unsigned char *in, const struct ozx_io *io,
 		return 0;
 	if (*in_pos >= comp_size)
 		return 1;
-	want = comp_size - *in_pos < IN_CHUNK ? (size_t)(comp_size - *in_pos)
-					      : IN_CHUNK;
+	want = comp_size - *in_pos < IN_CHUNK ? (size_t)(comp_size - *in_pos) :
+						IN_CHUNK;
 	if (ozx_io_read_full(io, in, want, data_off + *in_pos))
 		return -EIO;
 	*in_pos += want;

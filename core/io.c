@@ -53,8 +53,8 @@ static int fd_stamp(void *ctx, struct ozx_stamp *s)
 	s->dev = (uint64_t)st.st_dev;
 	s->ino = (uint64_t)st.st_ino;
 	s->size = (uint64_t)st.st_size;
-	s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-		      st.st_mtim.tv_nsec;
+	s->mtime_ns =
+		(int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	return 0;
 }
 

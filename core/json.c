@@ -221,8 +221,8 @@ struct jstack {
 };
 
 /* A member's key, and whether it takes the path one step further. */
-static int jkey(struct jp *j, const struct jstack *st,
-		const char *const *path, size_t npath, bool *child)
+static int jkey(struct jp *j, const struct jstack *st, const char *const *path,
+		size_t npath, bool *child)
 {
 	size_t level = st->n - 1, n;
 	char key[256];
@@ -232,8 +232,7 @@ static int jkey(struct jp *j, const struct jstack *st,
 	jws(j);
 	if ((st->c[level] & C_ON_PATH) && level < npath) {
 		ret = jstring(j, key, sizeof(key), &n);
-		*child = !ret && n < sizeof(key) &&
-			 n == strlen(path[level]) &&
+		*child = !ret && n < sizeof(key) && n == strlen(path[level]) &&
 			 !memcmp(key, path[level], n);
 	} else {
 		ret = jstring(j, NULL, 0, &n);

@@ -29,10 +29,10 @@ enum ozx_json_kind {
 };
 
 struct ozx_json_res {
-	enum ozx_json_kind top;  /* kind of the whole document */
+	enum ozx_json_kind top;	 /* kind of the whole document */
 	enum ozx_json_kind kind; /* kind at path, ABSENT if not there */
-	bool truncated;          /* the string at path did not fit out */
-	size_t end;              /* bytes of the text the value took */
+	bool truncated;		 /* the string at path did not fit out */
+	size_t end;		 /* bytes of the text the value took */
 };
 
 /* Flags: the text starts with a value, and what follows it is not read

@@ -34,9 +34,9 @@
 
 /* Limits enforced on archive contents: names beyond the first three are
  * hidden, archives beyond the others refused (-EFBIG). */
-#define OZX_MAX_COMPONENT 255 /* bytes in one path component */
-#define OZX_MAX_PATH 4095     /* bytes in a whole entry name */
-#define OZX_MAX_DEPTH 128     /* path components in one name */
+#define OZX_MAX_COMPONENT 255	   /* bytes in one path component */
+#define OZX_MAX_PATH 4095	   /* bytes in a whole entry name */
+#define OZX_MAX_DEPTH 128	   /* path components in one name */
 #define OZX_MAX_ENTRIES 100000000u /* central-directory records */
 /*
  * Directories implied by names (those without a record of their own), at
@@ -62,13 +62,13 @@ enum ozx_reason {
 	OZX_R_NONE = 0,
 	/* An archive refused (-EINVAL, or -EFBIG where noted); the diag's
 	 * offset says where. */
-	OZX_R_NOT_REGULAR,	/* not a regular file (nor a block device) */
-	OZX_R_TOO_LARGE,	/* -EFBIG: beyond this library's limits */
-	OZX_R_NOT_ZIP,		/* no end record, no local header at 0 */
-	OZX_R_TRUNCATED,	/* no end record, a local header at 0 */
-	OZX_R_AMBIGUOUS,	/* several end records readers may choose */
-	OZX_R_COMMENT_LENGTH,	/* comment length runs past the end */
-	OZX_R_MULTI_DISK,	/* one part of a split or spanned archive */
+	OZX_R_NOT_REGULAR,    /* not a regular file (nor a block device) */
+	OZX_R_TOO_LARGE,      /* -EFBIG: beyond this library's limits */
+	OZX_R_NOT_ZIP,	      /* no end record, no local header at 0 */
+	OZX_R_TRUNCATED,      /* no end record, a local header at 0 */
+	OZX_R_AMBIGUOUS,      /* several end records readers may choose */
+	OZX_R_COMMENT_LENGTH, /* comment length runs past the end */
+	OZX_R_MULTI_DISK,     /* one part of a split or spanned archive */
 	OZX_R_LOC64_RANGE,
 	OZX_R_LOC64_TARGET,
 	OZX_R_EOCD64_MALFORMED,
@@ -76,7 +76,7 @@ enum ozx_reason {
 	OZX_R_CD_RANGE,
 	OZX_R_CD_END,
 	OZX_R_COUNT_IMPOSSIBLE,
-	OZX_R_TOO_MANY_ENTRIES,	/* -EFBIG */
+	OZX_R_TOO_MANY_ENTRIES, /* -EFBIG */
 	OZX_R_CD_SIG,
 	OZX_R_CD_OVERRUN,
 	OZX_R_EXTRA_OVERRUN,
@@ -85,7 +85,7 @@ enum ozx_reason {
 	OZX_R_OVERLAP,
 	OZX_R_SHIFT,
 	OZX_R_COUNT_MISMATCH,
-	OZX_R_TOO_MANY_DIRS,	/* -EFBIG */
+	OZX_R_TOO_MANY_DIRS, /* -EFBIG */
 	/* A name hidden (ozx_node_hidden). */
 	OZX_R_NAME_EMPTY = 33,
 	OZX_R_NAME_ABSOLUTE,
@@ -97,8 +97,8 @@ enum ozx_reason {
 	OZX_R_NAME_COMPONENT_LONG,
 	OZX_R_NAME_LONG,
 	OZX_R_NAME_DEEP,
-	OZX_R_NAME_SUPERSEDED,	/* a later record has the same name */
-	OZX_R_NAME_SHADOWED,	/* a directory has the same name */
+	OZX_R_NAME_SUPERSEDED, /* a later record has the same name */
+	OZX_R_NAME_SHADOWED,   /* a directory has the same name */
 	/* An entry unusable (ozx_file_fail). */
 	OZX_R_ENTRY_CRC = 65,
 	OZX_R_ENTRY_LH_SIG,
@@ -111,7 +111,7 @@ enum ozx_reason {
 	OZX_R_ENTRY_INFLATE,
 	OZX_R_ENTRY_SHORT,
 	OZX_R_ENTRY_LONG,
-	OZX_R_ENTRY_IO,		/* never the entry's verdict (see read.c) */
+	OZX_R_ENTRY_IO, /* never the entry's verdict (see read.c) */
 	OZX_R_ENTRY_RATIO,
 	OZX_R_ENTRY_STORED_SIZE,
 	/* Tolerated in a verified entry (ozx_file_tolerated). */
@@ -180,26 +180,26 @@ struct ozx_archive;
  * shown to the user, never silently accepted.
  */
 enum ozx_warn {
-	OZX_WARN_TRAILING = 1u << 0,     /* bytes after the end record */
-	OZX_WARN_PREPENDED = 1u << 1,    /* bytes before the archive */
+	OZX_WARN_TRAILING = 1u << 0,	  /* bytes after the end record */
+	OZX_WARN_PREPENDED = 1u << 1,	  /* bytes before the archive */
 	OZX_WARN_COUNT_WRAPPED = 1u << 2, /* > 65535 entries, no ZIP64 */
-	OZX_WARN_UNICODE_PATH = 1u << 3, /* names from a Unicode Path extra */
+	OZX_WARN_UNICODE_PATH = 1u << 3,  /* names from a Unicode Path extra */
 };
 #define OZX_WARN_ALL 0x0fu
 
 /* What the open found out about the archive as a whole. */
 struct ozx_info {
-	uint64_t size;         /* archive file size in bytes */
-	uint64_t cd_offset;    /* where the central directory starts */
-	uint64_t cd_size;      /* its size in bytes */
-	uint32_t nrecords;     /* central-directory records */
-	uint32_t nnodes;       /* nodes, root and hidden included */
-	uint32_t nfiles;       /* visible regular files */
-	uint32_t ndirs;        /* visible directories, root included */
-	uint32_t nhidden;      /* records hidden (see ozx_node_hidden_why) */
-	uint32_t nduplicates;  /* records superseded by a later same name */
-	uint32_t ndirdata;     /* directory records carrying data (ignored) */
-	bool zip64;            /* a ZIP64 end record is present */
+	uint64_t size;	      /* archive file size in bytes */
+	uint64_t cd_offset;   /* where the central directory starts */
+	uint64_t cd_size;     /* its size in bytes */
+	uint32_t nrecords;    /* central-directory records */
+	uint32_t nnodes;      /* nodes, root and hidden included */
+	uint32_t nfiles;      /* visible regular files */
+	uint32_t ndirs;	      /* visible directories, root included */
+	uint32_t nhidden;     /* records hidden (see ozx_node_hidden_why) */
+	uint32_t nduplicates; /* records superseded by a later same name */
+	uint32_t ndirdata;    /* directory records carrying data (ignored) */
+	bool zip64;	      /* a ZIP64 end record is present */
 	/* The archive comment (EOCD), NUL-terminated copy; len excludes it.
 	 * What it says is the RFC-9 layer's business (rfc9.h). */
 	const char *comment;
@@ -212,7 +212,7 @@ struct ozx_info {
 	unsigned warn;
 	uint64_t trailing_bytes;  /* OZX_WARN_TRAILING: how many */
 	uint64_t prepended_bytes; /* OZX_WARN_PREPENDED: how many */
-	uint32_t count_stored;    /* OZX_WARN_COUNT_WRAPPED: the end record's */
+	uint32_t count_stored;	  /* OZX_WARN_COUNT_WRAPPED: the end record's */
 	uint32_t nunicode_paths;  /* OZX_WARN_UNICODE_PATH: names replaced */
 };
 
@@ -224,8 +224,8 @@ const char *ozx_warn_text(enum ozx_warn w);
  * with its numbers, NUL-terminated into buf, truncated to size.  Returns
  * buf.
  */
-char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w,
-			char *buf, size_t size);
+char *ozx_warn_describe(const struct ozx_info *info, enum ozx_warn w, char *buf,
+			size_t size);
 
 /*
  * Open the ZIP archive at path and index its central directory.  The file
@@ -334,11 +334,11 @@ void ozx_archive_set_cpu_limit(struct ozx_archive *a, unsigned n);
 void ozx_archive_cancel(struct ozx_archive *a);
 
 struct ozx_zstats {
-	size_t cap, used;      /* bytes */
-	uint64_t hits;         /* reads that found their entry's index */
-	uint64_t builds;       /* indices built on a read */
+	size_t cap, used; /* bytes */
+	uint64_t hits;	  /* reads that found their entry's index */
+	uint64_t builds;  /* indices built on a read */
 	uint64_t evictions;
-	uint64_t decoded;      /* bytes of output decoded to serve reads
+	uint64_t decoded; /* bytes of output decoded to serve reads
 				* (index builds not counted): with len
 				* bytes read, the cost of random access */
 };
@@ -350,8 +350,7 @@ void ozx_archive_zstats(const struct ozx_archive *a, struct ozx_zstats *zs);
  * is a static string.  For logging.  Call before sharing the handle.
  */
 typedef void (*ozx_fail_fn)(void *ctx, uint32_t node, const char *why);
-void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
-			     void *ctx);
+void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn, void *ctx);
 
 /*
  * Called at most once per entry, from the reading thread, when the entry
@@ -359,8 +358,7 @@ void ozx_archive_set_fail_cb(struct ozx_archive *a, ozx_fail_fn fn,
  * says what; why is that static string).  For logging.  Call before
  * sharing the handle.
  */
-void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn,
-			     void *ctx);
+void ozx_archive_set_warn_cb(struct ozx_archive *a, ozx_fail_fn fn, void *ctx);
 
 enum ozx_kind {
 	OZX_KIND_FILE = 0,
@@ -372,24 +370,24 @@ enum ozx_crc_state {
 	OZX_CRC_UNVERIFIED = 0,
 	OZX_CRC_VERIFYING = 1, /* another thread is verifying it now */
 	OZX_CRC_VERIFIED = 2,
-	OZX_CRC_FAILED = 3,    /* corrupt or unusable: every read is -EIO
+	OZX_CRC_FAILED = 3, /* corrupt or unusable: every read is -EIO
 				* (a failed read of the archive is not
 				* this: the next read tries again) */
 };
 
 struct ozx_stat {
 	enum ozx_kind kind;
-	uint64_t size;       /* uncompressed size (files), 0 for directories */
-	uint64_t comp_size;  /* bytes stored in the archive */
-	uint32_t crc32;      /* declared CRC-32 */
-	uint16_t method;     /* ZIP method (0 STORED, 8 DEFLATE; 255 for
+	uint64_t size;	    /* uncompressed size (files), 0 for directories */
+	uint64_t comp_size; /* bytes stored in the archive */
+	uint32_t crc32;	    /* declared CRC-32 */
+	uint16_t method;    /* ZIP method (0 STORED, 8 DEFLATE; 255 for
 			      * 255 and above) */
 	bool encrypted;
-	int64_t mtime;       /* seconds since the epoch (UTC) */
-	uint32_t nlink;      /* 1 for files, 2 + subdirectories for dirs */
-	uint32_t record;     /* central-directory index; for a directory its
+	int64_t mtime;	    /* seconds since the epoch (UTC) */
+	uint32_t nlink;	    /* 1 for files, 2 + subdirectories for dirs */
+	uint32_t record;    /* central-directory index; for a directory its
 			      * directory record, OZX_NONE if implied */
-	uint64_t lh_offset;  /* local header offset (files) */
+	uint64_t lh_offset; /* local header offset (files) */
 	enum ozx_crc_state crc_state;
 };
 
@@ -522,8 +520,7 @@ const char *ozx_file_failure(const struct ozx_archive *a, uint32_t node);
  * stream, within its compressed size.  Known once the entry was read
  * whole.
  */
-enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a,
-				   uint32_t node);
+enum ozx_reason ozx_file_tolerated(const struct ozx_archive *a, uint32_t node);
 
 /* The same as a static string, or NULL for OZX_R_NONE. */
 const char *ozx_file_warning(const struct ozx_archive *a, uint32_t node);

@@ -51,9 +51,9 @@ enum ozx_log_level {
 /* msg is one line without a newline, and holds no secret. */
 typedef void (*ozx_log_fn)(void *ctx, int level, const char *msg);
 
-#define OZX_REMOTE_BLOCK	   ((size_t)128 << 10)
-#define OZX_REMOTE_CACHE_DEFAULT   ((size_t)64 << 20)
-#define OZX_REMOTE_CACHE_MIN	   ((size_t)1 << 20)
+#define OZX_REMOTE_BLOCK ((size_t)128 << 10)
+#define OZX_REMOTE_CACHE_DEFAULT ((size_t)64 << 20)
+#define OZX_REMOTE_CACHE_MIN ((size_t)1 << 20)
 #define OZX_REMOTE_RETRIES_DEFAULT 4u
 #define OZX_REMOTE_TIMEOUT_DEFAULT 30u
 /* The open's first request: the last 1 MiB of the object and the block

@@ -77,8 +77,7 @@ static void wake(struct ozx_archive *a, uint32_t node)
  * (a disk or network error): it fails this read only, and the next one
  * tries again.
  */
-static int fail_entry(struct ozx_archive *a, uint32_t node,
-		      enum ozx_reason f)
+static int fail_entry(struct ozx_archive *a, uint32_t node, enum ozx_reason f)
 {
 	struct ozx_node *n = &a->nodes[node];
 	uint32_t old = atomic_load(&n->st), new;
@@ -106,8 +105,8 @@ static int lh_zip64(const unsigned char *x, uint16_t xlen, uint32_t usize32,
 
 	while (ozx_cursor_left(&c) >= 4) {
 		uint16_t id = ozx_cursor_u16(&c), sz = ozx_cursor_u16(&c);
-		struct ozx_cursor f = ozx_cursor_make(ozx_cursor_take(&c, sz),
-						      sz);
+		struct ozx_cursor f =
+			ozx_cursor_make(ozx_cursor_take(&c, sz), sz);
 
 		if (!c.ok)
 			break;
@@ -149,7 +148,8 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	struct ozx_node *n = &a->nodes[node];
 	struct ozx_cursor c = ozx_cursor_make(b, OZX_LOCAL_LEN);
 	uint64_t lho = node_lho(n), usize, csize;
-	uint16_t flags, method, nlen, xlen, max_x = (uint16_t)(n->x >> LHO_BITS);
+	uint16_t flags, method, nlen, xlen,
+		max_x = (uint16_t)(n->x >> LHO_BITS);
 	uint32_t csize32, usize32;
 	const char *lh_name;
 	size_t lh_len;
@@ -189,19 +189,22 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 					return -ENOMEM;
 				if (ozx_io_read_full(io, x, xlen, lho + at)) {
 					free(x);
-					return fail_entry(a, node, OZX_R_ENTRY_IO);
+					return fail_entry(a, node,
+							  OZX_R_ENTRY_IO);
 				}
 			}
 			ret = lh_zip64(x ? x : b + at, xlen, usize32, csize32,
 				       &usize, &csize);
 			free(x);
 			if (ret)
-				return fail_entry(a, node, OZX_R_ENTRY_LH_SIZES);
+				return fail_entry(a, node,
+						  OZX_R_ENTRY_LH_SIZES);
 		}
 		if (usize != n->size || csize != n->comp_size)
 			return fail_entry(a, node, OZX_R_ENTRY_LH_SIZES);
 	}
-	atomic_fetch_or(&n->st, ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
+	atomic_fetch_or(&n->st,
+			ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
 	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
 	return 0;
 }
@@ -216,10 +219,12 @@ static int check_central(struct ozx_archive *a, uint32_t node)
 	if (n->method != OZX_METHOD_STORE && n->method != OZX_METHOD_DEFLATE)
 		return fail_entry(a, node, OZX_R_ENTRY_METHOD);
 	/* DEFLATE cannot expand more than 1032:1; STORED not at all. */
-	if ((n->method == OZX_METHOD_DEFLATE && n->size / 1032 > n->comp_size) ||
+	if ((n->method == OZX_METHOD_DEFLATE &&
+	     n->size / 1032 > n->comp_size) ||
 	    (n->method == OZX_METHOD_STORE && n->size != n->comp_size))
 		return fail_entry(a, node,
-				  n->method ? OZX_R_ENTRY_RATIO : OZX_R_ENTRY_STORED_SIZE);
+				  n->method ? OZX_R_ENTRY_RATIO :
+					      OZX_R_ENTRY_STORED_SIZE);
 	return 0;
 }
 
@@ -352,8 +357,8 @@ out_put_cpu:
  * state alone unless the entry fails.
  */
 static int verify_pass(struct ozx_archive *a, uint32_t node,
-		       const struct ozx_io *io, unsigned char *keep,
-		       size_t cap, size_t *at)
+		       const struct ozx_io *io, unsigned char *keep, size_t cap,
+		       size_t *at)
 {
 	struct ozx_node *n = &a->nodes[node];
 	unsigned char *whole = keep && cap >= n->size ? keep : NULL;
@@ -369,8 +374,8 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 	} else if (ret == 1) {
 		ret = resolve(a, node, io, &data_off);
 		if (ret == 0 && n->method == OZX_METHOD_STORE) {
-			ret = crc_stored(a, io, data_off, n->size, whole,
-					 keep, keep ? cap : 0, &crc);
+			ret = crc_stored(a, io, data_off, n->size, whole, keep,
+					 keep ? cap : 0, &crc);
 			if (ret && ret != -ENOMEM && ret != -ECANCELED)
 				ret = fail_entry(a, node, OZX_R_ENTRY_IO);
 		} else if (ret == 0) {
@@ -425,8 +430,8 @@ static bool verify_commit(struct ozx_archive *a, uint32_t node, int *ret,
 	while ((st & ST_CRC_MASK) == OZX_CRC_VERIFYING &&
 	       !atomic_compare_exchange_weak(
 		       &n->st, &st,
-		       (st & ~ST_CRC_MASK) |
-			       (*ret == 0 ? OZX_CRC_VERIFIED : OZX_CRC_UNVERIFIED)))
+		       (st & ~ST_CRC_MASK) | (*ret == 0 ? OZX_CRC_VERIFIED :
+							  OZX_CRC_UNVERIFIED)))
 		;
 	pthread_cond_broadcast(&a->cond[s]);
 	pthread_mutex_unlock(&a->lock[s]);
@@ -441,9 +446,8 @@ static bool verify_commit(struct ozx_archive *a, uint32_t node, int *ret,
  * the entry failed, the archive read failed or the archive kept changing;
  * -ENOMEM.
  */
-static int verify(struct ozx_archive *a, uint32_t node,
-		  const struct ozx_io *io, unsigned char *keep, size_t cap,
-		  size_t *at)
+static int verify(struct ozx_archive *a, uint32_t node, const struct ozx_io *io,
+		  unsigned char *keep, size_t cap, size_t *at)
 {
 	struct ozx_node *n = &a->nodes[node];
 	unsigned s = node % OZX_NSTRIPES;
@@ -466,9 +470,9 @@ static int verify(struct ozx_archive *a, uint32_t node,
 			pthread_mutex_unlock(&a->lock[s]);
 			continue;
 		}
-		if (atomic_compare_exchange_weak(
-			    &n->st, &st,
-			    (st & ~ST_CRC_MASK) | OZX_CRC_VERIFYING))
+		if (atomic_compare_exchange_weak(&n->st, &st,
+						 (st & ~ST_CRC_MASK) |
+							 OZX_CRC_VERIFYING))
 			break;
 	}
 
@@ -567,9 +571,9 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 		io = &a->io;
 	if (len > cap)
 		len = cap;
-	want = off >= n->size ? 0
-	       : n->size - off < len ? (size_t)(n->size - off)
-				      : len;
+	want = off >= n->size	   ? 0 :
+	       n->size - off < len ? (size_t)(n->size - off) :
+				     len;
 	if (!a->verify) {
 		if ((atomic_load(&n->st) & ST_CRC_MASK) == OZX_CRC_FAILED)
 			return -EIO;

@@ -37,8 +37,7 @@ static const char *const text[OZX_R_COUNT] = {
 		"entry count impossible for central directory size",
 	[OZX_R_TOO_MANY_ENTRIES] = "too many entries",
 	[OZX_R_CD_SIG] = "central directory record signature wrong",
-	[OZX_R_CD_OVERRUN] =
-		"central directory record overruns the directory",
+	[OZX_R_CD_OVERRUN] = "central directory record overruns the directory",
 	[OZX_R_EXTRA_OVERRUN] = "extra field overruns its record",
 	[OZX_R_ZIP64_EXTRA] =
 		"size or offset 0xffffffff without ZIP64 extra field",

@@ -48,11 +48,11 @@
 #define VALIDATOR_MAX 256
 /* Backoff between tries: 200 ms doubling, capped at 5 s. */
 #define BACKOFF_BASE_MS 200u
-#define BACKOFF_CAP_MS	5000u
+#define BACKOFF_CAP_MS 5000u
 /* Readahead: sequential streams followed at once, and their largest
  * window (also at most an eighth of the cache). */
 #define RA_STREAMS 8
-#define RA_MAX	   ((size_t)8 << 20)
+#define RA_MAX ((size_t)8 << 20)
 
 struct ra_stream {
 	uint64_t next; /* block where the stream's next miss is expected */
@@ -134,7 +134,7 @@ static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned global_users;
 
 static void say(const struct ozx_remote *r, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void say(const struct ozx_remote *r, int level, const char *fmt, ...)
 {
 	char msg[512];
@@ -227,7 +227,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 		p->bad_header |= !p->has_etag;
 	} else if (is_header(line, n, "Last-Modified", &v, &vn)) {
 		p->has_lastmod =
-		    take_value(v, vn, p->lastmod, sizeof(p->lastmod));
+			take_value(v, vn, p->lastmod, sizeof(p->lastmod));
 		p->bad_header |= !p->has_lastmod;
 	} else if (is_header(line, n, "Retry-After", &v, &vn) &&
 		   take_value(v, vn, num, sizeof(num)) && num[0] >= '0' &&
@@ -257,9 +257,9 @@ static enum bad check_start(struct xfer *x)
 	if (x->learn) {
 		/* The last (or first) min(N, size) bytes. */
 		len = (uint64_t)cr.total < x->off ? (uint64_t)cr.total : x->off;
-		if ((uint64_t)cr.first != (x->learn == LEARN_TAIL
-						? (uint64_t)cr.total - len
-						: 0) ||
+		if ((uint64_t)cr.first != (x->learn == LEARN_TAIL ?
+						   (uint64_t)cr.total - len :
+						   0) ||
 		    (uint64_t)(cr.last - cr.first) + 1 != len)
 			return BAD_RANGE;
 		x->sink->want = (size_t)len;
@@ -326,10 +326,10 @@ static int setup_handle(struct ozx_remote *r, CURL *h)
 	CURLcode c = CURLE_OK;
 	const char *ca = getenv("CURL_CA_BUNDLE");
 
-#define SET(opt, val)                                                          \
-	do {                                                                   \
-		if (c == CURLE_OK)                                             \
-			c = curl_easy_setopt(h, opt, val);                     \
+#define SET(opt, val)                                      \
+	do {                                               \
+		if (c == CURLE_OK)                         \
+			c = curl_easy_setopt(h, opt, val); \
 	} while (0)
 	SET(CURLOPT_URL, r->url);
 	SET(CURLOPT_SHARE, r->share);
@@ -461,9 +461,9 @@ static void describe(char *buf, size_t size, CURLcode cc, long status,
 		     const struct xfer *x)
 {
 	static const char *const what[] = {
-	    [BAD_RANGE] = "a Content-Range other than the one asked for",
-	    [BAD_LONG] = "a body longer than asked for",
-	    [BAD_CHANGED] = "another version of the object",
+		[BAD_RANGE] = "a Content-Range other than the one asked for",
+		[BAD_LONG] = "a body longer than asked for",
+		[BAD_CHANGED] = "another version of the object",
 	};
 
 	if (x->bad >= BAD_RANGE)
@@ -489,7 +489,7 @@ static int fetch(struct ozx_remote *r, uint64_t off, int learn,
 		 struct sink *sink, long *status_out, struct resp *resp_out,
 		 char *why, size_t why_size)
 {
-	struct xfer x = {.r = r, .sink = sink, .off = off, .learn = learn};
+	struct xfer x = { .r = r, .sink = sink, .off = off, .learn = learn };
 	char range[48], reason[160] = "";
 	unsigned attempt = 0;
 	long status = 0;
@@ -564,9 +564,10 @@ static int fetch(struct ozx_remote *r, uint64_t off, int learn,
 			if (x.resp.retry_after >= 0 &&
 			    x.resp.retry_after * 1000 > (long)ms)
 				ms = x.resp.retry_after * 1000 >
-					     (long)BACKOFF_CAP_MS
-					 ? BACKOFF_CAP_MS
-					 : (unsigned)x.resp.retry_after * 1000;
+						     (long)BACKOFF_CAP_MS ?
+					     BACKOFF_CAP_MS :
+					     (unsigned)x.resp.retry_after *
+						     1000;
 			say(r, OZX_LOG_DEBUG,
 			    "reading '%s' at offset %" PRIu64 ": %s; try %u of "
 			    "%u in %u ms",
@@ -603,8 +604,8 @@ static size_t blk_len(const struct ozx_remote *r, uint64_t k)
 {
 	uint64_t start = k * OZX_REMOTE_BLOCK;
 
-	return r->size - start < OZX_REMOTE_BLOCK ? (size_t)(r->size - start)
-						  : OZX_REMOTE_BLOCK;
+	return r->size - start < OZX_REMOTE_BLOCK ? (size_t)(r->size - start) :
+						    OZX_REMOTE_BLOCK;
 }
 
 /*
@@ -645,11 +646,12 @@ static int fill(struct ozx_remote *r, uint64_t k, size_t n,
 		free(seg);
 		return present ? -EAGAIN : -ENOSPC;
 	}
-	sink =
-	    (struct sink){.seg = seg, .nseg = m, .seg_len = OZX_REMOTE_BLOCK};
+	sink = (struct sink){ .seg = seg,
+			      .nseg = m,
+			      .seg_len = OZX_REMOTE_BLOCK };
 	sink.want = (size_t)(m - 1) * OZX_REMOTE_BLOCK + blks[m - 1]->len;
-	ret = fetch(r, k * OZX_REMOTE_BLOCK, LEARN_NONE, &sink, NULL, NULL, NULL,
-		    0);
+	ret = fetch(r, k * OZX_REMOTE_BLOCK, LEARN_NONE, &sink, NULL, NULL,
+		    NULL, 0);
 	free(seg);
 	for (size_t i = 0; i < m; i++) {
 		if (ret) {
@@ -697,7 +699,8 @@ static int fetch_direct(struct ozx_remote *r, void *buf, size_t len,
 {
 	unsigned char *one = buf;
 	struct sink sink = {
-	    .seg = &one, .nseg = 1, .seg_len = len, .want = len};
+		.seg = &one, .nseg = 1, .seg_len = len, .want = len
+	};
 
 	return fetch(r, off, LEARN_NONE, &sink, NULL, NULL, NULL, 0);
 }
@@ -809,7 +812,7 @@ void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
 	if (fill(r, k, (size_t)(kend - k + 1), blks, &m) == 0) {
 		pthread_mutex_lock(&r->ra_lock);
 		r->ra[r->ra_victim++ % RA_STREAMS] =
-		    (struct ra_stream){.next = k + m, .win = 0};
+			(struct ra_stream){ .next = k + m, .win = 0 };
 		pthread_mutex_unlock(&r->ra_lock);
 		for (size_t i = 0; i < m; i++)
 			ozx_bcache_put(&r->cache, blks[i]);
@@ -819,7 +822,9 @@ void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
 
 struct ozx_io ozx_remote_io(struct ozx_remote *r)
 {
-	struct ozx_io io = {.pread = ozx_remote_pread, .ctx = r, .stamp = NULL};
+	struct ozx_io io = { .pread = ozx_remote_pread,
+			     .ctx = r,
+			     .stamp = NULL };
 
 	return io;
 }
@@ -929,12 +934,12 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 {
 	unsigned char *buf = malloc(OZX_REMOTE_TAIL);
 	unsigned char *one = buf;
-	struct sink sink = {.seg = &one,
-			    .nseg = 1,
-			    .seg_len = OZX_REMOTE_TAIL,
-			    .want = OZX_REMOTE_TAIL};
+	struct sink sink = { .seg = &one,
+			     .nseg = 1,
+			     .seg_len = OZX_REMOTE_TAIL,
+			     .want = OZX_REMOTE_TAIL };
 	struct ozx_crange cr;
-	struct resp p = {0};
+	struct resp p = { 0 };
 	char why[160] = "";
 	long status = 0;
 	int ret;
@@ -1008,8 +1013,8 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 	case 403:
 		set_err(err, status, "access refused (HTTP %ld)%s", status,
 			r->s3 ? ": check the credentials, or the bucket's "
-				"policy for -o anonymous"
-			      : "");
+				"policy for -o anonymous" :
+				"");
 		ret = -EACCES;
 		goto out_free_buf;
 	case 404:
@@ -1066,7 +1071,7 @@ int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 	if (r->o.timeout == 0)
 		r->o.timeout = OZX_REMOTE_TIMEOUT_DEFAULT;
 	atomic_init(&r->rng, (uint32_t)time(NULL) ^ (uint32_t)getpid() ^
-				 (uint32_t)(uintptr_t)r);
+				     (uint32_t)(uintptr_t)r);
 	for (unsigned i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&r->share_lock[i], NULL);
 	pthread_mutex_init(&r->pool_lock, NULL);

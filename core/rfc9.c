@@ -43,7 +43,7 @@
 /* ---- findings ---- */
 
 int ozx_rfc9_add(struct ozx_rfc9 *r, enum ozx_rfc9_level level,
-		   const char *rule, const char *req, const char *fmt, ...)
+		 const char *rule, const char *req, const char *fmt, ...)
 {
 	struct ozx_rfc9_finding *f;
 	va_list ap;
@@ -98,9 +98,8 @@ static size_t append(char *buf, size_t size, size_t at, const char *s)
 }
 
 /* The rules of level in first-found order, each once, ", "-separated. */
-static size_t append_rules(const struct ozx_rfc9 *r,
-			   enum ozx_rfc9_level level, char *buf, size_t size,
-			   size_t at)
+static size_t append_rules(const struct ozx_rfc9 *r, enum ozx_rfc9_level level,
+			   char *buf, size_t size, size_t at)
 {
 	bool first = true;
 
@@ -148,10 +147,11 @@ size_t ozx_rfc9_summary(const struct ozx_rfc9 *r, char *buf, size_t size)
 static void read_json(const char *s, size_t len, unsigned flags,
 		      struct ozx_rfc9_comment *c)
 {
-	static const char *const ome[] = {"ome", NULL};
-	static const char *const version[] = {"ome", "version", NULL};
-	static const char *const json_first[] = {
-	    "ome", "zipFile", "centralDirectory", "jsonFirst", NULL};
+	static const char *const ome[] = { "ome", NULL };
+	static const char *const version[] = { "ome", "version", NULL };
+	static const char *const json_first[] = { "ome", "zipFile",
+						  "centralDirectory",
+						  "jsonFirst", NULL };
 	struct ozx_json_res res;
 
 	if (ozx_json_parse(s, len, flags, ome, NULL, 0, &res))
@@ -171,7 +171,7 @@ static void read_json(const char *s, size_t len, unsigned flags,
 void ozx_rfc9_comment_read(const struct ozx_info *info,
 			   struct ozx_rfc9_comment *c)
 {
-	struct ozx_rfc9_comment x = {.json_first = -1};
+	struct ozx_rfc9_comment x = { .json_first = -1 };
 	size_t len = info->comment_len;
 	const char *brace;
 
@@ -202,8 +202,8 @@ void ozx_rfc9_comment_read(const struct ozx_info *info,
 enum ozx_rfc9_zarr ozx_rfc9_zarr_json(const char *s, size_t len, char *v,
 				      size_t size)
 {
-	static const char *const path[] = {"attributes", "ome", "version",
-					   NULL};
+	static const char *const path[] = { "attributes", "ome", "version",
+					    NULL };
 	struct ozx_json_res res;
 
 	if (ozx_json_parse(s, len, 0, path, v, size, &res))
@@ -211,8 +211,8 @@ enum ozx_rfc9_zarr ozx_rfc9_zarr_json(const char *s, size_t len, char *v,
 	if (res.kind != OZX_JSON_STRING || res.truncated ||
 	    res.top != OZX_JSON_OBJECT)
 		v[0] = '\0';
-	return res.top == OZX_JSON_OBJECT ? OZX_RFC9_ZARR_OBJECT
-					  : OZX_RFC9_ZARR_NOT_OBJECT;
+	return res.top == OZX_JSON_OBJECT ? OZX_RFC9_ZARR_OBJECT :
+					    OZX_RFC9_ZARR_NOT_OBJECT;
 }
 
 /* ---- the rules ---- */
@@ -256,11 +256,11 @@ static int get_rec(const struct ozx_archive *a, uint32_t node, struct rec *x)
 	if (ozx_node_stat(a, node, &x->st))
 		return -ENOENT;
 	ret = ozx_record_name(a, node, x->buf, sizeof(x->buf), &x->name,
-				&x->len);
+			      &x->len);
 	if (ret)
 		return ret;
-	x->why =
-	    x->st.kind == OZX_KIND_HIDDEN ? ozx_node_hidden_why(a, node) : NULL;
+	x->why = x->st.kind == OZX_KIND_HIDDEN ? ozx_node_hidden_why(a, node) :
+						 NULL;
 	x->dir = x->len > 0 && x->name[x->len - 1] == '/';
 	return 0;
 }
@@ -314,9 +314,9 @@ static int check_split(struct ozx_archive *a, struct ozx_rfc9 *r)
 		return 0;
 	if ((b[2] == 7 && b[3] == 8) || (b[2] == '0' && b[3] == '0'))
 		return ozx_rfc9_add(r, OZX_RFC9_ERROR, "single-part",
-				      "SHALL NOT",
-				      "the archive starts with a split-archive "
-				      "marker: it is one part of several");
+				    "SHALL NOT",
+				    "the archive starts with a split-archive "
+				    "marker: it is one part of several");
 	return 0;
 }
 
@@ -330,11 +330,10 @@ static int check_root_json(struct ozx_archive *a, uint32_t node,
 	int ret;
 
 	if (st->size > OZX_RFC9_ROOT_JSON_MAX)
-		return ozx_rfc9_add(r, OZX_RFC9_WARNING, "ome-version",
-				      NULL,
-				      "'zarr.json' at the archive root is "
-				      "larger than %zu MiB: not read",
-				      OZX_RFC9_ROOT_JSON_MAX >> 20);
+		return ozx_rfc9_add(r, OZX_RFC9_WARNING, "ome-version", NULL,
+				    "'zarr.json' at the archive root is "
+				    "larger than %zu MiB: not read",
+				    OZX_RFC9_ROOT_JSON_MAX >> 20);
 	buf = malloc((size_t)st->size + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -345,11 +344,13 @@ static int check_root_json(struct ozx_archive *a, uint32_t node,
 	}
 	if (n != (ssize_t)st->size) {
 		f = ozx_file_fail(a, node);
-		why = f ? ozx_reason_text(f)
-			: n < 0 ? strerror((int)-n) : "short read";
+		why = f	    ? ozx_reason_text(f) :
+		      n < 0 ? strerror((int)-n) :
+			      "short read";
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "'zarr.json' at the archive root cannot be read: %s", why);
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"'zarr.json' at the archive root cannot be read: %s",
+			why);
 		goto out_free_buf;
 	}
 	ret = 0;
@@ -357,21 +358,21 @@ static int check_root_json(struct ozx_archive *a, uint32_t node,
 				   sizeof(r->zarr_version))) {
 	case OZX_RFC9_ZARR_INVALID:
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "'zarr.json' at the archive root is not valid JSON");
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"'zarr.json' at the archive root is not valid JSON");
 		break;
 	case OZX_RFC9_ZARR_NOT_OBJECT:
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "'zarr.json' at the archive root is not a JSON object");
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"'zarr.json' at the archive root is not a JSON object");
 		break;
 	case OZX_RFC9_ZARR_OBJECT:
 		if (!r->zarr_version[0])
 			ret = ozx_rfc9_add(
-			    r, OZX_RFC9_WARNING, "ome-version", NULL,
-			    "'zarr.json' at the archive root has no "
-			    "attributes.ome.version string: not OME-Zarr 0.5 "
-			    "or later");
+				r, OZX_RFC9_WARNING, "ome-version", NULL,
+				"'zarr.json' at the archive root has no "
+				"attributes.ome.version string: not OME-Zarr 0.5 "
+				"or later");
 		break;
 	}
 out_free_buf:
@@ -397,18 +398,18 @@ static int check_root(struct ozx_archive *a, struct ozx_rfc9 *r)
 			return ret ? ret : 1;
 		}
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "'zarr.json' at the archive root is a directory");
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"'zarr.json' at the archive root is a directory");
 		return ret ? ret : 0;
 	}
 	if (ozx_lookup(a, OZX_ROOT, ".zgroup", 7, &node) == 0 ||
 	    ozx_lookup(a, OZX_ROOT, ".zarray", 7, &node) == 0) {
 		name = ozx_node_name(a, node, &len);
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "no 'zarr.json' at the archive root: a Zarr v2 hierarchy "
-		    "('%s'); RFC-9 is for Zarr v3 (OME-Zarr 0.5 and later)",
-		    name);
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"no 'zarr.json' at the archive root: a Zarr v2 hierarchy "
+			"('%s'); RFC-9 is for Zarr v3 (OME-Zarr 0.5 and later)",
+			name);
 		return ret ? ret : 0;
 	}
 	while (ozx_dir_next(a, OZX_ROOT, &cursor, &child) == 1) {
@@ -424,16 +425,16 @@ static int check_root(struct ozx_archive *a, struct ozx_rfc9 *r)
 			return -ENOMEM;
 		ozx_escape(name, len, e, 4 * len + 1);
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-		    "no 'zarr.json' at the archive root: the hierarchy is in "
-		    "the directory '%s', but the archive's root must be the "
-		    "hierarchy's root",
-		    e);
+			r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
+			"no 'zarr.json' at the archive root: the hierarchy is in "
+			"the directory '%s', but the archive's root must be the "
+			"hierarchy's root",
+			e);
 		free(e);
 		return ret ? ret : 0;
 	}
 	ret = ozx_rfc9_add(r, OZX_RFC9_ERROR, "root-zarr-json", "MUST",
-			     "no 'zarr.json' at the archive root");
+			   "no 'zarr.json' at the archive root");
 	return ret ? ret : 0;
 }
 
@@ -528,19 +529,19 @@ static int order_findings(struct ozx_archive *a, struct ozx_rfc9 *r,
 	}
 	if (o->late_json) {
 		*bad = true;
-		ret =
-		    add_named(r, a, L, W, "SHOULD", o->late_json, o->nonjson,
-			      "'%s' comes after '%s' in the central directory: "
-			      "the 'zarr.json' entries should come first");
+		ret = add_named(
+			r, a, L, W, "SHOULD", o->late_json, o->nonjson,
+			"'%s' comes after '%s' in the central directory: "
+			"the 'zarr.json' entries should come first");
 		if (ret)
 			return ret;
 	}
 	if (o->bfs_node) {
 		*bad = true;
 		ret = add_named(
-		    r, a, L, W, "SHOULD", o->bfs_node, o->bfs_prev,
-		    "'%s' comes after the deeper '%s': the 'zarr.json' entries "
-		    "are not in breadth-first order");
+			r, a, L, W, "SHOULD", o->bfs_node, o->bfs_prev,
+			"'%s' comes after the deeper '%s': the 'zarr.json' entries "
+			"are not in breadth-first order");
 		if (ret)
 			return ret;
 	}
@@ -575,7 +576,7 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 			 bool have_root, const struct ozx_rfc9_comment *cl)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
-	struct order o = {0};
+	struct order o = { 0 };
 	unsigned nnested = 0, ncompressed = 0, nhidden = 0, ndup = 0;
 	uint32_t compressed = 0;
 	bool root_first = false, bad;
@@ -597,10 +598,10 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 		     ends_with_ci(x->name, x->len, ".zip")) &&
 		    nnested++ < MAX_LISTED) {
 			ret = add_named(
-			    r, a, OZX_RFC9_ERROR, "nested", "SHALL NOT", node,
-			    0,
-			    "'%s' is a ZIP archive inside the archive: zipped "
-			    "OME-Zarr must not be nested");
+				r, a, OZX_RFC9_ERROR, "nested", "SHALL NOT",
+				node, 0,
+				"'%s' is a ZIP archive inside the archive: zipped "
+				"OME-Zarr must not be nested");
 			if (ret)
 				goto out_free_x;
 		}
@@ -609,10 +610,10 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 		if (ozx_node_hidden(a, node) == OZX_R_NAME_SUPERSEDED) {
 			if (ndup++ < MAX_LISTED) {
 				ret = add_named(
-				    r, a, OZX_RFC9_WARNING, "duplicate", NULL,
-				    node, 0,
-				    "'%s' occurs more than once: an earlier "
-				    "record is superseded by the last one");
+					r, a, OZX_RFC9_WARNING, "duplicate",
+					NULL, node, 0,
+					"'%s' occurs more than once: an earlier "
+					"record is superseded by the last one");
 				if (ret)
 					goto out_free_x;
 			}
@@ -620,10 +621,10 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 			char *e = rec_esc(a, node);
 
 			ret = e ? ozx_rfc9_add(
-				      r, OZX_RFC9_WARNING, "hidden", NULL,
-				      "'%s': %s: not shown on the mount", e,
-				      x->why)
-				: -ENOMEM;
+					  r, OZX_RFC9_WARNING, "hidden", NULL,
+					  "'%s': %s: not shown on the mount", e,
+					  x->why) :
+				  -ENOMEM;
 			free(e);
 			if (ret)
 				goto out_free_x;
@@ -631,27 +632,27 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 	}
 	if (nnested > MAX_LISTED)
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "nested", "SHALL NOT",
-		    "and %u more ZIP archives inside the archive",
-		    nnested - MAX_LISTED);
+			r, OZX_RFC9_ERROR, "nested", "SHALL NOT",
+			"and %u more ZIP archives inside the archive",
+			nnested - MAX_LISTED);
 	if (!ret && ndup > MAX_LISTED)
 		ret = ozx_rfc9_add(r, OZX_RFC9_WARNING, "duplicate", NULL,
-				     "and %u more superseded records",
-				     ndup - MAX_LISTED);
+				   "and %u more superseded records",
+				   ndup - MAX_LISTED);
 	if (!ret && nhidden > MAX_LISTED)
 		ret = ozx_rfc9_add(r, OZX_RFC9_WARNING, "hidden", NULL,
-				     "and %u more hidden names",
-				     nhidden - MAX_LISTED);
+				   "and %u more hidden names",
+				   nhidden - MAX_LISTED);
 	if (!ret && ncompressed) {
 		char *e = rec_esc(a, compressed);
 
 		ret = e ? ozx_rfc9_add(
-			      r, OZX_RFC9_WARNING, "stored", "SHOULD",
-			      "%u of %u entries are compressed in the ZIP (the "
-			      "first is '%s'): Zarr chunks are compressed "
-			      "already, store them",
-			      ncompressed, info->nrecords, e)
-			: -ENOMEM;
+				  r, OZX_RFC9_WARNING, "stored", "SHOULD",
+				  "%u of %u entries are compressed in the ZIP (the "
+				  "first is '%s'): Zarr chunks are compressed "
+				  "already, store them",
+				  ncompressed, info->nrecords, e) :
+			  -ENOMEM;
 		free(e);
 	}
 	if (ret)
@@ -665,10 +666,11 @@ static int check_records(struct ozx_archive *a, struct ozx_rfc9 *r,
 	}
 	if (cl->json_first == 1 && bad)
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, "json-first-claim", NULL,
-		    have_root ? "the archive comment claims jsonFirst: true, "
-				"but the entries are not in that order"
-			      : "the archive comment claims jsonFirst: true, "
+			r, OZX_RFC9_ERROR, "json-first-claim", NULL,
+			have_root ?
+				"the archive comment claims jsonFirst: true, "
+				"but the entries are not in that order" :
+				"the archive comment claims jsonFirst: true, "
 				"but there is no root 'zarr.json'");
 out_free_x:
 	free(x);
@@ -685,43 +687,43 @@ static int check_comment(struct ozx_archive *a, struct ozx_rfc9 *r,
 
 	if (cl->in_eocd64)
 		ret = ozx_rfc9_add(
-		    r, W, "comment", "SHOULD",
-		    "the RFC-9 JSON is in the ZIP64 end record's extensible "
-		    "data, not in the archive comment");
+			r, W, "comment", "SHOULD",
+			"the RFC-9 JSON is in the ZIP64 end record's extensible "
+			"data, not in the archive comment");
 	else if (info->comment_len == 0)
 		ret = ozx_rfc9_add(r, W, "comment", "SHOULD",
-				     "no archive comment: RFC-9 recommends "
-				     "{\"ome\":{\"version\":\"...\"}}");
+				   "no archive comment: RFC-9 recommends "
+				   "{\"ome\":{\"version\":\"...\"}}");
 	else if (cl->trailing_nul)
 		ret = ozx_rfc9_add(
-		    r, W, "comment", "SHOULD",
-		    "the archive comment ends in a NUL byte (an older draft of "
-		    "RFC-9): JSON readers may reject it");
+			r, W, "comment", "SHOULD",
+			"the archive comment ends in a NUL byte (an older draft of "
+			"RFC-9): JSON readers may reject it");
 	if (!ret && !cl->in_eocd64 && info->comment_len) {
 		if (cl->top == OZX_JSON_ABSENT)
 			ret = ozx_rfc9_add(
-			    r, W, "comment", "SHOULD",
-			    "the archive comment is not valid UTF-8 JSON");
+				r, W, "comment", "SHOULD",
+				"the archive comment is not valid UTF-8 JSON");
 		else if (cl->top != OZX_JSON_OBJECT)
 			ret = ozx_rfc9_add(
-			    r, W, "comment", "SHOULD",
-			    "the archive comment is JSON but not an object");
+				r, W, "comment", "SHOULD",
+				"the archive comment is JSON but not an object");
 		else if (!cl->has_version)
 			ret = ozx_rfc9_add(
-			    r, W, "comment", "SHOULD",
-			    "the archive comment has no ome.version string");
+				r, W, "comment", "SHOULD",
+				"the archive comment has no ome.version string");
 	}
 	if (!ret && cl->ome_version[0] && r->zarr_version[0] &&
 	    strcmp(cl->ome_version, r->zarr_version))
 		ret = ozx_rfc9_add(r, W, "ome-version", NULL,
-				     "the archive comment says OME-Zarr %s but "
-				     "the root 'zarr.json' says %s",
-				     cl->ome_version, r->zarr_version);
+				   "the archive comment says OME-Zarr %s but "
+				   "the root 'zarr.json' says %s",
+				   cl->ome_version, r->zarr_version);
 	return ret;
 }
 
 int ozx_rfc9_check(struct ozx_archive *a, const char *filename,
-		     struct ozx_rfc9 *r)
+		   struct ozx_rfc9 *r)
 {
 	const struct ozx_info *info = ozx_archive_info(a);
 	struct ozx_rfc9_comment cl;
@@ -739,8 +741,7 @@ int ozx_rfc9_check(struct ozx_archive *a, const char *filename,
 	if (ret)
 		return ret;
 	if (!info->zip64) {
-		ret =
-		    ozx_rfc9_add(r, OZX_RFC9_WARNING, "zip64", "SHOULD",
+		ret = ozx_rfc9_add(r, OZX_RFC9_WARNING, "zip64", "SHOULD",
 				   "no ZIP64 end of central directory record: "
 				   "RFC-9 recommends ZIP64 whatever the size");
 		if (ret)
@@ -759,8 +760,8 @@ int ozx_rfc9_check(struct ozx_archive *a, const char *filename,
 				return -ENOMEM;
 			ozx_escape(filename, n, e, 4 * n + 1);
 			ret = ozx_rfc9_add(
-			    r, OZX_RFC9_WARNING, "extension", "SHOULD",
-			    "the file name '%s' does not end in '.ozx'", e);
+				r, OZX_RFC9_WARNING, "extension", "SHOULD",
+				"the file name '%s' does not end in '.ozx'", e);
 			free(e);
 			if (ret)
 				return ret;
@@ -768,8 +769,8 @@ int ozx_rfc9_check(struct ozx_archive *a, const char *filename,
 	}
 	if (info->ndirdata)
 		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_WARNING, "dir-data", NULL,
-		    "directory records with data (which is ignored): %u",
-		    info->ndirdata);
+			r, OZX_RFC9_WARNING, "dir-data", NULL,
+			"directory records with data (which is ignored): %u",
+			info->ndirdata);
 	return ret;
 }

@@ -54,12 +54,12 @@ struct ozx_rfc9 {
  * in any case), or -ENOMEM.
  */
 int ozx_rfc9_check(struct ozx_archive *a, const char *filename,
-		     struct ozx_rfc9 *r);
+		   struct ozx_rfc9 *r);
 
 /* Add a finding (printf-style message).  Returns 0 or -ENOMEM. */
 int ozx_rfc9_add(struct ozx_rfc9 *r, enum ozx_rfc9_level level,
-		   const char *rule, const char *req, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+		 const char *rule, const char *req, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 void ozx_rfc9_release(struct ozx_rfc9 *r);
 
@@ -79,13 +79,13 @@ size_t ozx_rfc9_summary(const struct ozx_rfc9 *r, char *buf, size_t size);
  * after trailing_nul describe the JSON read from where in_eocd64 says.
  */
 struct ozx_rfc9_comment {
-	bool json;	     /* RFC-9 JSON: an object whose "ome" is an object */
-	bool in_eocd64;	     /* ...read from the ZIP64 extensible data */
-	bool trailing_nul;   /* the comment ends in a NUL byte */
+	bool json;	   /* RFC-9 JSON: an object whose "ome" is an object */
+	bool in_eocd64;	   /* ...read from the ZIP64 extensible data */
+	bool trailing_nul; /* the comment ends in a NUL byte */
 	enum ozx_json_kind top; /* the JSON's kind, ABSENT if not JSON */
-	bool has_version;    /* ome.version is a non-empty string... */
-	char ome_version[32]; /* ...here if it fits, else "" */
-	int json_first;	     /* ome.zipFile.centralDirectory.jsonFirst:
+	bool has_version;	/* ome.version is a non-empty string... */
+	char ome_version[32];	/* ...here if it fits, else "" */
+	int json_first;		/* ome.zipFile.centralDirectory.jsonFirst:
 			      * 1, 0, or -1 absent */
 };
 

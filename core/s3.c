@@ -23,7 +23,7 @@
 
 /* Larger credentials files are refused rather than read. */
 #define CREDS_FILE_MAX ((size_t)1 << 20)
-#define CRED_MAX       1024
+#define CRED_MAX 1024
 
 static void set_err(struct ozx_remote_err *err, const char *msg)
 {
@@ -172,8 +172,8 @@ static int profile_creds(char *id, char *secret, char *token,
 			     "~/.aws/credentials, or use -o anonymous");
 		return -EINVAL;
 	}
-	ret =
-	    ozx_ini_get(text, len, profile, "aws_access_key_id", id, CRED_MAX);
+	ret = ozx_ini_get(text, len, profile, "aws_access_key_id", id,
+			  CRED_MAX);
 	if (ret == 0)
 		ret = ozx_ini_get(text, len, profile, "aws_secret_access_key",
 				  secret, CRED_MAX);
@@ -184,12 +184,12 @@ static int profile_creds(char *id, char *secret, char *token,
 		*p = 0;
 	free(text);
 	if (ret) {
-		set_err(err, ret == -ENOENT
-				 ? "the AWS profile has no aws_access_key_id "
-				   "and aws_secret_access_key (or no such "
-				   "profile)"
-				 : "the AWS credentials file has an unusable "
-				   "line or value");
+		set_err(err, ret == -ENOENT ?
+				     "the AWS profile has no aws_access_key_id "
+				     "and aws_secret_access_key (or no such "
+				     "profile)" :
+				     "the AWS credentials file has an unusable "
+				     "line or value");
 		return -EINVAL;
 	}
 	return 0;

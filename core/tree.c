@@ -96,7 +96,8 @@ static uint64_t mix(uint64_t h)
 static uint32_t bucket_of(const struct ozx_archive *a, uint32_t parent,
 			  const char *name, size_t len)
 {
-	uint64_t h = a->seed ^ ((uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15));
+	uint64_t h = a->seed ^
+		     ((uint64_t)parent * UINT64_C(0x9e3779b97f4a7c15));
 	size_t i = 0;
 
 	for (; i + 8 <= len; i += 8) {
@@ -159,9 +160,10 @@ static void hide(struct ozx_archive *a, uint32_t i, enum ozx_reason why)
 		*p = n->hnext;
 	n->hnext = OZX_NONE;
 	n->parent = OZX_NONE;
-	n->bits = (uint8_t)((n->bits & ~NODE_KIND_MASK & 0x07u) |
-			    OZX_KIND_HIDDEN |
-			    (unsigned)(why - OZX_R_NAME_BASE) << NODE_WHY_SHIFT);
+	n->bits =
+		(uint8_t)((n->bits & ~NODE_KIND_MASK & 0x07u) |
+			  OZX_KIND_HIDDEN |
+			  (unsigned)(why - OZX_R_NAME_BASE) << NODE_WHY_SHIFT);
 }
 
 /*
@@ -207,8 +209,10 @@ static uint64_t implied_max(uint64_t nrecords)
 
 /* Node numbers are 32 bits with OZX_NONE reserved: the budget keeps them
  * in range, so node counts need no other check. */
-_Static_assert(1 + OZX_MAX_ENTRIES + OZX_IMPLIED_PER_RECORD *
-			   (uint64_t)OZX_MAX_ENTRIES + OZX_IMPLIED_EXTRA <
+_Static_assert(1 + OZX_MAX_ENTRIES +
+			       OZX_IMPLIED_PER_RECORD *
+				       (uint64_t)OZX_MAX_ENTRIES +
+			       OZX_IMPLIED_EXTRA <
 		       OZX_NONE,
 	       "node numbers overflow");
 
@@ -316,8 +320,8 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 
 		j = find(a, parent, name + start, end - start);
 		if (last && !is_dir) {
-			if (j != OZX_NONE && node_kind(&a->nodes[j]) ==
-						     OZX_KIND_DIR) {
+			if (j != OZX_NONE &&
+			    node_kind(&a->nodes[j]) == OZX_KIND_DIR) {
 				hide(a, i, OZX_R_NAME_SHADOWED);
 				a->info.nhidden++;
 				return 0;
@@ -337,8 +341,7 @@ static int place(struct ozx_archive *a, uint32_t i, struct order *o,
 			o->last_dir_len = start ? start - 1 : 0;
 			return order_add(o, i);
 		}
-		if (j != OZX_NONE &&
-		    node_kind(&a->nodes[j]) == OZX_KIND_FILE) {
+		if (j != OZX_NONE && node_kind(&a->nodes[j]) == OZX_KIND_FILE) {
 			hide(a, j, OZX_R_NAME_SHADOWED);
 			a->info.nhidden++;
 			j = OZX_NONE;
@@ -490,8 +493,7 @@ int ozx_lookup(const struct ozx_archive *a, uint32_t parent, const char *name,
 {
 	uint32_t i;
 
-	if (parent >= a->nnodes ||
-	    node_kind(&a->nodes[parent]) != OZX_KIND_DIR)
+	if (parent >= a->nnodes || node_kind(&a->nodes[parent]) != OZX_KIND_DIR)
 		return -ENOTDIR;
 	if (len == 0 || len > OZX_MAX_COMPONENT || memchr(name, '/', len))
 		return -ENOENT;

@@ -5,7 +5,7 @@
 #ifndef OZX_ZIPFMT_H
 #define OZX_ZIPFMT_H
 
-#define OZX_SIG_LOCAL 0x04034b50u  /* "PK\3\4" local file header */
+#define OZX_SIG_LOCAL 0x04034b50u   /* "PK\3\4" local file header */
 #define OZX_SIG_CENTRAL 0x02014b50u /* "PK\1\2" central directory record */
 #define OZX_SIG_EOCD 0x06054b50u    /* "PK\5\6" end of central directory */
 #define OZX_SIG_EOCD64 0x06064b50u  /* "PK\6\6" ZIP64 end record */
@@ -14,12 +14,12 @@
 #define OZX_LOCAL_LEN 30u   /* fixed part of a local header */
 #define OZX_CENTRAL_LEN 46u /* fixed part of a central record */
 #define OZX_EOCD_LEN 22u
-#define OZX_EOCD64_LEN 56u  /* fixed part, signature included */
+#define OZX_EOCD64_LEN 56u /* fixed part, signature included */
 #define OZX_LOC64_LEN 20u
 #define OZX_COMMENT_MAX 65535u
 
 #define OZX_EXTRA_ZIP64 0x0001u
-#define OZX_EXTRA_UT 0x5455u /* extended timestamp (Info-ZIP) */
+#define OZX_EXTRA_UT 0x5455u	/* extended timestamp (Info-ZIP) */
 #define OZX_EXTRA_UPATH 0x7075u /* Unicode Path (Info-ZIP) */
 
 #define OZX_FLAG_ENCRYPTED 0x0001u

@@ -8,9 +8,8 @@
 #include <stddef.h>
 
 int source_open_url(const char *url, const struct ozx_remote_opts *o,
-		    struct ozx_remote **remote,
-		    struct ozx_archive **archive, struct ozx_diag *diag,
-		    struct ozx_remote_err *err)
+		    struct ozx_remote **remote, struct ozx_archive **archive,
+		    struct ozx_diag *diag, struct ozx_remote_err *err)
 {
 	struct ozx_remote *r;
 	struct ozx_io io;

@@ -16,8 +16,7 @@
  * more), or as ozx_archive_open_io() (diag says more).
  */
 int source_open_url(const char *url, const struct ozx_remote_opts *o,
-		    struct ozx_remote **remote,
-		    struct ozx_archive **archive, struct ozx_diag *diag,
-		    struct ozx_remote_err *err);
+		    struct ozx_remote **remote, struct ozx_archive **archive,
+		    struct ozx_diag *diag, struct ozx_remote_err *err);
 
 #endif /* OZXFS_SOURCE_H */

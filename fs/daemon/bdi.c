@@ -62,8 +62,7 @@ static int write_kib(const char *path, unsigned kib)
 	return ret;
 }
 
-int ozxfs_bdi_set_readahead(const char *mountpoint, unsigned kib,
-			    bool explicit)
+int ozxfs_bdi_set_readahead(const char *mountpoint, unsigned kib, bool explicit)
 {
 	char path[64];
 	dev_t dev;
@@ -71,8 +70,9 @@ int ozxfs_bdi_set_readahead(const char *mountpoint, unsigned kib,
 
 	ret = ozxfs_mount_dev(mountpoint, &dev);
 	if (ret == 0) {
-		snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
-			 major(dev), minor(dev));
+		snprintf(path, sizeof(path),
+			 "/sys/class/bdi/%u:%u/read_ahead_kb", major(dev),
+			 minor(dev));
 		ret = write_kib(path, kib);
 	} else {
 		snprintf(path, sizeof(path), "the mount's read_ahead_kb");
@@ -84,8 +84,8 @@ int ozxfs_bdi_set_readahead(const char *mountpoint, unsigned kib,
 	fuse_log(explicit ? FUSE_LOG_NOTICE : FUSE_LOG_INFO,
 		 "readahead stays the kernel's: cannot write %s: %s%s\n", path,
 		 strerror(-ret),
-		 ret == -EACCES || ret == -EPERM || ret == -EROFS
-			 ? " (root can; see ozxfs(1), PERFORMANCE)"
-			 : "");
+		 ret == -EACCES || ret == -EPERM || ret == -EROFS ?
+			 " (root can; see ozxfs(1), PERFORMANCE)" :
+			 "");
 	return ret;
 }

@@ -89,7 +89,7 @@ static int64_t now_ms(void)
  */
 static int fusermount_unmount(const char *mnt)
 {
-	char *argv[] = {"fusermount3", "-u", "-q", "--", (char *)mnt, NULL};
+	char *argv[] = { "fusermount3", "-u", "-q", "--", (char *)mnt, NULL };
 	posix_spawnattr_t attr;
 	sigset_t none;
 	int ret, status;
@@ -137,9 +137,10 @@ static int idle_unmount(struct ozxfs_idle *idle)
 	ret = fusermount_unmount(idle->mountpoint);
 	if (ret == -ECHILD) {
 		/* Its status is lost: look whether the mount is still there. */
-		ret = ozxfs_mount_dev(idle->mountpoint, &dev) == 0 && dev == idle->dev
-			  ? -EBUSY
-			  : 0;
+		ret = ozxfs_mount_dev(idle->mountpoint, &dev) == 0 &&
+				      dev == idle->dev ?
+			      -EBUSY :
+			      0;
 	}
 	return ret;
 }

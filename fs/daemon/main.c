@@ -139,7 +139,7 @@ static void set_policy(struct ozxfs *fs)
 static int open_archive(struct ozxfs *fs)
 {
 	const char *arg = fs->opts.archive_arg;
-	struct ozx_diag diag = {0};
+	struct ozx_diag diag = { 0 };
 	int ret;
 
 	if (ozx_is_url(arg)) {
@@ -330,7 +330,7 @@ out_free:
 }
 
 /* The exit signals, and libfuse's handlers of them that ours call. */
-static const int exit_signals[] = {SIGHUP, SIGINT, SIGTERM};
+static const int exit_signals[] = { SIGHUP, SIGINT, SIGTERM };
 #define N_EXIT_SIGNALS (sizeof(exit_signals) / sizeof(exit_signals[0]))
 static struct sigaction fuse_exit_sa[N_EXIT_SIGNALS];
 static bool chained[N_EXIT_SIGNALS];
@@ -405,9 +405,9 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *cmd,
 	 */
 	fuse_loop_cfg_set_max_threads(cfg, OZXFS_MAX_WORKERS);
 	/* Keep the usual workers: starting one costs more than a request. */
-	fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads != UINT_MAX
-						? cmd->max_idle_threads
-						: threads);
+	fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads != UINT_MAX ?
+						    cmd->max_idle_threads :
+						    threads);
 	ret = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return ret;
@@ -479,8 +479,8 @@ int main(int argc, char *argv[])
 	report_archive(fs);
 
 	fs->fd_budget = fd_budget();
-	threads = fs->opts.threads ? fs->opts.threads
-				    : cpus_usable(OZXFS_MAX_THREADS);
+	threads = fs->opts.threads ? fs->opts.threads :
+				     cpus_usable(OZXFS_MAX_THREADS);
 	if (cmd.singlethread)
 		threads = 1;
 	ozx_archive_set_cpu_limit(fs->archive, threads);
@@ -518,9 +518,9 @@ int main(int argc, char *argv[])
 	/* Before the session serves, and on the terminal if it fails. */
 	if (fs->opts.readahead_kib && !is_dev_fd(cmd.mountpoint))
 		fs->readahead_set =
-			ozxfs_bdi_set_readahead(cmd.mountpoint,
-						fs->opts.readahead_kib,
-						fs->opts.readahead_arg != NULL) == 0;
+			ozxfs_bdi_set_readahead(
+				cmd.mountpoint, fs->opts.readahead_kib,
+				fs->opts.readahead_arg != NULL) == 0;
 	if (fuse_daemonize(cmd.foreground)) {
 		fuse_log(FUSE_LOG_ERR, "cannot go into the background\n");
 		goto out_unmount;

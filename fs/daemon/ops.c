@@ -274,8 +274,8 @@ void ozxfs_ll_changed(void *ctx)
 	fuse_log(FUSE_LOG_WARNING, "archive '%s' changed since mount: %s\n",
 		 fs->archive_esc,
 		 fs->opts.verify ? "entries are verified again before they "
-				   "are read"
-				 : "verify=none serves its bytes as they are");
+				   "are read" :
+				   "verify=none serves its bytes as they are");
 }
 
 /* One line about an entry: "entry 'NAME' in 'ARCHIVE' is WHAT: WHY". */
@@ -357,8 +357,8 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 			  has_empty_file(fs);
 	fuse_log(FUSE_LOG_NOTICE, "%s\n",
 		 fs->served_open ? "opens: each open file has a descriptor "
-				   "of its own"
-				 : "opens: zero-message, reads through the "
+				   "of its own" :
+				   "opens: zero-message, reads through the "
 				   "archive's descriptor");
 	/*
 	 * max_write also sets the largest read (libfuse derives max_pages
@@ -492,10 +492,10 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 	if (!ret && st.st_size == 0) {
 		uint64_t off;
 
-		ret = fs->opts.verify
-			      ? ozx_file_verify(fs->archive, node, NULL)
-			      : ozx_file_data_offset(fs->archive, node, NULL,
-						     &off);
+		ret = fs->opts.verify ?
+			      ozx_file_verify(fs->archive, node, NULL) :
+			      ozx_file_data_offset(fs->archive, node, NULL,
+						   &off);
 	}
 	if (!ret && !fs->served_open) {
 		/* From now on the kernel opens files without asking. */
@@ -930,37 +930,37 @@ static void ozxfs_ll_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 }
 
 static const struct fuse_lowlevel_ops ozxfs_ll_ops = {
-    .init = ozxfs_ll_init,
-    .destroy = ozxfs_ll_destroy,
-    .lookup = ozxfs_ll_lookup,
-    .forget = ozxfs_ll_forget,
-    .forget_multi = ozxfs_ll_forget_multi,
-    .getattr = ozxfs_ll_getattr,
-    .open = ozxfs_ll_open,
-    .read = ozxfs_ll_read,
-    .release = ozxfs_ll_release,
-    .opendir = ozxfs_ll_opendir,
-    .readdir = ozxfs_ll_readdir,
-    .readdirplus = ozxfs_ll_readdirplus,
-    .releasedir = ozxfs_ll_releasedir,
-    .statfs = ozxfs_ll_statfs,
-    .access = ozxfs_ll_access,
-    .getxattr = ozxfs_ll_getxattr,
-    .listxattr = ozxfs_ll_listxattr,
-    .setattr = ozxfs_ll_setattr,
-    .mknod = ozxfs_ll_mknod,
-    .mkdir = ozxfs_ll_mkdir,
-    .unlink = ozxfs_ll_unlink,
-    .rmdir = ozxfs_ll_rmdir,
-    .symlink = ozxfs_ll_symlink,
-    .rename = ozxfs_ll_rename,
-    .link = ozxfs_ll_link,
-    .write = ozxfs_ll_write,
-    .create = ozxfs_ll_create,
-    .setxattr = ozxfs_ll_setxattr,
-    .removexattr = ozxfs_ll_removexattr,
-    .fallocate = ozxfs_ll_fallocate,
-    .copy_file_range = ozxfs_ll_copy_file_range,
+	.init = ozxfs_ll_init,
+	.destroy = ozxfs_ll_destroy,
+	.lookup = ozxfs_ll_lookup,
+	.forget = ozxfs_ll_forget,
+	.forget_multi = ozxfs_ll_forget_multi,
+	.getattr = ozxfs_ll_getattr,
+	.open = ozxfs_ll_open,
+	.read = ozxfs_ll_read,
+	.release = ozxfs_ll_release,
+	.opendir = ozxfs_ll_opendir,
+	.readdir = ozxfs_ll_readdir,
+	.readdirplus = ozxfs_ll_readdirplus,
+	.releasedir = ozxfs_ll_releasedir,
+	.statfs = ozxfs_ll_statfs,
+	.access = ozxfs_ll_access,
+	.getxattr = ozxfs_ll_getxattr,
+	.listxattr = ozxfs_ll_listxattr,
+	.setattr = ozxfs_ll_setattr,
+	.mknod = ozxfs_ll_mknod,
+	.mkdir = ozxfs_ll_mkdir,
+	.unlink = ozxfs_ll_unlink,
+	.rmdir = ozxfs_ll_rmdir,
+	.symlink = ozxfs_ll_symlink,
+	.rename = ozxfs_ll_rename,
+	.link = ozxfs_ll_link,
+	.write = ozxfs_ll_write,
+	.create = ozxfs_ll_create,
+	.setxattr = ozxfs_ll_setxattr,
+	.removexattr = ozxfs_ll_removexattr,
+	.fallocate = ozxfs_ll_fallocate,
+	.copy_file_range = ozxfs_ll_copy_file_range,
 };
 
 struct fuse_session *ozxfs_ll_session_new(struct fuse_args *args,

@@ -247,7 +247,8 @@ static int check_opts(struct ozxfs_opts *opts)
 	opts->inflate_cache = OZX_INFLATE_CACHE_DEFAULT;
 	if (opts->inflate_cache_arg) {
 		if (parse_size(opts->inflate_cache_arg, 1ULL << 40, &v))
-			return bad_value("inflate_cache", opts->inflate_cache_arg,
+			return bad_value("inflate_cache",
+					 opts->inflate_cache_arg,
 					 "a size such as 64M, at most 1024G");
 		opts->inflate_cache = (size_t)v;
 	}
@@ -269,7 +270,8 @@ static int check_opts(struct ozxfs_opts *opts)
 		if (page <= 0)
 			page = 4096;
 		if (parse_size(opts->readahead_arg,
-			       (unsigned long long)OZXFS_MAX_READAHEAD_KIB << 10,
+			       (unsigned long long)OZXFS_MAX_READAHEAD_KIB
+				       << 10,
 			       &v) ||
 		    v % (unsigned long long)page)
 			return bad_value("readahead", opts->readahead_arg,

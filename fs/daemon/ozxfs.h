@@ -59,21 +59,21 @@ struct ozxfs_idle;
 /* What the command line asked for (opts.c). */
 struct ozxfs_opts {
 	/* Filled by fuse_opt_parse() through offsetof() (strings are ours). */
-	char *verify_arg;      /* -o verify=entry|none */
-	char *threads_arg;     /* -o threads=N */
-	char *max_threads_arg; /* -o max_threads=N (libfuse's name) */
-	char *uid_arg;	       /* -o uid=N */
-	char *gid_arg;	       /* -o gid=N */
+	char *verify_arg;	 /* -o verify=entry|none */
+	char *threads_arg;	 /* -o threads=N */
+	char *max_threads_arg;	 /* -o max_threads=N (libfuse's name) */
+	char *uid_arg;		 /* -o uid=N */
+	char *gid_arg;		 /* -o gid=N */
 	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
 	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
 	char *readahead_arg;	 /* -o readahead=SIZE */
 	char *cache_size_arg;	 /* -o cache_size=SIZE (URLs) */
 	char *retries_arg;	 /* -o retries=N (URLs) */
 	char *timeout_arg;	 /* -o timeout=SECONDS (URLs) */
-	int anonymous;	       /* -o anonymous (s3:// URLs) */
-	int fd_per_open;       /* -o fd_per_open */
-	int show_help;	       /* -h, --help */
-	int show_version;      /* -V, --version */
+	int anonymous;		 /* -o anonymous (s3:// URLs) */
+	int fd_per_open;	 /* -o fd_per_open */
+	int show_help;		 /* -h, --help */
+	int show_version;	 /* -V, --version */
 
 	/* The two operands, as given. */
 	char *archive_arg;
@@ -85,7 +85,7 @@ struct ozxfs_opts {
 	unsigned threads; /* threads doing CPU work, 0 = usable CPUs */
 	uid_t uid;
 	gid_t gid;
-	size_t inflate_cache; /* bytes of DEFLATE access points, all entries */
+	size_t inflate_cache;  /* bytes of DEFLATE access points, all entries */
 	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
 	unsigned readahead_kib; /* the mount's readahead, 0 the kernel's */
 	struct ozx_remote_opts remote; /* for a URL (log set by main.c) */
@@ -127,8 +127,8 @@ struct ozxfs {
 	struct ozxfs_file *files;
 
 	/* Conditions logged once per mount (atomic_exchange to true). */
-	atomic_bool logged_budget;  /* fell back to the shared descriptor */
-	atomic_bool logged_reopen;  /* reopen failed: shared descriptor */
+	atomic_bool logged_budget; /* fell back to the shared descriptor */
+	atomic_bool logged_reopen; /* reopen failed: shared descriptor */
 	/* Failed reads of the archive are logged at most once a second:
 	 * CLOCK_MONOTONIC second of the last message, and those not logged
 	 * since. */

@@ -28,8 +28,8 @@ int ozxfs_open_url(struct ozxfs *fs)
 	const char *arg = fs->opts.archive_arg;
 	struct ozx_remote_opts o = fs->opts.remote;
 	struct ozx_remote_stats st;
-	struct ozx_remote_err err = {0};
-	struct ozx_diag diag = {0};
+	struct ozx_remote_err err = { 0 };
+	struct ozx_diag diag = { 0 };
 	char shown[1024];
 	int ret;
 
@@ -44,8 +44,7 @@ int ozxfs_open_url(struct ozxfs *fs)
 
 	o.log = url_log;
 	o.log_ctx = fs;
-	ret = source_open_url(arg, &o, &fs->remote, &fs->archive, &diag,
-				    &err);
+	ret = source_open_url(arg, &o, &fs->remote, &fs->archive, &diag, &err);
 	if (ret == -EINVAL && err.msg[0]) {
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n",
 			 fs->archive_esc, err.msg);
@@ -63,8 +62,8 @@ int ozxfs_open_url(struct ozxfs *fs)
 		fuse_log(FUSE_LOG_ERR, "cannot open archive '%s': %s\n",
 			 fs->archive_esc,
 			 err.msg[0] ? err.msg : strerror(-ret));
-		return ret == -ENOENT || ret == -EACCES ? OZXFS_EXIT_REFUSED
-							: OZXFS_EXIT_UNREADABLE;
+		return ret == -ENOENT || ret == -EACCES ? OZXFS_EXIT_REFUSED :
+							  OZXFS_EXIT_UNREADABLE;
 	}
 	fs->info = ozx_archive_info(fs->archive);
 	ozx_remote_stats(fs->remote, &st);

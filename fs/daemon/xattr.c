@@ -16,8 +16,8 @@
 #define SUMMARY_MAX 1024
 
 static const char file_names[] =
-    "user.ozx.crc32\0user.ozx.method\0user.ozx.offset\0"
-    "user.ozx.compressed_size\0user.ozx.verified";
+	"user.ozx.crc32\0user.ozx.method\0user.ozx.offset\0"
+	"user.ozx.compressed_size\0user.ozx.verified";
 static const char root_names[] = "user.ozx.comment\0user.ozx.rfc9";
 
 /* Copy a value of len bytes out, the getxattr(2) way. */
@@ -86,9 +86,9 @@ static ssize_t get_file(struct ozx_archive *a, uint32_t node,
 		snprintf(v, sizeof(v), "%" PRIu64, st->comp_size);
 		s = v;
 	} else if (!strcmp(name, "user.ozx.verified")) {
-		s = st->crc_state == OZX_CRC_VERIFIED ? "yes"
-		    : st->crc_state == OZX_CRC_FAILED ? "corrupt"
-						      : "no";
+		s = st->crc_state == OZX_CRC_VERIFIED ? "yes" :
+		    st->crc_state == OZX_CRC_FAILED   ? "corrupt" :
+							"no";
 	} else {
 		return -ENODATA;
 	}

@@ -42,22 +42,22 @@ enum {
 	CHECK_TROUBLE = 3,
 };
 
-#define BATCH	 16u
+#define BATCH 16u
 #define MAX_JOBS 256u
 
 static const char check_usage[] =
-    "usage: ozx check [--json] [--no-crc] [--jobs N] FILE.ozx\n"
-    "\n"
-    "Verify the CRC-32 of every entry and report RFC-9 conformance:\n"
-    "errors (corrupt entries, RFC-9 MUST) and warnings (RFC-9 SHOULD).\n"
-    "\n"
-    "  --json       one JSON object on stdout instead of text\n"
-    "  --no-crc     check the structure only, do not read the entries\n"
-    "  -j, --jobs N verify on N threads (default: the CPUs available)\n"
-    "  -q, --quiet  no progress line\n"
-    "  -h, --help   show this help\n"
-    "\n"
-    "Exit status: 0 clean, 1 warnings only, 2 errors, 3 could not check.\n";
+	"usage: ozx check [--json] [--no-crc] [--jobs N] FILE.ozx\n"
+	"\n"
+	"Verify the CRC-32 of every entry and report RFC-9 conformance:\n"
+	"errors (corrupt entries, RFC-9 MUST) and warnings (RFC-9 SHOULD).\n"
+	"\n"
+	"  --json       one JSON object on stdout instead of text\n"
+	"  --no-crc     check the structure only, do not read the entries\n"
+	"  -j, --jobs N verify on N threads (default: the CPUs available)\n"
+	"  -q, --quiet  no progress line\n"
+	"  -h, --help   show this help\n"
+	"\n"
+	"Exit status: 0 clean, 1 warnings only, 2 errors, 3 could not check.\n";
 
 struct check {
 	struct ozx_archive *a;
@@ -144,9 +144,10 @@ static int verify_all(struct check *c, unsigned jobs, bool quiet,
 			until.tv_nsec -= 1000 * 1000 * 1000;
 		}
 		pthread_cond_timedwait(&c->cond, &c->lock, &until);
-		tool_progress(
-		    &prog, "checking '%s': %" PRIu32 " of %" PRIu32 " entries",
-		    esc, atomic_load(&c->nfiles), info->nfiles);
+		tool_progress(&prog,
+			      "checking '%s': %" PRIu32 " of %" PRIu32
+			      " entries",
+			      esc, atomic_load(&c->nfiles), info->nfiles);
 	}
 	pthread_mutex_unlock(&c->lock);
 	for (unsigned i = 0; i < started; i++)
@@ -184,9 +185,9 @@ static int archive_findings(struct ozx_archive *a, struct ozx_rfc9 *r)
 	for (unsigned w = 1; (w & OZX_WARN_ALL) && !ret; w <<= 1) {
 		if (info->warn & w)
 			ret = ozx_rfc9_add(
-			    r, OZX_RFC9_WARNING, "zip", NULL, "%s",
-			    ozx_warn_describe(info, (enum ozx_warn)w, line,
-					      sizeof(line)));
+				r, OZX_RFC9_WARNING, "zip", NULL, "%s",
+				ozx_warn_describe(info, (enum ozx_warn)w, line,
+						  sizeof(line)));
 	}
 	return ret;
 }
@@ -368,12 +369,12 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_NO_CRC };
 	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-crc", no_argument, NULL, OPT_NO_CRC},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-crc", no_argument, NULL, OPT_NO_CRC },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -390,8 +391,8 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
 		case 'j':
 			if (parse_jobs(optarg, &o->jobs)) {
 				tool_err(
-				    "check: --jobs wants 1 to %u, not '%s'",
-				    MAX_JOBS, optarg);
+					"check: --jobs wants 1 to %u, not '%s'",
+					MAX_JOBS, optarg);
 				return CHECK_TROUBLE;
 			}
 			break;
@@ -415,8 +416,8 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
 	}
 	if (argc - optind != 1) {
 		tool_err("check: %s (see 'ozx check --help')",
-			 argc - optind ? "one archive at a time"
-				       : "which archive?");
+			 argc - optind ? "one archive at a time" :
+					 "which archive?");
 		return CHECK_TROUBLE;
 	}
 	o->path = argv[optind];
@@ -437,7 +438,7 @@ static int check_nomem(void)
 static int check_run(struct check *c, const struct check_opts *o,
 		     const char *esc, struct ozx_rfc9 *r, struct totals *t)
 {
-	struct ozx_diag diag = {0};
+	struct ozx_diag diag = { 0 };
 	int ret;
 
 	ret = tool_archive_open(o->path, &c->a, &c->remote, &diag);
@@ -445,10 +446,12 @@ static int check_run(struct check *c, const struct check_opts *o,
 		/* Not a ZIP this library can read: that is the finding. */
 		bool split = diag.reason == OZX_R_MULTI_DISK;
 
-		ret = ozx_rfc9_add(
-		    r, OZX_RFC9_ERROR, split ? "single-part" : "zip",
-		    split ? "SHALL NOT" : NULL, "%s (at offset %" PRIu64 ")",
-		    diag.what ? diag.what : strerror(-ret), diag.off);
+		ret = ozx_rfc9_add(r, OZX_RFC9_ERROR,
+				   split ? "single-part" : "zip",
+				   split ? "SHALL NOT" : NULL,
+				   "%s (at offset %" PRIu64 ")",
+				   diag.what ? diag.what : strerror(-ret),
+				   diag.off);
 		return ret ? check_nomem() : 0;
 	}
 	if (ret) {
@@ -474,7 +477,8 @@ static int check_run(struct check *c, const struct check_opts *o,
 	if (!ret && o->crc) {
 		ret = entry_findings(c, r, &t->ncorrupt, &t->nunread,
 				     &t->bytes);
-		t->verified = atomic_load(&c->nfiles) - t->ncorrupt - t->nunread;
+		t->verified =
+			atomic_load(&c->nfiles) - t->ncorrupt - t->nunread;
 	}
 	if (ret)
 		return check_nomem();
@@ -484,13 +488,12 @@ static int check_run(struct check *c, const struct check_opts *o,
 }
 
 /* Print the report, text or JSON; returns the exit status. */
-static int check_report(const struct ozx_rfc9 *r, struct totals *t,
-			bool json)
+static int check_report(const struct ozx_rfc9 *r, struct totals *t, bool json)
 {
-	t->status = t->nunread	  ? CHECK_TROUBLE
-		    : r->nerrors   ? CHECK_ERRORS
-		    : r->nwarnings ? CHECK_WARNINGS
-				   : CHECK_CLEAN;
+	t->status = t->nunread	 ? CHECK_TROUBLE :
+		    r->nerrors	 ? CHECK_ERRORS :
+		    r->nwarnings ? CHECK_WARNINGS :
+				   CHECK_CLEAN;
 	if (json)
 		report_json(r, t);
 	else
@@ -504,10 +507,10 @@ static int check_report(const struct ozx_rfc9 *r, struct totals *t,
 
 int cmd_check(int argc, char **argv)
 {
-	struct check_opts o = {.crc = true};
-	struct check c = {0};
-	struct ozx_rfc9 r = {0};
-	struct totals t = {0};
+	struct check_opts o = { .crc = true };
+	struct check c = { 0 };
+	struct ozx_rfc9 r = { 0 };
+	struct totals t = { 0 };
 	char *esc;
 	int ret;
 

@@ -22,14 +22,14 @@
 #include <time.h>
 
 static const char ls_usage[] =
-    "usage: ozx ls [--long] FILE.ozx|URL\n"
-    "\n"
-    "One line per entry, in central directory order:\n"
-    "  METHOD CSIZE USIZE OFFSET CRC32 NAME\n"
-    "\n"
-    "  -l, --long   add the modification time (UTC) and flags:\n"
-    "               METHOD CSIZE USIZE OFFSET CRC32 DATE TIME FLAGS NAME\n"
-    "  -h, --help   show this help\n";
+	"usage: ozx ls [--long] FILE.ozx|URL\n"
+	"\n"
+	"One line per entry, in central directory order:\n"
+	"  METHOD CSIZE USIZE OFFSET CRC32 NAME\n"
+	"\n"
+	"  -l, --long   add the modification time (UTC) and flags:\n"
+	"               METHOD CSIZE USIZE OFFSET CRC32 DATE TIME FLAGS NAME\n"
+	"  -h, --help   show this help\n";
 
 static void add_flag(char *buf, const char *flag)
 {
@@ -59,11 +59,11 @@ static const char *flags_of(const struct ozx_archive *a, uint32_t node,
 int cmd_ls(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"long", no_argument, NULL, 'l'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "long", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct ozx_diag diag = {0};
+	struct ozx_diag diag = { 0 };
 	struct ozx_archive *a;
 	struct ozx_remote *r;
 	const struct ozx_info *info;
@@ -82,15 +82,15 @@ int cmd_ls(int argc, char **argv)
 			return TOOL_EXIT_OK;
 		default:
 			tool_err(
-			    "ls: unknown option '%s' (see 'ozx ls --help')",
-			    argv[optind - 1]);
+				"ls: unknown option '%s' (see 'ozx ls --help')",
+				argv[optind - 1]);
 			return TOOL_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		tool_err("ls: %s (see 'ozx ls --help')",
-			 argc - optind ? "one archive at a time"
-				       : "which archive?");
+			 argc - optind ? "one archive at a time" :
+					 "which archive?");
 		return TOOL_EXIT_USAGE;
 	}
 	ret = tool_archive_open(argv[optind], &a, &r, &diag);
@@ -116,7 +116,7 @@ int cmd_ls(int argc, char **argv)
 
 		if (ozx_node_stat(a, node, &st) ||
 		    ozx_record_name(a, node, buf, OZX_MAX_PATH + 1, &name,
-				      &len))
+				    &len))
 			continue;
 		if (st.kind == OZX_KIND_FILE &&
 		    ozx_file_data_offset(a, node, NULL, &data_off) == 0)

@@ -22,9 +22,10 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *what;
 } commands[] = {
-    {"pack", cmd_pack, "pack a Zarr directory tree into an .ozx archive"},
-    {"check", cmd_check, "verify every entry's CRC-32 and RFC-9 conformance"},
-    {"ls", cmd_ls, "list the entries of an archive"},
+	{ "pack", cmd_pack, "pack a Zarr directory tree into an .ozx archive" },
+	{ "check", cmd_check,
+	  "verify every entry's CRC-32 and RFC-9 conformance" },
+	{ "ls", cmd_ls, "list the entries of an archive" },
 };
 
 static void usage(FILE *f)
@@ -136,7 +137,7 @@ void tool_progress_end(struct tool_progress *p)
 
 const char *tool_bytes(uint64_t n, char *buf, size_t size)
 {
-	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)n;
 	int u = -1;
 
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "help")) {
 		if (argc > 2 && strcmp(cmd, "help") == 0) {
-			char *av[] = {argv[2], "--help", NULL};
+			char *av[] = { argv[2], "--help", NULL };
 
 			for (size_t i = 0;
 			     i < sizeof(commands) / sizeof(commands[0]); i++)

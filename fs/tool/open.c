@@ -26,7 +26,7 @@ int tool_archive_open(const char *arg, struct ozx_archive **a,
 		      struct ozx_remote **r, struct ozx_diag *diag)
 {
 	struct ozx_remote_opts o;
-	struct ozx_remote_err err = {0};
+	struct ozx_remote_err err = { 0 };
 	char shown[1024];
 	char *e;
 	int ret;

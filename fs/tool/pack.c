@@ -63,33 +63,33 @@
 #include "rfc9.h"
 #include "zipfmt.h"
 
-#define DOS_EPOCH     INT64_C(315532800)  /* 1980-01-01 00:00:00 UTC */
-#define DOS_END	      INT64_C(4354819198) /* 2107-12-31 23:59:58 UTC */
-#define READ_BLOCK    (1u << 20)
-#define VERSION_MAX   15 /* what the core keeps of ome.version */
+#define DOS_EPOCH INT64_C(315532800) /* 1980-01-01 00:00:00 UTC */
+#define DOS_END INT64_C(4354819198)  /* 2107-12-31 23:59:58 UTC */
+#define READ_BLOCK (1u << 20)
+#define VERSION_MAX 15 /* what the core keeps of ome.version */
 
 static const char pack_usage[] =
-    "usage: ozx pack [options] DIR OUT.ozx\n"
-    "\n"
-    "Pack the Zarr hierarchy rooted at DIR (which holds its root\n"
-    "zarr.json) into OUT.ozx as RFC-9 recommends: entries stored, the\n"
-    "zarr.json first and breadth first, the rest sorted, and the comment\n"
-    "{\"ome\":{\"version\":...,\"zipFile\":{\"centralDirectory\":{"
-    "\"jsonFirst\":true}}}}.\n"
-    "The same tree always gives the same bytes.\n"
-    "\n"
-    "  -f, --force           replace OUT if it exists\n"
-    "      --any             pack a tree without a root zarr.json too\n"
-    "      --ome-version=V   the OME-Zarr version for the comment (default:\n"
-    "                        attributes.ome.version of DIR/zarr.json)\n"
-    "      --mtime=T         the time of every entry: seconds since the "
-    "epoch,\n"
-    "                        @seconds, YYYY-MM-DD[THH:MM[:SS]] (UTC), or "
-    "'keep'\n"
-    "                        for each file's own (default: SOURCE_DATE_EPOCH,\n"
-    "                        else 1980-01-01T00:00:00)\n"
-    "  -q, --quiet           no progress line\n"
-    "  -h, --help            show this help\n";
+	"usage: ozx pack [options] DIR OUT.ozx\n"
+	"\n"
+	"Pack the Zarr hierarchy rooted at DIR (which holds its root\n"
+	"zarr.json) into OUT.ozx as RFC-9 recommends: entries stored, the\n"
+	"zarr.json first and breadth first, the rest sorted, and the comment\n"
+	"{\"ome\":{\"version\":...,\"zipFile\":{\"centralDirectory\":{"
+	"\"jsonFirst\":true}}}}.\n"
+	"The same tree always gives the same bytes.\n"
+	"\n"
+	"  -f, --force           replace OUT if it exists\n"
+	"      --any             pack a tree without a root zarr.json too\n"
+	"      --ome-version=V   the OME-Zarr version for the comment (default:\n"
+	"                        attributes.ome.version of DIR/zarr.json)\n"
+	"      --mtime=T         the time of every entry: seconds since the "
+	"epoch,\n"
+	"                        @seconds, YYYY-MM-DD[THH:MM[:SS]] (UTC), or "
+	"'keep'\n"
+	"                        for each file's own (default: SOURCE_DATE_EPOCH,\n"
+	"                        else 1980-01-01T00:00:00)\n"
+	"  -q, --quiet           no progress line\n"
+	"  -h, --help            show this help\n";
 
 enum rank {
 	RANK_ZARR_JSON,
@@ -154,9 +154,9 @@ static void on_signal(int sig)
 static unsigned char rank_of(const char *base)
 {
 	static const char *const meta[] = {
-	    [RANK_ZARR_JSON] = "zarr.json",  [RANK_ZGROUP] = ".zgroup",
-	    [RANK_ZATTRS] = ".zattrs",	     [RANK_ZARRAY] = ".zarray",
-	    [RANK_ZMETADATA] = ".zmetadata",
+		[RANK_ZARR_JSON] = "zarr.json",	 [RANK_ZGROUP] = ".zgroup",
+		[RANK_ZATTRS] = ".zattrs",	 [RANK_ZARRAY] = ".zarray",
+		[RANK_ZMETADATA] = ".zmetadata",
 	};
 
 	for (unsigned char r = 0; r < RANK_OTHER; r++)
@@ -238,11 +238,11 @@ static char *shown(const struct pack *p, const char *rel, size_t len)
 
 static const char *kind_of(mode_t mode)
 {
-	return S_ISCHR(mode)	? "character device"
-	       : S_ISBLK(mode)	? "block device"
-	       : S_ISFIFO(mode) ? "FIFO"
-	       : S_ISSOCK(mode) ? "socket"
-				: "special file";
+	return S_ISCHR(mode)  ? "character device" :
+	       S_ISBLK(mode)  ? "block device" :
+	       S_ISFIFO(mode) ? "FIFO" :
+	       S_ISSOCK(mode) ? "socket" :
+				"special file";
 }
 
 static int walk(struct pack *p, int dirfd, char *rel, size_t rel_len,
@@ -533,33 +533,33 @@ static int plan_root(struct pack *p, char **comment)
 		ret = root_version(p, zv, sizeof(zv));
 		if (ret == -EINVAL && !p->any) {
 			tool_err(
-			    "'%s/zarr.json' is not a JSON object: not the root "
-			    "of a Zarr hierarchy (use --any to pack it anyway)",
-			    p->dir_esc);
+				"'%s/zarr.json' is not a JSON object: not the root "
+				"of a Zarr hierarchy (use --any to pack it anyway)",
+				p->dir_esc);
 			return -1;
 		}
 		if (ret && ret != -EINVAL) {
 			tool_err("cannot read '%s/zarr.json': %s", p->dir_esc,
-				 ret == -EFBIG ? "larger than 64 MiB"
-					       : strerror(-ret));
+				 ret == -EFBIG ? "larger than 64 MiB" :
+						 strerror(-ret));
 			return -1;
 		}
 		if (v && zv[0] && strcmp(v, zv))
 			tool_warn(
-			    "--ome-version=%s, but '%s/zarr.json' says %s", v,
-			    p->dir_esc, zv);
+				"--ome-version=%s, but '%s/zarr.json' says %s",
+				v, p->dir_esc, zv);
 		if (!v && zv[0])
 			v = zv;
 		if (!v && !ret)
 			tool_warn(
-			    "'%s/zarr.json' has no attributes.ome.version: no "
-			    "RFC-9 comment written (give --ome-version)",
-			    p->dir_esc);
+				"'%s/zarr.json' has no attributes.ome.version: no "
+				"RFC-9 comment written (give --ome-version)",
+				p->dir_esc);
 	} else if (root_has(p, ".zgroup") || root_has(p, ".zarray")) {
 		tool_warn(
-		    "'%s' is a Zarr v2 hierarchy: RFC-9 wants a root zarr.json "
-		    "(Zarr v3); 'ozx check' will report the archive",
-		    p->dir_esc);
+			"'%s' is a Zarr v2 hierarchy: RFC-9 wants a root zarr.json "
+			"(Zarr v3); 'ozx check' will report the archive",
+			p->dir_esc);
 	} else if (!p->any) {
 		tool_err("no 'zarr.json' in '%s': not the root of a Zarr "
 			 "hierarchy (use --any to pack it anyway)",
@@ -580,8 +580,8 @@ static int plan_root(struct pack *p, char **comment)
 	ret = v3 ? asprintf(comment,
 			    "{\"ome\":{\"version\":\"%s\",\"zipFile\":{"
 			    "\"centralDirectory\":{\"jsonFirst\":true}}}}",
-			    v)
-		 : asprintf(comment, "{\"ome\":{\"version\":\"%s\"}}", v);
+			    v) :
+		   asprintf(comment, "{\"ome\":{\"version\":\"%s\"}}", v);
 	if (ret < 0) {
 		*comment = NULL;
 		tool_err("out of memory");
@@ -604,13 +604,13 @@ static int plan_root(struct pack *p, char **comment)
  * bits in the external attributes count.  Nothing varies but the tree.
  */
 #define ZIP64_VERSION 45u /* 4.5: what reading ZIP64 records needs */
-#define MADE_BY_UNIX  (3u << 8 | ZIP64_VERSION)
-#define FLAG_UTF8     0x0800u
-#define LOCAL_EXTRA   20u /* id, size, then 2 x 8 bytes */
+#define MADE_BY_UNIX (3u << 8 | ZIP64_VERSION)
+#define FLAG_UTF8 0x0800u
+#define LOCAL_EXTRA 20u	  /* id, size, then 2 x 8 bytes */
 #define CENTRAL_EXTRA 28u /* id, size, then 3 x 8 bytes */
-#define CRC_AT	      14u /* the CRC-32 in a local header */
-#define HEADER_MAX    (OZX_CENTRAL_LEN + OZX_MAX_PATH + 1 + CENTRAL_EXTRA)
-#define WBUF	      (4u << 20)
+#define CRC_AT 14u	  /* the CRC-32 in a local header */
+#define HEADER_MAX (OZX_CENTRAL_LEN + OZX_MAX_PATH + 1 + CENTRAL_EXTRA)
+#define WBUF (4u << 20)
 
 /* The archive being written: a temporary file beside OUT, through a
  * buffer of WBUF bytes written in large pwrite(2)s. */
@@ -786,8 +786,8 @@ static size_t central_record(unsigned char *h, const struct pack *p,
 	b = le16(b, 0); /* disk */
 	b = le16(b, 0); /* internal attributes */
 	/* rw-r--r-- or rwxr-xr-x, and the MS-DOS directory bit */
-	b = le32(b, e->dir ? (uint32_t)(S_IFDIR | 0755) << 16 | 0x10
-			   : (uint32_t)(S_IFREG | 0644) << 16);
+	b = le32(b, e->dir ? (uint32_t)(S_IFDIR | 0755) << 16 | 0x10 :
+			     (uint32_t)(S_IFREG | 0644) << 16);
 	b = le32(b, OZX_U32_MAX);
 	b = name_and_sizes(b, e, nlen, CENTRAL_EXTRA);
 	b = le64(b, e->lho);
@@ -836,9 +836,9 @@ static int put_data(struct pack *p, struct out *o, struct pent *e)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	p->files_done++;
 	tool_progress(
-	    &p->prog, "packing '%s': %zu of %zu files (%" PRIu64 "%%)",
-	    p->out_esc, p->files_done, p->nfiles,
-	    p->total_bytes ? 100 * p->bytes_done / p->total_bytes : 100);
+		&p->prog, "packing '%s': %zu of %zu files (%" PRIu64 "%%)",
+		p->out_esc, p->files_done, p->nfiles,
+		p->total_bytes ? 100 * p->bytes_done / p->total_bytes : 100);
 	for (;;) {
 		size_t want = left < READ_BLOCK ? (size_t)left + 1 : READ_BLOCK;
 		ssize_t n;
@@ -1085,7 +1085,7 @@ static int out_commit(struct out *o, bool force)
 /* Returns 0, or -errno after a message; OUT is then untouched. */
 static int write_archive(struct pack *p, const char *path, const char *comment)
 {
-	struct out o = {.path = path, .esc = p->out_esc, .fd = -1};
+	struct out o = { .path = path, .esc = p->out_esc, .fd = -1 };
 	unsigned char *h = malloc(HEADER_MAX);
 	int ret;
 
@@ -1100,8 +1100,8 @@ static int write_archive(struct pack *p, const char *path, const char *comment)
 		goto out_free;
 	tool_progress_init(&p->prog, p->quiet);
 	for (size_t i = 0; i < p->n && !ret; i++)
-		ret =
-		    stop_signal ? interrupted() : put_entry(p, &o, &p->v[i], h);
+		ret = stop_signal ? interrupted() :
+				    put_entry(p, &o, &p->v[i], h);
 	if (!ret)
 		ret = put_cdir(p, &o, comment, h);
 	tool_progress_end(&p->prog);
@@ -1120,7 +1120,7 @@ out_free:
 
 static int parse_mtime(const char *s, int64_t *t, bool *keep)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	char *end;
 	long long v;
 
@@ -1190,13 +1190,13 @@ static int pack_parse(int argc, char **argv, struct pack *p, const char **out)
 {
 	enum { OPT_ANY = 256, OPT_OME_VERSION, OPT_MTIME };
 	static const struct option longopts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    {"any", no_argument, NULL, OPT_ANY},
-	    {"ome-version", required_argument, NULL, OPT_OME_VERSION},
-	    {"mtime", required_argument, NULL, OPT_MTIME},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "force", no_argument, NULL, 'f' },
+		{ "any", no_argument, NULL, OPT_ANY },
+		{ "ome-version", required_argument, NULL, OPT_OME_VERSION },
+		{ "mtime", required_argument, NULL, OPT_MTIME },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *mtime_arg = NULL, *sde;
 	int opt, ret;
@@ -1229,8 +1229,8 @@ static int pack_parse(int argc, char **argv, struct pack *p, const char **out)
 			return TOOL_EXIT_USAGE;
 		default:
 			tool_err(
-			    "pack: unknown option '%s' (see 'ozx pack --help')",
-			    argv[optind - 1]);
+				"pack: unknown option '%s' (see 'ozx pack --help')",
+				argv[optind - 1]);
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -1252,11 +1252,11 @@ static int pack_parse(int argc, char **argv, struct pack *p, const char **out)
 		ret = parse_mtime(mtime_arg, &p->mtime, &p->keep_mtime);
 		if (ret) {
 			tool_err(
-			    "pack: --mtime=%s: %s", mtime_arg,
-			    ret == -ERANGE
-				? "outside what ZIP can store (1980 to 2107)"
-				: "not seconds, @seconds, "
-				  "YYYY-MM-DD[THH:MM[:SS]] or keep");
+				"pack: --mtime=%s: %s", mtime_arg,
+				ret == -ERANGE ?
+					"outside what ZIP can store (1980 to 2107)" :
+					"not seconds, @seconds, "
+					"YYYY-MM-DD[THH:MM[:SS]] or keep");
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -1298,8 +1298,8 @@ static int pack_preflight(struct pack *p, const char *out, char **comment)
 		p->root_real_len = 0;
 	if (out_outside_tree(p, out) == -EXDEV) {
 		tool_err(
-		    "'%s' would be inside the tree '%s': write it elsewhere",
-		    p->out_esc, p->dir_esc);
+			"'%s' would be inside the tree '%s': write it elsewhere",
+			p->out_esc, p->dir_esc);
 		return -1;
 	}
 	if (plan_root(p, comment))
@@ -1343,7 +1343,7 @@ static int pack_walk(struct pack *p)
  */
 static int pack_write(struct pack *p, const char *out, const char *comment)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	p->buf = malloc(READ_BLOCK);
 	if (!p->buf) {
@@ -1359,7 +1359,7 @@ static int pack_write(struct pack *p, const char *out, const char *comment)
 
 int cmd_pack(int argc, char **argv)
 {
-	struct pack p = {.rootfd = -1, .mtime = DOS_EPOCH};
+	struct pack p = { .rootfd = -1, .mtime = DOS_EPOCH };
 	const char *out;
 	char *comment = NULL;
 	int ret;

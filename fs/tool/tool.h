@@ -69,7 +69,7 @@ struct tool_progress {
 };
 void tool_progress_init(struct tool_progress *p, bool quiet);
 void tool_progress(struct tool_progress *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 void tool_progress_end(struct tool_progress *p);
 
 /* Human-readable byte count ("12.3 MiB") into buf. */

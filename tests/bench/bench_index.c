@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 
 		t[r] = now() - t0;
 		if (ret) {
-			fprintf(stderr, "bench_index: cannot open '%s': %s%s%s\n",
+			fprintf(stderr,
+				"bench_index: cannot open '%s': %s%s%s\n",
 				argv[1], strerror(-ret), d.what ? ": " : "",
 				d.what ? d.what : "");
 			return 1;

@@ -44,8 +44,8 @@ struct item {
 };
 
 struct shared {
-	_Atomic unsigned ready;	  /* readers waiting for the start */
-	_Atomic uint64_t end_ns;  /* when the last reader finished */
+	_Atomic unsigned ready;	 /* readers waiting for the start */
+	_Atomic uint64_t end_ns; /* when the last reader finished */
 	_Atomic uint64_t next;
 	_Atomic uint64_t bytes;
 	_Atomic uint64_t done;
@@ -110,7 +110,7 @@ static struct item *parse(char *text, size_t len, enum mode mode, size_t *n)
 		die("malloc");
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct item it = {0};
+		struct item it = { 0 };
 
 		if (!nl)
 			nl = end;
@@ -122,8 +122,10 @@ static struct item *parse(char *text, size_t len, enum mode mode, size_t *n)
 				it.off = strtoull(p, &q, 10);
 				it.len = strtoull(q, &q, 10);
 				if (*q != ' ') {
-					fprintf(stderr, "reader: bad range line "
-							"'%s'\n", p);
+					fprintf(stderr,
+						"reader: bad range line "
+						"'%s'\n",
+						p);
 					exit(2);
 				}
 				it.path = q + 1;
@@ -194,9 +196,9 @@ static void work(struct shared *sh, const struct item *items, size_t n,
 			uint64_t got = 0;
 
 			while (got < it->len) {
-				size_t want = it->len - got < bufsize
-						      ? (size_t)(it->len - got)
-						      : bufsize;
+				size_t want = it->len - got < bufsize ?
+						      (size_t)(it->len - got) :
+						      bufsize;
 				ssize_t r = pread(fd, buf, want,
 						  (off_t)(it->off + got));
 
@@ -217,7 +219,8 @@ static void work(struct shared *sh, const struct item *items, size_t n,
 	}
 	end = now_ns();
 	prev = atomic_load(&sh->end_ns);
-	while (prev < end && !atomic_compare_exchange_weak(&sh->end_ns, &prev, end))
+	while (prev < end &&
+	       !atomic_compare_exchange_weak(&sh->end_ns, &prev, end))
 		;
 	atomic_fetch_add(&sh->bytes, bytes);
 	atomic_fetch_add(&sh->done, done);

@@ -39,7 +39,8 @@ static void walk(struct ozx_archive *a, uint32_t dir, unsigned char *buf)
 		}
 		for (uint64_t off = 0; off <= st.size + 1;
 		     off += st.size / 3 + 1) {
-			ssize_t n = ozx_file_read(a, child, NULL, buf, 4096, off);
+			ssize_t n =
+				ozx_file_read(a, child, NULL, buf, 4096, off);
 
 			if (n > 4096 || (n >= 0 && (uint64_t)n > st.size))
 				abort();

@@ -60,9 +60,9 @@ struct file {
 };
 
 struct stats {
-	uint64_t reads;  /* verified operations */
-	uint64_t errors; /* failed operations */
-	uint64_t bytes;  /* bytes compared */
+	uint64_t reads;		 /* verified operations */
+	uint64_t errors;	 /* failed operations */
+	uint64_t bytes;		 /* bytes compared */
 	uint64_t direct_refused; /* this worker saw O_DIRECT refused */
 };
 
@@ -133,8 +133,8 @@ static void report(struct worker *w, const char *fmt, ...)
 }
 
 /* Read exactly len bytes at off from the source tree's copy of file i. */
-static int ref_read(struct worker *w, size_t i, unsigned char *dst,
-		    size_t len, uint64_t off)
+static int ref_read(struct worker *w, size_t i, unsigned char *dst, size_t len,
+		    uint64_t off)
 {
 	int fd = openat(srcdir_fd, files[i].path, O_RDONLY | O_CLOEXEC);
 	size_t got = 0;
@@ -211,14 +211,14 @@ static void whole(struct worker *w, size_t i, int fd, bool use_pread)
 			       files[i].path, size);
 			return;
 		}
-		n = use_pread ? pread(fd, w->buf + got, chunk, (off_t)got)
-			      : read(fd, w->buf + got, chunk);
+		n = use_pread ? pread(fd, w->buf + got, chunk, (off_t)got) :
+				read(fd, w->buf + got, chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			report(w, "%s '%s' at %zu: %s",
-			       use_pread ? "pread" : "read", files[i].path,
-			       got, strerror(errno));
+			       use_pread ? "pread" : "read", files[i].path, got,
+			       strerror(errno));
 			return;
 		}
 		if (n == 0)
@@ -233,8 +233,8 @@ static void whole(struct worker *w, size_t i, int fd, bool use_pread)
 	if (ref_read(w, i, w->ref, size, 0))
 		return;
 	if (memcmp(w->buf, w->ref, size)) {
-		report(w, "'%s': whole read differs at byte %zu",
-		       files[i].path, first_diff(w->buf, w->ref, size));
+		report(w, "'%s': whole read differs at byte %zu", files[i].path,
+		       first_diff(w->buf, w->ref, size));
 		return;
 	}
 	w->st->reads++;
@@ -255,8 +255,8 @@ static void range(struct worker *w, size_t i, int fd, const unsigned char *ref,
 
 	switch (below(w, 4)) {
 	case 0: /* around the end of file */
-		off = size > 4096 ? size - 4096 + below(w, 4096 + 512)
-				  : below(w, size + 512);
+		off = size > 4096 ? size - 4096 + below(w, 4096 + 512) :
+				    below(w, size + 512);
 		break;
 	case 1: /* past the end */
 		off = size + below(w, 100000);
@@ -264,8 +264,8 @@ static void range(struct worker *w, size_t i, int fd, const unsigned char *ref,
 	default:
 		off = below(w, size + 1);
 	}
-	len = below(w, 2) ? 1 + (size_t)below(w, 4096)
-			  : 1 + (size_t)below(w, MAX_RANGE);
+	len = below(w, 2) ? 1 + (size_t)below(w, 4096) :
+			    1 + (size_t)below(w, MAX_RANGE);
 	want = off >= size ? 0 : (size_t)(size - off < len ? size - off : len);
 
 	if (seek_read && lseek(fd, (off_t)off, SEEK_SET) != (off_t)off) {
@@ -274,10 +274,9 @@ static void range(struct worker *w, size_t i, int fd, const unsigned char *ref,
 		return;
 	}
 	while (got < len) {
-		ssize_t n = seek_read
-				    ? read(fd, w->buf + got, len - got)
-				    : pread(fd, w->buf + got, len - got,
-					    (off_t)(off + got));
+		ssize_t n = seek_read ? read(fd, w->buf + got, len - got) :
+					pread(fd, w->buf + got, len - got,
+					      (off_t)(off + got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -357,8 +356,9 @@ static void *work(void *arg)
 				int s = (int)below(w, (uint64_t)nshared);
 
 				range(w, shared_file[s], shared_fd[s],
-				      shared_file[s] == parent_file ? parent_ref
-								    : NULL,
+				      shared_file[s] == parent_file ?
+					      parent_ref :
+					      NULL,
 				      false);
 			} else {
 				range(w, parent_file, parent_fd, parent_ref,
@@ -425,8 +425,8 @@ static void worker_init(struct worker *w, int index, uint64_t seed,
 	w->index = index;
 	w->rng = seed * 1000003u + (uint64_t)index * 7919u + 1;
 	w->st = st;
-	w->bufsize = (size_t)(max_size > MAX_RANGE ? max_size : MAX_RANGE) +
-		     ALIGN;
+	w->bufsize =
+		(size_t)(max_size > MAX_RANGE ? max_size : MAX_RANGE) + ALIGN;
 	w->bufsize = (w->bufsize + ALIGN - 1) / ALIGN * ALIGN;
 	if (posix_memalign((void **)&w->buf, ALIGN, w->bufsize) ||
 	    posix_memalign((void **)&w->ref, ALIGN, w->bufsize))
@@ -503,8 +503,8 @@ int main(int argc, char **argv)
 		die("open '%s' on the mount: %s", files[parent_file].path,
 		    strerror(errno));
 	parent_ref = malloc(files[parent_file].size + 1);
-	if (!parent_ref ||
-	    ref_read(&setup, parent_file, parent_ref, files[parent_file].size, 0))
+	if (!parent_ref || ref_read(&setup, parent_file, parent_ref,
+				    files[parent_file].size, 0))
 		die("cannot load the source of '%s'", files[parent_file].path);
 	shared_fd[0] = parent_fd;
 	shared_file[0] = parent_file;
@@ -517,8 +517,8 @@ int main(int argc, char **argv)
 			shared_fd[nshared] = openat(mntdir_fd, files[i].path,
 						    O_RDONLY | O_CLOEXEC);
 			if (shared_fd[nshared] < 0)
-				die("open '%s' on the mount: %s",
-				    files[i].path, strerror(errno));
+				die("open '%s' on the mount: %s", files[i].path,
+				    strerror(errno));
 		}
 	}
 	fflush(stdout);
@@ -611,9 +611,9 @@ int main(int argc, char **argv)
 	printf("forked: mode=%s workers=%ld files=%zu seed=%" PRIu64
 	       " whole=%ld ranges=%ld%s\n",
 	       mode, workers, nfiles, seed, nwhole, nranges,
-	       use_direct ? (direct_refused ? " O_DIRECT=refused"
-					    : " O_DIRECT=some")
-			  : "");
+	       use_direct ? (direct_refused ? " O_DIRECT=refused" :
+					      " O_DIRECT=some") :
+			    "");
 	printf("reads=%" PRIu64 " errors=%" PRIu64 " bytes=%" PRIu64
 	       " target=%" PRIu64 "\n",
 	       total.reads, total.errors, total.bytes, target);

@@ -75,14 +75,14 @@ struct file {
 	char *path;
 	uint64_t size;
 	const unsigned char *src; /* the source file, mapped */
-	int shared_fd;            /* opened by the parent, buffered */
+	int shared_fd;		  /* opened by the parent, buffered */
 };
 
 struct stats {
-	uint64_t reads;  /* verified reads */
+	uint64_t reads;	 /* verified reads */
 	uint64_t errors; /* failed reads */
-	uint64_t bytes;  /* bytes compared */
-	double end;      /* when the worker finished (CLOCK_MONOTONIC) */
+	uint64_t bytes;	 /* bytes compared */
+	double end;	 /* when the worker finished (CLOCK_MONOTONIC) */
 };
 
 /* Start line, in shared memory: every worker (thread or child) is ready
@@ -105,8 +105,8 @@ static struct file *files;
 static size_t nfiles;
 static int mntdir_fd = -1;
 static long nreads = 100;
-static long fixed_len;       /* -L: 0 for mixed lengths */
-static int direct_pct = 50;  /* -D */
+static long fixed_len;		   /* -L: 0 for mixed lengths */
+static int direct_pct = 50;	   /* -D */
 static atomic_bool direct_refused; /* the mount refused O_DIRECT (EINVAL) */
 static struct start *start_line;
 
@@ -209,22 +209,23 @@ static bool check_range(struct worker *w, size_t i, int fd, uint64_t off,
 			size_t len, const char *how)
 {
 	uint64_t size = files[i].size;
-	size_t want = off >= size ? 0
-		      : size - off < len ? (size_t)(size - off)
-					  : len;
+	size_t want = off >= size      ? 0 :
+		      size - off < len ? (size_t)(size - off) :
+					 len;
 	size_t got = 0;
 
 	if (len > w->bufsize)
 		die("range of %zu bytes is larger than the buffer", len);
 	while (got < len) {
-		ssize_t n = pread(fd, w->buf + got, len - got,
-				  (off_t)(off + got));
+		ssize_t n =
+			pread(fd, w->buf + got, len - got, (off_t)(off + got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			report(w, "pread (%s) '%s' [%" PRIu64 ", +%zu) at %" PRIu64
-				  ": %s",
+			report(w,
+			       "pread (%s) '%s' [%" PRIu64 ", +%zu) at %" PRIu64
+			       ": %s",
 			       how, files[i].path, off, len, off + got,
 			       strerror(errno));
 			return false;
@@ -234,14 +235,16 @@ static bool check_range(struct worker *w, size_t i, int fd, uint64_t off,
 		got += (size_t)n;
 	}
 	if (got != want) {
-		report(w, "'%s' (%s) [%" PRIu64 ", +%zu): got %zu bytes, want %zu",
+		report(w,
+		       "'%s' (%s) [%" PRIu64 ", +%zu): got %zu bytes, want %zu",
 		       files[i].path, how, off, len, got, want);
 		return false;
 	}
 	if (want && memcmp(w->buf, files[i].src + off, want)) {
 		size_t k = first_diff(w->buf, files[i].src + off, want);
 
-		report(w, "'%s' (%s) [%" PRIu64 ", +%zu) differs at byte %" PRIu64,
+		report(w,
+		       "'%s' (%s) [%" PRIu64 ", +%zu) differs at byte %" PRIu64,
 		       files[i].path, how, off, len, off + k);
 		return false;
 	}
@@ -419,26 +422,26 @@ static uint64_t edges(struct worker *w)
 	for (size_t i = 0; i < nfiles; i++) {
 		uint64_t s = files[i].size;
 		const struct {
-			uint64_t back;   /* bytes before the end... */
+			uint64_t back;	 /* bytes before the end... */
 			bool from_start; /* ...or offset from the start */
 			size_t len;
 		} r[] = {
-			{ 0, true, 1 },           { 0, true, 4096 },
-			{ 1, false, 1 },          { 100, false, 100 },
-			{ 5000, false, 65536 },   { 65543, false, 131072 },
-			{ 0, false, 1 },          { 0, false, 65536 },
-			{ 1, false, LEN_BIG },    { LEN_BIG, false, LEN_BIG },
+			{ 0, true, 1 },		{ 0, true, 4096 },
+			{ 1, false, 1 },	{ 100, false, 100 },
+			{ 5000, false, 65536 }, { 65543, false, 131072 },
+			{ 0, false, 1 },	{ 0, false, 65536 },
+			{ 1, false, LEN_BIG },	{ LEN_BIG, false, LEN_BIG },
 		};
 
 		for (size_t k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
-			uint64_t off = r[k].from_start ? r[k].back
-				       : s > r[k].back ? s - r[k].back
-						       : 0;
+			uint64_t off = r[k].from_start ? r[k].back :
+				       s > r[k].back   ? s - r[k].back :
+							 0;
 
 			for (int how = 0; how < 3; how++) {
-				int fd = how == 0 ? own_fd(w, i, true)
-					 : how == 1 ? own_fd(w, i, false)
-						    : files[i].shared_fd;
+				int fd = how == 0 ? own_fd(w, i, true) :
+					 how == 1 ? own_fd(w, i, false) :
+						    files[i].shared_fd;
 				static const char *const names[] = {
 					"edge, O_DIRECT", "edge, buffered",
 					"edge, shared fd"
@@ -475,8 +478,8 @@ static void sequential(struct worker *w, size_t chunk)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		do {
 			if (!check_range(w, i, fd, off, chunk,
-					 direct ? "sequential, O_DIRECT"
-						: "sequential, buffered"))
+					 direct ? "sequential, O_DIRECT" :
+						  "sequential, buffered"))
 				break;
 			off += chunk;
 		} while (off < files[i].size);
@@ -607,10 +610,11 @@ int main(int argc, char **argv)
 		} else {
 			sequential(&setup, (size_t)seq_chunk);
 			for (size_t i = 0; i < nfiles; i++)
-				target += files[i].size ? (files[i].size +
-							   (uint64_t)seq_chunk -
-							   1) / (uint64_t)seq_chunk
-							: 1;
+				target += files[i].size ?
+						  (files[i].size +
+						   (uint64_t)seq_chunk - 1) /
+							  (uint64_t)seq_chunk :
+						  1;
 		}
 		secs = now() - t0;
 		goto out_report;
@@ -654,8 +658,8 @@ int main(int argc, char **argv)
 				for (long j = 0; j < threads; j++) {
 					long x = p * threads + j;
 
-					worker_init(&ws[j], (int)x, seed, &st[x],
-						    bufsize);
+					worker_init(&ws[j], (int)x, seed,
+						    &st[x], bufsize);
 					if (pthread_create(&tid[j], NULL, work,
 							   &ws[j]))
 						die("pthread_create failed");

@@ -276,7 +276,7 @@ void fx_zip_build(struct fx_zip *z, const struct fx_ent *e, size_t n,
 
 	for (i = 0; i < n; i++) {
 		const struct fx_ent *ei = &e[i];
-		struct fx_hdr h = {0};
+		struct fx_hdr h = { 0 };
 		unsigned char *packed = NULL;
 		const void *stored = ei->data;
 		size_t csize = ei->len;
@@ -337,7 +337,7 @@ void fx_zip_build(struct fx_zip *z, const struct fx_ent *e, size_t n,
 	z->cd_off = b.len;
 	for (i = 0; i < n; i++) {
 		const struct fx_ent *ei = &e[i];
-		struct fx_hdr h = {0};
+		struct fx_hdr h = { 0 };
 
 		z->cd_rec[i] = b.len;
 		h.made = (3 << 8) | 63;
@@ -352,9 +352,9 @@ void fx_zip_build(struct fx_zip *z, const struct fx_ent *e, size_t n,
 		h.name = ei->name;
 		h.name_len = fx_name_len(ei);
 		h.lh_off = (uint32_t)z->lh_off[i];
-		h.eattr = h.name_len && ei->name[h.name_len - 1] == '/'
-			      ? 0x41ed0010u
-			      : 0x81a40000u;
+		h.eattr = h.name_len && ei->name[h.name_len - 1] == '/' ?
+				  0x41ed0010u :
+				  0x81a40000u;
 		x.len = 0;
 		if (o->zip64 == FX_Z64_FULL) {
 			fx_le16(&x, 0x0001);
@@ -435,7 +435,7 @@ unsigned char *fx_libzip_build(const struct fx_ent *e, size_t n,
 			idx = zip_dir_add(za, name, ZIP_FL_ENC_GUESS);
 		} else {
 			zip_source_t *s =
-			    zip_source_buffer(za, e[i].data, e[i].len, 0);
+				zip_source_buffer(za, e[i].data, e[i].len, 0);
 
 			assert_non_null(s);
 			idx = zip_file_add(za, name, s, ZIP_FL_ENC_GUESS);
@@ -443,11 +443,12 @@ unsigned char *fx_libzip_build(const struct fx_ent *e, size_t n,
 				zip_source_free(s);
 		}
 		assert_true(idx >= 0);
-		assert_int_equal(
-		    zip_set_file_compression(
-			za, (zip_uint64_t)idx,
-			e[i].method == 8 ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0),
-		    0);
+		assert_int_equal(zip_set_file_compression(
+					 za, (zip_uint64_t)idx,
+					 e[i].method == 8 ? ZIP_CM_DEFLATE :
+							    ZIP_CM_STORE,
+					 0),
+				 0);
 		assert_int_equal(zip_file_set_mtime(za, (zip_uint64_t)idx,
 						    (time_t)FX_DOS_EPOCH, 0),
 				 0);
@@ -455,9 +456,9 @@ unsigned char *fx_libzip_build(const struct fx_ent *e, size_t n,
 	}
 	if (comment)
 		assert_int_equal(
-		    zip_set_archive_comment(za, comment,
-					    (zip_uint16_t)strlen(comment)),
-		    0);
+			zip_set_archive_comment(za, comment,
+						(zip_uint16_t)strlen(comment)),
+			0);
 	assert_int_equal(zip_close(za), 0);
 
 	assert_int_equal(zip_source_open(src), 0);
@@ -484,7 +485,7 @@ unsigned char *fx_prepend(const unsigned char *buf, size_t len, size_t n,
 	for (eocd = len - FX_EOCD_LEN;; eocd--) {
 		if (fx_peek32(buf + eocd) == FX_SIG_EOCD &&
 		    eocd + FX_EOCD_LEN + fx_peek16(buf + eocd + FX_EOCD_CLEN) ==
-			len)
+			    len)
 			break;
 		assert_true(eocd > 0);
 	}
@@ -597,8 +598,8 @@ static int fx_faulty_stamp(void *ctx, struct ozx_stamp *st)
 
 struct ozx_io fx_io_faulty(struct fx_faulty *f, const struct ozx_io *inner)
 {
-	struct ozx_io io = {fx_faulty_pread, f,
-			    inner->stamp ? fx_faulty_stamp : NULL};
+	struct ozx_io io = { fx_faulty_pread, f,
+			     inner->stamp ? fx_faulty_stamp : NULL };
 
 	f->inner = *inner;
 	atomic_init(&f->calls, 0);
@@ -623,14 +624,14 @@ static ssize_t fx_sparse_pread(void *ctx, void *buf, size_t len, uint64_t off)
 		uint64_t at = off + i;
 
 		((unsigned char *)buf)[i] =
-		    at >= tail_off ? s->tail[at - tail_off] : 0;
+			at >= tail_off ? s->tail[at - tail_off] : 0;
 	}
 	return (ssize_t)len;
 }
 
 struct ozx_io fx_io_sparse(struct fx_sparse *s)
 {
-	struct ozx_io io = {fx_sparse_pread, s, NULL};
+	struct ozx_io io = { fx_sparse_pread, s, NULL };
 
 	return io;
 }
@@ -666,12 +667,12 @@ void fx_fill_random(void *p, size_t n, uint64_t seed)
 void fx_fill_text(void *p, size_t n, uint64_t seed)
 {
 	static const char *const words[] = {
-	    "zarr",	   "ome",   "chunk",
-	    "array",	   "group", "{\"shape\": [",
-	    "1024",	   "512, ", "\"dtype\": \"uint16\"",
-	    "], ",	   "\n",    "attributes",
-	    "multiscales", "0.5",   "axes",
-	    "\"t\", ",
+		"zarr",	       "ome",	"chunk",
+		"array",       "group", "{\"shape\": [",
+		"1024",	       "512, ", "\"dtype\": \"uint16\"",
+		"], ",	       "\n",	"attributes",
+		"multiscales", "0.5",	"axes",
+		"\"t\", ",
 	};
 	unsigned char *c = p;
 	uint64_t s = seed * 2 + 1;
@@ -718,9 +719,9 @@ unsigned char *fx_deflate(const void *p, size_t n, int level, size_t *out_len)
 	size_t cap;
 
 	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(
-	    deflateInit2(&zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY),
-	    Z_OK);
+	assert_int_equal(deflateInit2(&zs, level, Z_DEFLATED, -15, 8,
+				      Z_DEFAULT_STRATEGY),
+			 Z_OK);
 	cap = deflateBound(&zs, (uLong)n) + 16;
 	out = fx_xmalloc(cap);
 	zs.next_in = (Bytef *)(uintptr_t)p;

@@ -24,72 +24,72 @@
 #include "ozx.h"
 
 /* Signatures. */
-#define FX_SIG_LH     0x04034b50u
-#define FX_SIG_DD     0x08074b50u
-#define FX_SIG_CD     0x02014b50u
-#define FX_SIG_EOCD   0x06054b50u
+#define FX_SIG_LH 0x04034b50u
+#define FX_SIG_DD 0x08074b50u
+#define FX_SIG_CD 0x02014b50u
+#define FX_SIG_EOCD 0x06054b50u
 #define FX_SIG_EOCD64 0x06064b50u
-#define FX_SIG_LOC    0x07064b50u
+#define FX_SIG_LOC 0x07064b50u
 
 /* Local header fields (APPNOTE 4.3.7). */
 #define FX_LH_VERSION 4
-#define FX_LH_FLAGS   6
-#define FX_LH_METHOD  8
-#define FX_LH_TIME    10
-#define FX_LH_DATE    12
-#define FX_LH_CRC     14
-#define FX_LH_CSIZE   18
-#define FX_LH_USIZE   22
-#define FX_LH_NLEN    26
-#define FX_LH_XLEN    28
-#define FX_LH_NAME    30
+#define FX_LH_FLAGS 6
+#define FX_LH_METHOD 8
+#define FX_LH_TIME 10
+#define FX_LH_DATE 12
+#define FX_LH_CRC 14
+#define FX_LH_CSIZE 18
+#define FX_LH_USIZE 22
+#define FX_LH_NLEN 26
+#define FX_LH_XLEN 28
+#define FX_LH_NAME 30
 
 /* Central directory record fields (APPNOTE 4.3.12). */
-#define FX_CD_MADE    4
+#define FX_CD_MADE 4
 #define FX_CD_VERSION 6
-#define FX_CD_FLAGS   8
-#define FX_CD_METHOD  10
-#define FX_CD_TIME    12
-#define FX_CD_DATE    14
-#define FX_CD_CRC     16
-#define FX_CD_CSIZE   20
-#define FX_CD_USIZE   24
-#define FX_CD_NLEN    28
-#define FX_CD_XLEN    30
-#define FX_CD_CLEN    32
-#define FX_CD_DISK    34
-#define FX_CD_IATTR   36
-#define FX_CD_EATTR   38
-#define FX_CD_LHOFF   42
-#define FX_CD_NAME    46
+#define FX_CD_FLAGS 8
+#define FX_CD_METHOD 10
+#define FX_CD_TIME 12
+#define FX_CD_DATE 14
+#define FX_CD_CRC 16
+#define FX_CD_CSIZE 20
+#define FX_CD_USIZE 24
+#define FX_CD_NLEN 28
+#define FX_CD_XLEN 30
+#define FX_CD_CLEN 32
+#define FX_CD_DISK 34
+#define FX_CD_IATTR 36
+#define FX_CD_EATTR 38
+#define FX_CD_LHOFF 42
+#define FX_CD_NAME 46
 
 /* End of central directory record fields (APPNOTE 4.3.16). */
-#define FX_EOCD_DISK   4
+#define FX_EOCD_DISK 4
 #define FX_EOCD_CDDISK 6
-#define FX_EOCD_NDISK  8
-#define FX_EOCD_N      10
+#define FX_EOCD_NDISK 8
+#define FX_EOCD_N 10
 #define FX_EOCD_CDSIZE 12
-#define FX_EOCD_CDOFF  16
-#define FX_EOCD_CLEN   20
-#define FX_EOCD_LEN    22
+#define FX_EOCD_CDOFF 16
+#define FX_EOCD_CLEN 20
+#define FX_EOCD_LEN 22
 
 /* ZIP64 end record (4.3.14) and its locator (4.3.15). */
 #define FX_EOCD64_RECSIZE 4
-#define FX_EOCD64_DISK	  16
-#define FX_EOCD64_CDDISK  20
-#define FX_EOCD64_NDISK	  24
-#define FX_EOCD64_N	  32
-#define FX_EOCD64_CDSIZE  40
-#define FX_EOCD64_CDOFF	  48
-#define FX_EOCD64_LEN	  56
-#define FX_LOC_DISK	  4
-#define FX_LOC_OFF	  8
-#define FX_LOC_NDISKS	  16
-#define FX_LOC_LEN	  20
+#define FX_EOCD64_DISK 16
+#define FX_EOCD64_CDDISK 20
+#define FX_EOCD64_NDISK 24
+#define FX_EOCD64_N 32
+#define FX_EOCD64_CDSIZE 40
+#define FX_EOCD64_CDOFF 48
+#define FX_EOCD64_LEN 56
+#define FX_LOC_DISK 4
+#define FX_LOC_OFF 8
+#define FX_LOC_NDISKS 16
+#define FX_LOC_LEN 20
 
 /* The DOS time every hand-built entry carries: 2020-01-02 03:04:06. */
-#define FX_DOS_TIME  ((3u << 11) | (4u << 5) | (6u / 2))
-#define FX_DOS_DATE  (((2020u - 1980u) << 9) | (1u << 5) | 2u)
+#define FX_DOS_TIME ((3u << 11) | (4u << 5) | (6u / 2))
+#define FX_DOS_DATE (((2020u - 1980u) << 9) | (1u << 5) | 2u)
 #define FX_DOS_EPOCH ((int64_t)1577934246)
 
 /* ---- a growing byte buffer with little-endian writers ---------------- */
@@ -172,14 +172,14 @@ struct fx_ent {
 	size_t name_len;
 	const void *data; /* uncompressed content */
 	size_t len;
-	uint16_t method; /* 0 stored, 8 deflated by zlib, other: data stored
+	uint16_t method;    /* 0 stored, 8 deflated by zlib, other: data stored
 			    verbatim under that method number */
-	bool raw_blocks; /* method 8: zlib level 0 (stored blocks), so a
+	bool raw_blocks;    /* method 8: zlib level 0 (stored blocks), so a
 			    flipped content byte keeps the stream valid */
 	const void *packed; /* method 8: this raw DEFLATE stream of
 			       packed_len bytes as is, not zlib's */
 	size_t packed_len;
-	uint16_t flags;	 /* extra general purpose flags (both headers) */
+	uint16_t flags; /* extra general purpose flags (both headers) */
 	enum fx_dd dd;
 	const void *lh_extra; /* extra bytes after any ZIP64 field */
 	size_t lh_extra_len;

@@ -80,9 +80,9 @@ static void check_oracle(struct ozx_archive *a, const unsigned char *oracle_buf,
 		bool dir;
 		char *slash;
 
-		assert_int_equal(
-		    zip_stat_index(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &zs),
-		    0);
+		assert_int_equal(zip_stat_index(za, (zip_uint64_t)i,
+						ZIP_FL_ENC_RAW, &zs),
+				 0);
 		len = strlen(zs.name);
 		assert_true(len > 0 && len <= OZX_MAX_PATH);
 		memcpy(path, zs.name, len + 1);
@@ -94,9 +94,9 @@ static void check_oracle(struct ozx_archive *a, const unsigned char *oracle_buf,
 		{
 			char got[OZX_MAX_PATH + 2];
 
-			assert_int_equal(
-			    ozx_node_path(a, node, got, sizeof(got)),
-			    (ssize_t)len);
+			assert_int_equal(ozx_node_path(a, node, got,
+						       sizeof(got)),
+					 (ssize_t)len);
 			assert_string_equal(got, path);
 		}
 		/* the parent is the node of the path's dirname */
@@ -120,7 +120,7 @@ static void check_oracle(struct ozx_archive *a, const unsigned char *oracle_buf,
 		assert_int_equal(st.mtime, FX_DOS_EPOCH);
 		if (i % stride == 0) {
 			unsigned char *want =
-			    oracle_content(za, (zip_uint64_t)i, zs.size);
+				oracle_content(za, (zip_uint64_t)i, zs.size);
 
 			fx_check_reads(a, node, want, zs.size, nreads,
 				       (uint64_t)i + 1);
@@ -148,8 +148,8 @@ static struct fx_ent *make_ents(const struct spec *s, size_t n)
 		e[i].name = s[i].name;
 		e[i].len = s[i].len;
 		e[i].method = s[i].method;
-		e[i].data = s[i].text ? fx_text_bytes(s[i].len, i + 7)
-				      : fx_random_bytes(s[i].len, i + 7);
+		e[i].data = s[i].text ? fx_text_bytes(s[i].len, i + 7) :
+					fx_random_bytes(s[i].len, i + 7);
 	}
 	return e;
 }
@@ -225,14 +225,14 @@ static void test_empty_archive(void **state)
 static void test_libzip_stored(void **state)
 {
 	static const struct spec s[] = {
-	    {"empty", 0, 0, false},
-	    {"one", 1, 0, false},
-	    {"zarr.json", 300, 0, true},
-	    {"img/0/zarr.json", 1000, 0, true},
-	    {"img/0/c/0/0/0", 70000, 0, false},
-	    {"img/0/c/0/0/1", 65536, 0, false},
-	    {"img/labels/x", 4097, 0, false},
-	    {"name with spaces", 17, 0, false},
+		{ "empty", 0, 0, false },
+		{ "one", 1, 0, false },
+		{ "zarr.json", 300, 0, true },
+		{ "img/0/zarr.json", 1000, 0, true },
+		{ "img/0/c/0/0/0", 70000, 0, false },
+		{ "img/0/c/0/0/1", 65536, 0, false },
+		{ "img/labels/x", 4097, 0, false },
+		{ "name with spaces", 17, 0, false },
 	};
 
 	(void)state;
@@ -245,9 +245,12 @@ static void test_libzip_stored(void **state)
 static void test_libzip_deflate(void **state)
 {
 	static const struct spec s[] = {
-	    {"empty", 0, 8, false},	     {"one", 1, 8, true},
-	    {"text/small", 1000, 8, true},   {"text/big", 600000, 8, true},
-	    {"random/64k", 65536, 8, false}, {"random/300k", 300001, 8, false},
+		{ "empty", 0, 8, false },
+		{ "one", 1, 8, true },
+		{ "text/small", 1000, 8, true },
+		{ "text/big", 600000, 8, true },
+		{ "random/64k", 65536, 8, false },
+		{ "random/300k", 300001, 8, false },
 	};
 
 	(void)state;
@@ -258,10 +261,10 @@ static void test_libzip_deflate(void **state)
 static void test_libzip_mixed(void **state)
 {
 	static const struct spec s[] = {
-	    {"a/", 0, 0, false},	{"a/s", 5000, 0, false},
-	    {"a/d", 5000, 8, true},	{"b/", 0, 0, false},
-	    {"b/c/", 0, 0, false},	{"b/c/d", 123457, 8, true},
-	    {"b/c/s", 123457, 0, true}, {"z", 1, 8, false},
+		{ "a/", 0, 0, false },	      { "a/s", 5000, 0, false },
+		{ "a/d", 5000, 8, true },     { "b/", 0, 0, false },
+		{ "b/c/", 0, 0, false },      { "b/c/d", 123457, 8, true },
+		{ "b/c/s", 123457, 0, true }, { "z", 1, 8, false },
 	};
 
 	(void)state;
@@ -318,12 +321,12 @@ static void dd_case(enum fx_dd dd, enum fx_zip64 z64)
 	unsigned char *a = fx_random_bytes(3000, 1);
 	unsigned char *b = fx_text_bytes(50000, 2);
 	struct fx_ent e[] = {
-	    {.name = "s", .data = a, .len = 3000, .dd = dd},
-	    {.name = "d", .data = b, .len = 50000, .method = 8, .dd = dd},
-	    {.name = "e", .data = a, .len = 0, .method = 8, .dd = dd},
-	    {.name = "t", .data = b, .len = 1, .dd = dd},
+		{ .name = "s", .data = a, .len = 3000, .dd = dd },
+		{ .name = "d", .data = b, .len = 50000, .method = 8, .dd = dd },
+		{ .name = "e", .data = a, .len = 0, .method = 8, .dd = dd },
+		{ .name = "t", .data = b, .len = 1, .dd = dd },
 	};
-	struct fx_opts o = {.zip64 = z64, .eocd64 = z64 == FX_Z64_FULL};
+	struct fx_opts o = { .zip64 = z64, .eocd64 = z64 == FX_Z64_FULL };
 
 	hand_roundtrip(e, 4, &o, z64 == FX_Z64_FULL);
 	free(a);
@@ -382,10 +385,10 @@ static void test_zip64_eocd_real_values(void **state)
 {
 	unsigned char *a = fx_random_bytes(100, 3);
 	struct fx_ent e[] = {
-	    {.name = "x", .data = a, .len = 100},
-	    {.name = "y", .data = a, .len = 50, .method = 8},
+		{ .name = "x", .data = a, .len = 100 },
+		{ .name = "y", .data = a, .len = 50, .method = 8 },
 	};
-	struct fx_opts o = {.eocd64 = true, .eocd_real = true};
+	struct fx_opts o = { .eocd64 = true, .eocd_real = true };
 
 	(void)state;
 	hand_roundtrip(e, 2, &o, true);
@@ -433,9 +436,9 @@ static void test_zip64_many_entries(void **state)
 static void test_prepended_adjusted(void **state)
 {
 	static const struct spec s[] = {
-	    {"p/stored", 20000, 0, false},
-	    {"p/deflated", 20000, 8, true},
-	    {"q", 10, 0, false},
+		{ "p/stored", 20000, 0, false },
+		{ "p/deflated", 20000, 8, true },
+		{ "q", 10, 0, false },
 	};
 	struct fx_ent *e = make_ents(s, 3);
 	size_t len, plen;
@@ -452,9 +455,9 @@ static void test_prepended_adjusted(void **state)
 	assert_int_equal(ozx_node_stat(fa->a, fx_node(fa->a, "p/stored"), &st),
 			 0);
 	assert_true(st.lh_offset >= 4321);
-	assert_int_equal(
-	    ozx_file_data_offset(fa->a, fx_node(fa->a, "p/stored"), NULL, &off),
-	    0);
+	assert_int_equal(ozx_file_data_offset(fa->a, fx_node(fa->a, "p/stored"),
+					      NULL, &off),
+			 0);
 	assert_memory_equal(pre + off, e[0].data, 100);
 	check_oracle(fa->a, buf, len, 1, 30);
 	fx_arc_free(fa);
@@ -467,10 +470,10 @@ static void test_prepended_adjusted_hand(void **state)
 {
 	unsigned char *a = fx_text_bytes(9000, 5);
 	struct fx_ent e[] = {
-	    {.name = "x", .data = a, .len = 9000, .method = 8},
-	    {.name = "y", .data = a, .len = 9000},
+		{ .name = "x", .data = a, .len = 9000, .method = 8 },
+		{ .name = "y", .data = a, .len = 9000 },
 	};
-	struct fx_opts o = {.prefix = 1000};
+	struct fx_opts o = { .prefix = 1000 };
 
 	(void)state;
 	hand_roundtrip(e, 2, &o, false);
@@ -483,14 +486,14 @@ static void test_prepended_adjusted_hand(void **state)
 /* DOS times are read as UTC; an extended timestamp extra overrides them. */
 static void test_mtime(void **state)
 {
-	unsigned char ut[9] = {0x55, 0x54, 5, 0, 1};
+	unsigned char ut[9] = { 0x55, 0x54, 5, 0, 1 };
 	struct fx_ent e[] = {
-	    {.name = "dos", .data = "x", .len = 1},
-	    {.name = "ut",
-	     .data = "x",
-	     .len = 1,
-	     .cd_extra = ut,
-	     .cd_extra_len = 9},
+		{ .name = "dos", .data = "x", .len = 1 },
+		{ .name = "ut",
+		  .data = "x",
+		  .len = 1,
+		  .cd_extra = ut,
+		  .cd_extra_len = 9 },
 	};
 	struct fx_zip z;
 	struct fx_arc *fa;
@@ -513,7 +516,7 @@ static void test_mtime(void **state)
  * struct ozx_stat and must not wrap to 1970. */
 static void test_mtime_dos_late_year(void **state)
 {
-	struct fx_ent e[] = {{.name = "late", .data = "x", .len = 1}};
+	struct fx_ent e[] = { { .name = "late", .data = "x", .len = 1 } };
 	struct fx_zip z;
 	struct fx_arc *fa;
 	struct ozx_stat st;
@@ -535,20 +538,20 @@ static void test_mtime_dos_late_year(void **state)
  * (APPNOTE 4.5.3): its bogus values change nothing. */
 static void test_zip64_extra_ignored_without_sentinels(void **state)
 {
-	unsigned char x[28] = {0x01, 0x00, 24, 0};
+	unsigned char x[28] = { 0x01, 0x00, 24, 0 };
 	unsigned char *d = fx_random_bytes(700, 4);
 	struct fx_ent e[] = {
-	    {.name = "x",
-	     .data = d,
-	     .len = 700,
-	     .cd_extra = x,
-	     .cd_extra_len = sizeof(x)},
-	    {.name = "y",
-	     .data = d,
-	     .len = 600,
-	     .method = 8,
-	     .lh_extra = x,
-	     .lh_extra_len = sizeof(x)},
+		{ .name = "x",
+		  .data = d,
+		  .len = 700,
+		  .cd_extra = x,
+		  .cd_extra_len = sizeof(x) },
+		{ .name = "y",
+		  .data = d,
+		  .len = 600,
+		  .method = 8,
+		  .lh_extra = x,
+		  .lh_extra_len = sizeof(x) },
 	};
 
 	(void)state;
@@ -563,26 +566,26 @@ static void test_zip64_extra_ignored_without_sentinels(void **state)
  * writes it), in the central record and in the local header. */
 static void test_extra_padding(void **state)
 {
-	static const unsigned char pad[3] = {0, 0, 0};
+	static const unsigned char pad[3] = { 0, 0, 0 };
 	/* an extended timestamp (the DOS time again), then padding */
-	static const unsigned char ut_pad[] = {0x55, 0x54, 5,	 0, 1, 0xa6,
-					       0x5d, 0x0d, 0x5e, 0, 0};
+	static const unsigned char ut_pad[] = { 0x55, 0x54, 5,	  0, 1, 0xa6,
+						0x5d, 0x0d, 0x5e, 0, 0 };
 	unsigned char *d = fx_random_bytes(300, 6);
 	struct fx_ent e[] = {
-	    {.name = "p",
-	     .data = d,
-	     .len = 300,
-	     .cd_extra = pad,
-	     .cd_extra_len = 3,
-	     .lh_extra = pad,
-	     .lh_extra_len = 3},
-	    {.name = "q",
-	     .data = d,
-	     .len = 300,
-	     .cd_extra = ut_pad,
-	     .cd_extra_len = sizeof(ut_pad),
-	     .lh_extra = ut_pad,
-	     .lh_extra_len = sizeof(ut_pad)},
+		{ .name = "p",
+		  .data = d,
+		  .len = 300,
+		  .cd_extra = pad,
+		  .cd_extra_len = 3,
+		  .lh_extra = pad,
+		  .lh_extra_len = 3 },
+		{ .name = "q",
+		  .data = d,
+		  .len = 300,
+		  .cd_extra = ut_pad,
+		  .cd_extra_len = sizeof(ut_pad),
+		  .lh_extra = ut_pad,
+		  .lh_extra_len = sizeof(ut_pad) },
 	};
 
 	(void)state;
@@ -595,8 +598,8 @@ static void test_extra_padding(void **state)
 static void test_comment_contains_eocd_signature(void **state)
 {
 	static const char c[] = "see PK\x05\x06 here: 0123456789012345678 end";
-	struct fx_ent e[] = {{.name = "x", .data = "x", .len = 1}};
-	struct fx_opts o = {.comment = c, .comment_len = sizeof(c) - 1};
+	struct fx_ent e[] = { { .name = "x", .data = "x", .len = 1 } };
+	struct fx_opts o = { .comment = c, .comment_len = sizeof(c) - 1 };
 	struct fx_zip z;
 	struct fx_arc *fa;
 
@@ -615,8 +618,8 @@ static void test_comment_contains_eocd_signature(void **state)
 static void test_comment_max_length(void **state)
 {
 	char *c = malloc(65535);
-	struct fx_ent e[] = {{.name = "x", .data = "x", .len = 1}};
-	struct fx_opts o = {.comment_len = 65535};
+	struct fx_ent e[] = { { .name = "x", .data = "x", .len = 1 } };
+	struct fx_opts o = { .comment_len = 65535 };
 	struct fx_zip z;
 	struct fx_arc *fa;
 
@@ -640,9 +643,9 @@ static void test_comment_max_length(void **state)
 static struct fx_arc *open_with_comment(const void *comment, size_t len)
 {
 	struct fx_ent e[] = {
-	    {.name = "zarr.json", .data = "{}", .len = 2},
+		{ .name = "zarr.json", .data = "{}", .len = 2 },
 	};
-	struct fx_opts o = {.comment = comment, .comment_len = len};
+	struct fx_opts o = { .comment = comment, .comment_len = len };
 	struct fx_zip z;
 	struct fx_arc *fa;
 
@@ -665,8 +668,8 @@ static struct ozx_rfc9_comment rfc9_of(const struct ozx_info *info)
 	return c;
 }
 
-#define RFC9_JSON                                                              \
-	"{\"ome\":{\"version\":\"0.5\",\"zipFile\":{\"centralDirectory\":"     \
+#define RFC9_JSON                                                          \
+	"{\"ome\":{\"version\":\"0.5\",\"zipFile\":{\"centralDirectory\":" \
 	"{\"jsonFirst\":true}}}}"
 
 /* The RFC-9 comment: JSON with ome.version and jsonFirst true. */
@@ -708,8 +711,8 @@ static void test_rfc9_comment_trailing_nul(void **state)
 static void test_rfc9_json_first_false(void **state)
 {
 	static const char c[] =
-	    "{ \"ome\" : {\n\t\"version\" : \"0.5\" ,\r\n \"zipFile\": "
-	    "{\"centralDirectory\": {\"jsonFirst\": false}}}}\n";
+		"{ \"ome\" : {\n\t\"version\" : \"0.5\" ,\r\n \"zipFile\": "
+		"{\"centralDirectory\": {\"jsonFirst\": false}}}}\n";
 	struct fx_arc *fa = open_with_comment(c, strlen(c));
 	const struct ozx_info *info = ozx_archive_info(fa->a);
 	struct ozx_rfc9_comment rc = rfc9_of(info);
@@ -776,11 +779,11 @@ static void test_rfc9_not_json(void **state)
 static void test_rfc9_json_without_ome(void **state)
 {
 	static const char *const cs[] = {
-	    "{\"omero\":{\"version\":\"0.5\"}}",
-	    "{\"ome\":{\"version\":\"0.5\"}",	       /* unclosed */
-	    "{\"ome\":{\"version\":\"0.5\"}} x",       /* trailing junk */
-	    "[{\"ome\":{\"version\":\"0.5\"}}]",       /* not an object */
-	    "{\"a\":{\"ome\":{\"version\":\"0.5\"}}}", /* not at the top */
+		"{\"omero\":{\"version\":\"0.5\"}}",
+		"{\"ome\":{\"version\":\"0.5\"}",	   /* unclosed */
+		"{\"ome\":{\"version\":\"0.5\"}} x",	   /* trailing junk */
+		"[{\"ome\":{\"version\":\"0.5\"}}]",	   /* not an object */
+		"{\"a\":{\"ome\":{\"version\":\"0.5\"}}}", /* not at the top */
 	};
 	size_t i;
 
@@ -839,8 +842,8 @@ static void test_rfc9_deep_nesting(void **state)
 /* RFC-9 JSON in the ZIP64 end record's extensible data is found there. */
 static void test_rfc9_in_eocd64(void **state)
 {
-	struct fx_ent e[] = {{.name = "zarr.json", .data = "{}", .len = 2}};
-	struct fx_opts o = {.eocd64 = true};
+	struct fx_ent e[] = { { .name = "zarr.json", .data = "{}", .len = 2 } };
+	struct fx_opts o = { .eocd64 = true };
 	struct fx_buf ext;
 	struct fx_zip z;
 	struct fx_arc *fa;
@@ -872,36 +875,36 @@ static void test_rfc9_in_eocd64(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty_archive),
-	    cmocka_unit_test(test_libzip_stored),
-	    cmocka_unit_test(test_libzip_deflate),
-	    cmocka_unit_test(test_libzip_mixed),
-	    cmocka_unit_test(test_hand_classic),
-	    cmocka_unit_test(test_data_descriptor_signed),
-	    cmocka_unit_test(test_data_descriptor_unsigned),
-	    cmocka_unit_test(test_data_descriptor_zip64),
-	    cmocka_unit_test(test_zip64_local_only),
-	    cmocka_unit_test(test_zip64_full),
-	    cmocka_unit_test(test_zip64_eocd_real_values),
-	    cmocka_unit_test(test_zip64_many_entries),
-	    cmocka_unit_test(test_prepended_adjusted),
-	    cmocka_unit_test(test_prepended_adjusted_hand),
-	    cmocka_unit_test(test_zip64_extra_ignored_without_sentinels),
-	    cmocka_unit_test(test_extra_padding),
-	    cmocka_unit_test(test_comment_contains_eocd_signature),
-	    cmocka_unit_test(test_comment_max_length),
-	    cmocka_unit_test(test_mtime),
-	    cmocka_unit_test(test_mtime_dos_late_year),
-	    cmocka_unit_test(test_rfc9_comment),
-	    cmocka_unit_test(test_rfc9_comment_trailing_nul),
-	    cmocka_unit_test(test_rfc9_json_first_false),
-	    cmocka_unit_test(test_rfc9_json_first_absent),
-	    cmocka_unit_test(test_rfc9_json_first_misplaced),
-	    cmocka_unit_test(test_rfc9_not_json),
-	    cmocka_unit_test(test_rfc9_json_without_ome),
-	    cmocka_unit_test(test_rfc9_no_comment),
-	    cmocka_unit_test(test_rfc9_deep_nesting),
-	    cmocka_unit_test(test_rfc9_in_eocd64),
+		cmocka_unit_test(test_empty_archive),
+		cmocka_unit_test(test_libzip_stored),
+		cmocka_unit_test(test_libzip_deflate),
+		cmocka_unit_test(test_libzip_mixed),
+		cmocka_unit_test(test_hand_classic),
+		cmocka_unit_test(test_data_descriptor_signed),
+		cmocka_unit_test(test_data_descriptor_unsigned),
+		cmocka_unit_test(test_data_descriptor_zip64),
+		cmocka_unit_test(test_zip64_local_only),
+		cmocka_unit_test(test_zip64_full),
+		cmocka_unit_test(test_zip64_eocd_real_values),
+		cmocka_unit_test(test_zip64_many_entries),
+		cmocka_unit_test(test_prepended_adjusted),
+		cmocka_unit_test(test_prepended_adjusted_hand),
+		cmocka_unit_test(test_zip64_extra_ignored_without_sentinels),
+		cmocka_unit_test(test_extra_padding),
+		cmocka_unit_test(test_comment_contains_eocd_signature),
+		cmocka_unit_test(test_comment_max_length),
+		cmocka_unit_test(test_mtime),
+		cmocka_unit_test(test_mtime_dos_late_year),
+		cmocka_unit_test(test_rfc9_comment),
+		cmocka_unit_test(test_rfc9_comment_trailing_nul),
+		cmocka_unit_test(test_rfc9_json_first_false),
+		cmocka_unit_test(test_rfc9_json_first_absent),
+		cmocka_unit_test(test_rfc9_json_first_misplaced),
+		cmocka_unit_test(test_rfc9_not_json),
+		cmocka_unit_test(test_rfc9_json_without_ome),
+		cmocka_unit_test(test_rfc9_no_comment),
+		cmocka_unit_test(test_rfc9_deep_nesting),
+		cmocka_unit_test(test_rfc9_in_eocd64),
 	};
 
 	/* libzip converts DOS times with the local zone; the core uses UTC */

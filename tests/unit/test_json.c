@@ -58,8 +58,7 @@ static void test_json_valid(void **state)
 					 NULL, 0, &res);
 
 		if (ret || res.top != ok[i].top)
-			print_error("%s: %d, kind %d\n", ok[i].s, ret,
-				    res.top);
+			print_error("%s: %d, kind %d\n", ok[i].s, ret, res.top);
 		assert_int_equal(ret, 0);
 		assert_int_equal(res.top, ok[i].top);
 		assert_int_equal(res.end, strlen(ok[i].s));
@@ -71,13 +70,44 @@ static void test_json_valid(void **state)
 static void test_json_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "01", "1.", ".5", "-", "1e", "1e+", "+1", "1.2.3",
-		"0x10", "1-2", "--1", "tru", "nul", "True", "\"abc",
-		"\"\\x\"", "\"\\u12g4\"", "\"\\u123\"", "\"a\tb\"",
-		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
-		"\"\xe2\x82\"", "\"\xff\"", "{", "{\"a\"}", "{\"a\":}",
-		"{\"a\":1,}", "[1,]", "[1 2]", "{1:2}", "{\"a\":1}}",
-		"{} x", "[]]", "\"a\" \"b\"", "{\"a\" 1}",
+		"",
+		" ",
+		"01",
+		"1.",
+		".5",
+		"-",
+		"1e",
+		"1e+",
+		"+1",
+		"1.2.3",
+		"0x10",
+		"1-2",
+		"--1",
+		"tru",
+		"nul",
+		"True",
+		"\"abc",
+		"\"\\x\"",
+		"\"\\u12g4\"",
+		"\"\\u123\"",
+		"\"a\tb\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xf4\x90\x80\x80\"",
+		"\"\xe2\x82\"",
+		"\"\xff\"",
+		"{",
+		"{\"a\"}",
+		"{\"a\":}",
+		"{\"a\":1,}",
+		"[1,]",
+		"[1 2]",
+		"{1:2}",
+		"{\"a\":1}}",
+		"{} x",
+		"[]]",
+		"\"a\" \"b\"",
+		"{\"a\" 1}",
 	};
 
 	(void)state;
@@ -117,7 +147,10 @@ static void test_json_strings(void **state)
 	/* a lone surrogate is valid JSON but no character: U+FFFD */
 	decoded("\"\\ud800x\"", "\xef\xbf\xbdx", 4);
 	decoded("\"\\udc00\"", "\xef\xbf\xbd", 3);
-	decoded("\"\\ud800\\u0041\"", "\xef\xbf\xbd" "A", 4);
+	decoded("\"\\ud800\\u0041\"",
+		"\xef\xbf\xbd"
+		"A",
+		4);
 }
 
 /* Values by path: nested keys, the last duplicate wins, arrays are not
@@ -169,11 +202,11 @@ static void test_json_prefix(void **state)
 	struct ozx_json_res res;
 
 	(void)state;
-	assert_int_equal(ozx_json_parse(doc, sizeof(doc) - 1, 0, NULL, NULL,
-					0, &res),
+	assert_int_equal(ozx_json_parse(doc, sizeof(doc) - 1, 0, NULL, NULL, 0,
+					&res),
 			 -EINVAL);
-	assert_int_equal(ozx_json_parse(doc, sizeof(doc) - 1,
-					OZX_JSON_PREFIX, NULL, NULL, 0, &res),
+	assert_int_equal(ozx_json_parse(doc, sizeof(doc) - 1, OZX_JSON_PREFIX,
+					NULL, NULL, 0, &res),
 			 0);
 	assert_int_equal(res.top, OZX_JSON_OBJECT);
 	assert_int_equal(res.end, 7);

@@ -39,10 +39,11 @@ static void basic_build(struct basic *b, const struct fx_opts *o)
 	b->d0 = fx_random_bytes(100, 1);
 	b->d1 = fx_text_bytes(5000, 2);
 	b->d2 = fx_random_bytes(10, 3);
-	b->e[0] = (struct fx_ent){.name = "a", .data = b->d0, .len = 100};
+	b->e[0] = (struct fx_ent){ .name = "a", .data = b->d0, .len = 100 };
 	b->e[1] = (struct fx_ent){
-	    .name = "b/c", .data = b->d1, .len = 5000, .method = 8};
-	b->e[2] = (struct fx_ent){.name = "d", .data = b->d2, .len = 10};
+		.name = "b/c", .data = b->d1, .len = 5000, .method = 8
+	};
+	b->e[2] = (struct fx_ent){ .name = "d", .data = b->d2, .len = 10 };
 	fx_zip_build(&b->z, b->e, 3, o);
 }
 
@@ -56,9 +57,9 @@ static void basic_release(struct basic *b)
 
 /* Open buf[0..len) and require the refusal err with diag what; where
  * (a line, a case) is said if not. */
-#define LINE_STR(n)   #n
-#define LINE_AT(n)    "line " LINE_STR(n)
-#define expect_reject(buf, len, err, what)                                     \
+#define LINE_STR(n) #n
+#define LINE_AT(n) "line " LINE_STR(n)
+#define expect_reject(buf, len, err, what) \
 	expect_reject_at(buf, len, err, what, LINE_AT(__LINE__))
 
 static void expect_reject_at(const unsigned char *buf, size_t len, int err,
@@ -67,9 +68,9 @@ static void expect_reject_at(const unsigned char *buf, size_t len, int err,
 	struct fx_arc *fa = fx_arc_open_copy(buf, len);
 
 	if (fa->ret != err || !fa->d.what || strcmp(fa->d.what, what))
-		print_error("%s: open gave %d '%s', expected %d '%s'\n",
-			    where, fa->ret,
-			    fa->d.what ? fa->d.what : "(no diag)", err, what);
+		print_error("%s: open gave %d '%s', expected %d '%s'\n", where,
+			    fa->ret, fa->d.what ? fa->d.what : "(no diag)", err,
+			    what);
 	assert_int_equal(fa->ret, err);
 	assert_null(fa->a);
 	assert_non_null(fa->d.what);
@@ -87,7 +88,7 @@ static void expect_sound(const struct fx_zip *z)
 	fx_arc_free(fa);
 }
 
-#define NOT_ZIP	  "not a ZIP archive: no end of central directory record"
+#define NOT_ZIP "not a ZIP archive: no end of central directory record"
 #define TRUNCATED "truncated archive: no end of central directory record"
 
 /* ---- archive-level defects ------------------------------------------ */
@@ -135,7 +136,7 @@ static void test_incons_truncated(void **state)
  * unzip and bsdtar read these: accepted, with a warning that counts them. */
 static void test_tolerated_comment_length_short(void **state)
 {
-	struct fx_opts o = {.comment = "ten bytes!", .comment_len = 10};
+	struct fx_opts o = { .comment = "ten bytes!", .comment_len = 10 };
 	struct basic b;
 	struct fx_arc *fa;
 	unsigned char *p;
@@ -171,7 +172,7 @@ static void test_tolerated_comment_length_short(void **state)
 static void test_incons_two_eocds(void **state)
 {
 	struct basic inner, outer;
-	struct fx_opts o = {0};
+	struct fx_opts o = { 0 };
 
 	(void)state;
 	basic_build(&inner, NULL);
@@ -190,7 +191,7 @@ static void test_incons_two_eocds(void **state)
  * every other count, which a reader using it would believe. */
 static void test_incons_eocd64_eocd_disagree_disk_count(void **state)
 {
-	struct fx_opts o = {.eocd64 = true, .eocd_real = true};
+	struct fx_opts o = { .eocd64 = true, .eocd_real = true };
 	struct basic b;
 	struct fx_arc *fa;
 
@@ -254,7 +255,7 @@ static void test_tolerated_prepended_unadjusted(void **state)
  * by the shift too. */
 static void test_tolerated_prepended_unadjusted_zip64(void **state)
 {
-	struct fx_opts o = {.eocd64 = true};
+	struct fx_opts o = { .eocd64 = true };
 	struct basic b;
 	struct fx_arc *fa;
 	unsigned char *p;
@@ -278,7 +279,7 @@ static void test_tolerated_prepended_unadjusted_zip64(void **state)
 /* The basic archive with comment[0..len) must be refused as ambiguous. */
 static void expect_ambiguous_comment(const void *comment, size_t len)
 {
-	struct fx_opts o = {.comment = comment, .comment_len = len};
+	struct fx_opts o = { .comment = comment, .comment_len = len };
 	struct basic b;
 
 	basic_build(&b, &o);
@@ -347,9 +348,10 @@ static void test_zip_stored_in_zip(void **state)
 
 	(void)state;
 	basic_build(&inner, NULL);
-	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
-	e[1] = (struct fx_ent){
-	    .name = "inner.zip", .data = inner.z.p, .len = inner.z.len};
+	e[0] = (struct fx_ent){ .name = "zarr.json", .data = "{}", .len = 2 };
+	e[1] = (struct fx_ent){ .name = "inner.zip",
+				.data = inner.z.p,
+				.len = inner.z.len };
 	fx_zip_build(&z, e, 2, NULL);
 	fa = fx_arc_open_copy(z.p, z.len);
 	assert_int_equal(fa->ret, 0);
@@ -389,14 +391,14 @@ static void test_incons_gap_before_eocd(void **state)
  * bytes with 8 left (the 32-bit size says to look for it). */
 static void test_incons_extra_overrun(void **state)
 {
-	unsigned char x[12] = {0x01, 0x00, 16, 0};
+	unsigned char x[12] = { 0x01, 0x00, 16, 0 };
 	unsigned char *d = fx_random_bytes(10, 9);
 	struct fx_ent e[] = {
-	    {.name = "x",
-	     .data = d,
-	     .len = 10,
-	     .cd_extra = x,
-	     .cd_extra_len = sizeof(x)},
+		{ .name = "x",
+		  .data = d,
+		  .len = 10,
+		  .cd_extra = x,
+		  .cd_extra_len = sizeof(x) },
 	};
 	struct fx_zip z;
 
@@ -420,7 +422,7 @@ static void test_count_wrapped(void **state)
 	enum { N = 65536 + 3 };
 	struct fx_ent *e = calloc(N, sizeof(*e));
 	char(*names)[8] = calloc(N, sizeof(*names));
-	struct fx_opts o = {.eocd64 = true};
+	struct fx_opts o = { .eocd64 = true };
 	struct fx_zip z;
 	struct fx_buf b;
 	struct fx_arc *fa;
@@ -432,9 +434,9 @@ static void test_count_wrapped(void **state)
 	assert_non_null(names);
 	for (size_t i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "%zx", i);
-		e[i] = (struct fx_ent){.name = names[i],
-				       .data = names[i],
-				       .len = strlen(names[i])};
+		e[i] = (struct fx_ent){ .name = names[i],
+					.data = names[i],
+					.len = strlen(names[i]) };
 	}
 	fx_zip_build(&z, e, N, &o);
 	assert_true(z.eocd64_off > 0);
@@ -504,19 +506,24 @@ static void test_unicode_path_extra(void **state)
 	size_t len;
 
 	(void)state;
-	e[0] = (struct fx_ent){.name = "zarr.json", .data = "{}", .len = 2};
-	e[1] = (struct fx_ent){
-	    .name = raw1, .data = d, .len = 3000, .method = 8, .cd_extra = x1};
+	e[0] = (struct fx_ent){ .name = "zarr.json", .data = "{}", .len = 2 };
+	e[1] = (struct fx_ent){ .name = raw1,
+				.data = d,
+				.len = 3000,
+				.method = 8,
+				.cd_extra = x1 };
 	e[1].cd_extra_len =
-	    upath_extra(x1, raw1, strlen(raw1), "caf\u00e9.txt");
+		upath_extra(x1, raw1, strlen(raw1), "caf\u00e9.txt");
 	/* the CRC of another name: not this one's */
 	e[2] = (struct fx_ent){
-	    .name = raw2, .data = "x", .len = 1, .cd_extra = x2};
+		.name = raw2, .data = "x", .len = 1, .cd_extra = x2
+	};
 	e[2].cd_extra_len =
-	    upath_extra(x2, raw1, strlen(raw1), "na\u00efve.txt");
+		upath_extra(x2, raw1, strlen(raw1), "na\u00efve.txt");
 	/* matches, but would climb out of the root */
 	e[3] = (struct fx_ent){
-	    .name = raw3, .data = "y", .len = 1, .cd_extra = x3};
+		.name = raw3, .data = "y", .len = 1, .cd_extra = x3
+	};
 	e[3].cd_extra_len = upath_extra(x3, raw3, strlen(raw3), "../up.txt");
 	fx_zip_build(&z, e, 4, NULL);
 	fa = fx_arc_open_copy(z.p, z.len);
@@ -547,7 +554,7 @@ static void test_incons_archive_too_large(void **state)
 	struct fx_sparse s;
 	struct ozx_io io;
 	struct ozx_archive *a = (struct ozx_archive *)&a;
-	struct ozx_diag d = {0};
+	struct ozx_diag d = { 0 };
 
 	(void)state;
 	fx_buf_init(&t);
@@ -576,7 +583,7 @@ static void test_incons_too_many_entries(void **state)
 	struct fx_sparse s;
 	struct ozx_io io;
 	struct ozx_archive *a = (struct ozx_archive *)&a;
-	struct ozx_diag d = {0};
+	struct ozx_diag d = { 0 };
 
 	(void)state;
 	fx_buf_init(&t);
@@ -612,11 +619,12 @@ static void ecase_build(struct ecase *c, const struct fx_ent *bad)
 	memset(c, 0, sizeof(*c));
 	c->ok1 = fx_random_bytes(3000, 11);
 	c->ok2 = fx_text_bytes(20000, 12);
-	c->e[0] = (struct fx_ent){.name = "ok1", .data = c->ok1, .len = 3000};
+	c->e[0] = (struct fx_ent){ .name = "ok1", .data = c->ok1, .len = 3000 };
 	c->e[1] = *bad;
 	c->e[1].name = "bad";
 	c->e[2] = (struct fx_ent){
-	    .name = "ok2", .data = c->ok2, .len = 20000, .method = 8};
+		.name = "ok2", .data = c->ok2, .len = 20000, .method = 8
+	};
 	fx_zip_build(&c->z, c->e, 3, NULL);
 }
 
@@ -625,8 +633,10 @@ static void ecase_build_simple(struct ecase *c, uint16_t method,
 			       bool raw_blocks)
 {
 	unsigned char *d = fx_text_bytes(1000, 13);
-	struct fx_ent bad = {
-	    .data = d, .len = 1000, .method = method, .raw_blocks = raw_blocks};
+	struct fx_ent bad = { .data = d,
+			      .len = 1000,
+			      .method = method,
+			      .raw_blocks = raw_blocks };
 
 	ecase_build(c, &bad);
 	c->bad = d;
@@ -684,9 +694,9 @@ static void expect_entry_failure(struct ecase *c, const char *why)
 	if (!ozx_file_failure(fa->a, bad) ||
 	    strcmp(ozx_file_failure(fa->a, bad), why))
 		print_error("failure '%s', expected '%s'\n",
-			    ozx_file_failure(fa->a, bad)
-				? ozx_file_failure(fa->a, bad)
-				: "(none)",
+			    ozx_file_failure(fa->a, bad) ?
+				    ozx_file_failure(fa->a, bad) :
+				    "(none)",
 			    why);
 	assert_non_null(ozx_file_failure(fa->a, bad));
 	assert_string_equal(ozx_file_failure(fa->a, bad), why);
@@ -726,7 +736,7 @@ static void test_entry_crc_mismatch_deflate(void **state)
 static void test_entry_encrypted(void **state)
 {
 	unsigned char *d = fx_random_bytes(100, 5);
-	struct fx_ent bad = {.data = d, .len = 100, .flags = 1};
+	struct fx_ent bad = { .data = d, .len = 100, .flags = 1 };
 	struct ecase c;
 	struct fx_arc *fa;
 	struct ozx_stat st;
@@ -806,7 +816,7 @@ static void test_entry_deflate_trailing_junk(void **state)
 	memcpy(raw, s, clen);
 	memcpy(raw + clen, "trailing", 8);
 	/* stored verbatim as "method 0", then relabelled DEFLATE */
-	bad = (struct fx_ent){.data = raw, .len = clen + 8};
+	bad = (struct fx_ent){ .data = raw, .len = clen + 8 };
 	ecase_build(&c, &bad);
 	c.bad = raw;
 	ecase_poke16(&c, FX_LH_METHOD, FX_CD_METHOD, 8);
@@ -909,16 +919,19 @@ struct poke {
 	enum base base;
 	uint64_t mul, div; /* 0: 1 */
 	int64_t add;
-	bool xor;
+	bool xor ;
 };
 
 /* A classic EOCD's two entry counts, set to base + add. */
-#define POKE_COUNT(b, a)                                                       \
-	{.at = AT_EOCD, .field = FX_EOCD_NDISK, .width = 2, .base = (b),       \
-	 .add = (a)},                                                          \
-	{                                                                      \
-		.at = AT_EOCD, .field = FX_EOCD_N, .width = 2, .base = (b),    \
-		.add = (a)                                                     \
+#define POKE_COUNT(b, a)                                                    \
+	{ .at = AT_EOCD,                                                    \
+	  .field = FX_EOCD_NDISK,                                           \
+	  .width = 2,                                                       \
+	  .base = (b),                                                      \
+	  .add = (a) },                                                     \
+	{                                                                   \
+		.at = AT_EOCD, .field = FX_EOCD_N, .width = 2, .base = (b), \
+		.add = (a)                                                  \
 	}
 
 static uint64_t base_of(const struct fx_zip *z, enum base b)
@@ -948,10 +961,10 @@ static uint64_t base_of(const struct fx_zip *z, enum base b)
 
 static uint64_t peek(const unsigned char *q, unsigned width)
 {
-	return width == 1   ? *q
-	       : width == 2 ? fx_peek16(q)
-	       : width == 4 ? fx_peek32(q)
-			    : fx_peek64(q);
+	return width == 1 ? *q :
+	       width == 2 ? fx_peek16(q) :
+	       width == 4 ? fx_peek32(q) :
+			    fx_peek64(q);
 }
 
 static void poke_at(unsigned char *q, const struct fx_zip *z,
@@ -960,8 +973,8 @@ static void poke_at(unsigned char *q, const struct fx_zip *z,
 	uint64_t v = base_of(z, k->base) * (k->mul ? k->mul : 1) /
 		     (k->div ? k->div : 1);
 
-	v = k->xor ? peek(q, k->width) ^ (uint64_t)k->add
-		   : v + (uint64_t)k->add;
+	v = k->xor ? peek(q, k->width) ^ (uint64_t)k->add :
+		     v + (uint64_t)k->add;
 	if (k->width == 1)
 		*q = (unsigned char)v;
 	else if (k->width == 2)
@@ -1017,185 +1030,317 @@ struct reject_case {
 	const char *what;
 };
 
-#define Z64	  {.eocd64 = true}
-#define Z64_REAL  {.eocd64 = true, .eocd_real = true}
-#define Z64_FULL  {.zip64 = FX_Z64_FULL, .eocd64 = true}
-#define TEN_BYTES {.comment = "ten bytes!", .comment_len = 10}
+#define Z64                    \
+	{                      \
+		.eocd64 = true \
+	}
+#define Z64_REAL                                  \
+	{                                         \
+		.eocd64 = true, .eocd_real = true \
+	}
+#define Z64_FULL                                     \
+	{                                            \
+		.zip64 = FX_Z64_FULL, .eocd64 = true \
+	}
+#define TEN_BYTES                                          \
+	{                                                  \
+		.comment = "ten bytes!", .comment_len = 10 \
+	}
 /* entry "a"'s ZIP64 extra in its central record: id, len, usize, csize,
  * offset */
 #define A_Z64_CSIZE (FX_CD_NAME + 1 + 4 + 8)
 #define A_Z64_LHOFF (A_Z64_CSIZE + 8)
 
-#define MULTI_DISK   "multi-disk archive"
-#define LOC_RANGE    "ZIP64 locator out of range"
-#define LOC_GARBAGE  "ZIP64 locator does not point at a ZIP64 end record"
-#define EOCD64_BAD   "ZIP64 end record malformed"
-#define DISAGREE     "ZIP64 and classic end records disagree"
-#define CD_RANGE     "central directory out of range"
+#define MULTI_DISK "multi-disk archive"
+#define LOC_RANGE "ZIP64 locator out of range"
+#define LOC_GARBAGE "ZIP64 locator does not point at a ZIP64 end record"
+#define EOCD64_BAD "ZIP64 end record malformed"
+#define DISAGREE "ZIP64 and classic end records disagree"
+#define CD_RANGE "central directory out of range"
 #define COUNT_IMPOSS "entry count impossible for central directory size"
-#define OVERRUN	     "central directory record overruns the directory"
-#define FFFFFFFF     "size or offset 0xffffffff without ZIP64 extra field"
-#define COUNT_DIFF   "entry count does not match central directory"
-#define DATA_RANGE   "entry data out of range"
-#define OVERLAP	     "overlapping entries"
+#define OVERRUN "central directory record overruns the directory"
+#define FFFFFFFF "size or offset 0xffffffff without ZIP64 extra field"
+#define COUNT_DIFF "entry count does not match central directory"
+#define DATA_RANGE "entry data out of range"
+#define OVERLAP "overlapping entries"
 
 static const struct reject_case reject_cases[] = {
-    /* class "wrong comment length": the EOCD's comment length runs past
+	/* class "wrong comment length": the EOCD's comment length runs past
      * EOF. */
-    {"comment_length_past_eof", TEN_BYTES, true,
-     {{AT_EOCD, FX_EOCD_CLEN, 0, 2, B_NONE, 0, 0, 11, false}}, -EINVAL,
-     "end of central directory record has a wrong comment length"},
-    /* class "multi-disk archive": any disk number but 0, in the EOCD,
+	{ "comment_length_past_eof",
+	  TEN_BYTES,
+	  true,
+	  { { AT_EOCD, FX_EOCD_CLEN, 0, 2, B_NONE, 0, 0, 11, false } },
+	  -EINVAL,
+	  "end of central directory record has a wrong comment length" },
+	/* class "multi-disk archive": any disk number but 0, in the EOCD,
      * the ZIP64 records or a central record. */
-    {"multi_disk_this_disk", {0}, false,
-     {{AT_EOCD, FX_EOCD_DISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
-     MULTI_DISK},
-    {"multi_disk_cd_disk", {0}, false,
-     {{AT_EOCD, FX_EOCD_CDDISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
-     MULTI_DISK},
-    /* entries on this disk != entries in total */
-    {"multi_disk_entries_on_disk", {0}, false,
-     {{AT_EOCD, FX_EOCD_NDISK, 0, 2, B_NONE, 0, 0, 2, false}}, -EINVAL,
-     MULTI_DISK},
-    {"multi_disk_locator_two_disks", Z64, false,
-     {{AT_LOC, FX_LOC_NDISKS, 0, 4, B_NONE, 0, 0, 2, false}}, -EINVAL,
-     MULTI_DISK},
-    {"multi_disk_eocd64_this_disk", Z64, false,
-     {{AT_EOCD64, FX_EOCD64_DISK, 0, 4, B_NONE, 0, 0, 1, false}}, -EINVAL,
-     MULTI_DISK},
-    {"multi_disk_eocd64_entries_on_disk", Z64, false,
-     {{AT_EOCD64, FX_EOCD64_NDISK, 0, 8, B_NONE, 0, 0, 1, false}},
-     -EINVAL, MULTI_DISK},
-    {"multi_disk_cd_record", {0}, false,
-     {{AT_CD1, FX_CD_DISK, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
-     MULTI_DISK},
-    /* class "ZIP64 locator out of range": the locator points past EOF,
+	{ "multi_disk_this_disk",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_DISK, 0, 2, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	{ "multi_disk_cd_disk",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDDISK, 0, 2, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	/* entries on this disk != entries in total */
+	{ "multi_disk_entries_on_disk",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_NDISK, 0, 2, B_NONE, 0, 0, 2, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	{ "multi_disk_locator_two_disks",
+	  Z64,
+	  false,
+	  { { AT_LOC, FX_LOC_NDISKS, 0, 4, B_NONE, 0, 0, 2, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	{ "multi_disk_eocd64_this_disk",
+	  Z64,
+	  false,
+	  { { AT_EOCD64, FX_EOCD64_DISK, 0, 4, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	{ "multi_disk_eocd64_entries_on_disk",
+	  Z64,
+	  false,
+	  { { AT_EOCD64, FX_EOCD64_NDISK, 0, 8, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	{ "multi_disk_cd_record",
+	  { 0 },
+	  false,
+	  { { AT_CD1, FX_CD_DISK, 0, 2, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  MULTI_DISK },
+	/* class "ZIP64 locator out of range": the locator points past EOF,
      * or at a place where no 56-byte record fits before it. */
-    {"eocd64_locator_past_eof", Z64, true,
-     {{AT_LOC, FX_LOC_OFF, 0, 8, B_LEN, 0, 0, 100, false}}, -EINVAL,
-     LOC_RANGE},
-    {"eocd64_locator_no_room", Z64, false,
-     {{AT_LOC, FX_LOC_OFF, 0, 8, B_LOC, 0, 0, -10, false}}, -EINVAL,
-     LOC_RANGE},
-    {"eocd64_locator_max", Z64, false, /* UINT64_MAX */
-     {{AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, -1, false}}, -EINVAL,
-     LOC_RANGE},
-    /* class "locator does not point at a ZIP64 end record": it points at
+	{ "eocd64_locator_past_eof",
+	  Z64,
+	  true,
+	  { { AT_LOC, FX_LOC_OFF, 0, 8, B_LEN, 0, 0, 100, false } },
+	  -EINVAL,
+	  LOC_RANGE },
+	{ "eocd64_locator_no_room",
+	  Z64,
+	  false,
+	  { { AT_LOC, FX_LOC_OFF, 0, 8, B_LOC, 0, 0, -10, false } },
+	  -EINVAL,
+	  LOC_RANGE },
+	{ "eocd64_locator_max",
+	  Z64,
+	  false, /* UINT64_MAX */
+	  { { AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, -1, false } },
+	  -EINVAL,
+	  LOC_RANGE },
+	/* class "locator does not point at a ZIP64 end record": it points at
      * a local header, or one byte early (in range, but not at the
      * signature). */
-    {"eocd64_locator_to_lh", Z64, false,
-     {{AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, 0, false}}, -EINVAL,
-     LOC_GARBAGE},
-    {"eocd64_locator_one_early", Z64, false,
-     {{AT_LOC, FX_LOC_OFF, 0, 8, B_EOCD64, 0, 0, -1, false}}, -EINVAL,
-     LOC_GARBAGE},
-    /* class "ZIP64 end record malformed": its size field is too small,
+	{ "eocd64_locator_to_lh",
+	  Z64,
+	  false,
+	  { { AT_LOC, FX_LOC_OFF, 0, 8, B_NONE, 0, 0, 0, false } },
+	  -EINVAL,
+	  LOC_GARBAGE },
+	{ "eocd64_locator_one_early",
+	  Z64,
+	  false,
+	  { { AT_LOC, FX_LOC_OFF, 0, 8, B_EOCD64, 0, 0, -1, false } },
+	  -EINVAL,
+	  LOC_GARBAGE },
+	/* class "ZIP64 end record malformed": its size field is too small,
      * or does not reach the locator. */
-    {"eocd64_size_small", Z64, false,
-     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 10, false}},
-     -EINVAL, EOCD64_BAD},
-    {"eocd64_size_short", Z64, false,
-     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 44 + 8, false}},
-     -EINVAL, EOCD64_BAD},
-    {"eocd64_size_max", Z64, false,
-     {{AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, -1, false}},
-     -EINVAL, EOCD64_BAD},
-    /* class "ZIP64 and classic end records disagree": a classic field
+	{ "eocd64_size_small",
+	  Z64,
+	  false,
+	  { { AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 10, false } },
+	  -EINVAL,
+	  EOCD64_BAD },
+	{ "eocd64_size_short",
+	  Z64,
+	  false,
+	  { { AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, 44 + 8,
+	      false } },
+	  -EINVAL,
+	  EOCD64_BAD },
+	{ "eocd64_size_max",
+	  Z64,
+	  false,
+	  { { AT_EOCD64, FX_EOCD64_RECSIZE, 0, 8, B_NONE, 0, 0, -1, false } },
+	  -EINVAL,
+	  EOCD64_BAD },
+	/* class "ZIP64 and classic end records disagree": a classic field
      * that is not a sentinel differs from its ZIP64 twin. */
-    {"eocd64_eocd_disagree_count", Z64_REAL, true,
-     {POKE_COUNT(B_NONE, 2)}, -EINVAL, DISAGREE},
-    {"eocd64_eocd_disagree_cd_size", Z64_REAL, false,
-     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, -46, false}},
-     -EINVAL, DISAGREE},
-    {"eocd64_eocd_disagree_cd_off", Z64_REAL, false,
-     {{AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_CD_OFF, 0, 0, 46, false}}, -EINVAL,
-     DISAGREE},
-    /* class "central directory out of range": it would start or end
+	{ "eocd64_eocd_disagree_count",
+	  Z64_REAL,
+	  true,
+	  { POKE_COUNT(B_NONE, 2) },
+	  -EINVAL,
+	  DISAGREE },
+	{ "eocd64_eocd_disagree_cd_size",
+	  Z64_REAL,
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, -46, false } },
+	  -EINVAL,
+	  DISAGREE },
+	{ "eocd64_eocd_disagree_cd_off",
+	  Z64_REAL,
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_CD_OFF, 0, 0, 46, false } },
+	  -EINVAL,
+	  DISAGREE },
+	/* class "central directory out of range": it would start or end
      * beyond the end record. */
-    {"cd_out_of_range_offset", {0}, false,
-     {{AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_NONE, 0, 0, 0x7ffffff0, false}},
-     -EINVAL, CD_RANGE},
-    {"cd_out_of_range_size", {0}, false,
-     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, 1, false}},
-     -EINVAL, CD_RANGE},
-    {"cd_out_of_range_size_huge", {0}, false,
-     {{AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_NONE, 0, 0, 0xfffffffe, false}},
-     -EINVAL, CD_RANGE},
-    /* class "entry count impossible": more records claimed than 46-byte
+	{ "cd_out_of_range_offset",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDOFF, 0, 4, B_NONE, 0, 0, 0x7ffffff0, false } },
+	  -EINVAL,
+	  CD_RANGE },
+	{ "cd_out_of_range_size",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_CD_SIZE, 0, 0, 1, false } },
+	  -EINVAL,
+	  CD_RANGE },
+	{ "cd_out_of_range_size_huge",
+	  { 0 },
+	  false,
+	  { { AT_EOCD, FX_EOCD_CDSIZE, 0, 4, B_NONE, 0, 0, 0xfffffffe, false } },
+	  -EINVAL,
+	  CD_RANGE },
+	/* class "entry count impossible": more records claimed than 46-byte
      * records fit in the directory (the allocation bomb). */
-    {"count_impossible", {0}, false, {POKE_COUNT(B_CD_RECS, 1)}, -EINVAL,
-     COUNT_IMPOSS},
-    {"count_impossible_fffe", {0}, false, {POKE_COUNT(B_NONE, 0xfffe)},
-     -EINVAL, COUNT_IMPOSS},
-    /* class "central directory record signature wrong": PK\3\2. */
-    {"cd_bad_signature", {0}, false,
-     {{AT_CD1, 2, 0, 1, B_NONE, 0, 0, 3, false}}, -EINVAL,
-     "central directory record signature wrong"},
-    /* class "record overruns the directory": the last record's name and
+	{ "count_impossible",
+	  { 0 },
+	  false,
+	  { POKE_COUNT(B_CD_RECS, 1) },
+	  -EINVAL,
+	  COUNT_IMPOSS },
+	{ "count_impossible_fffe",
+	  { 0 },
+	  false,
+	  { POKE_COUNT(B_NONE, 0xfffe) },
+	  -EINVAL,
+	  COUNT_IMPOSS },
+	/* class "central directory record signature wrong": PK\3\2. */
+	{ "cd_bad_signature",
+	  { 0 },
+	  false,
+	  { { AT_CD1, 2, 0, 1, B_NONE, 0, 0, 3, false } },
+	  -EINVAL,
+	  "central directory record signature wrong" },
+	/* class "record overruns the directory": the last record's name and
      * extra lengths reach past the directory's end. */
-    {"cd_record_overrun_extra", {0}, false,
-     {{AT_CD2, FX_CD_XLEN, 0, 2, B_NONE, 0, 0, 100, false}}, -EINVAL,
-     OVERRUN},
-    {"cd_record_overrun_name", {0}, false,
-     {{AT_CD2, FX_CD_NLEN, 0, 2, B_NONE, 0, 0, 0xffff, false}}, -EINVAL,
-     OVERRUN},
-    {"cd_record_overrun_comment", {0}, false,
-     {{AT_CD2, FX_CD_CLEN, 0, 2, B_NONE, 0, 0, 1, false}}, -EINVAL,
-     OVERRUN},
-    /* class "0xffffffff without ZIP64 extra": the sentinel in a record
+	{ "cd_record_overrun_extra",
+	  { 0 },
+	  false,
+	  { { AT_CD2, FX_CD_XLEN, 0, 2, B_NONE, 0, 0, 100, false } },
+	  -EINVAL,
+	  OVERRUN },
+	{ "cd_record_overrun_name",
+	  { 0 },
+	  false,
+	  { { AT_CD2, FX_CD_NLEN, 0, 2, B_NONE, 0, 0, 0xffff, false } },
+	  -EINVAL,
+	  OVERRUN },
+	{ "cd_record_overrun_comment",
+	  { 0 },
+	  false,
+	  { { AT_CD2, FX_CD_CLEN, 0, 2, B_NONE, 0, 0, 1, false } },
+	  -EINVAL,
+	  OVERRUN },
+	/* class "0xffffffff without ZIP64 extra": the sentinel in a record
      * that has no ZIP64 extra field to resolve it. */
-    {"ffffffff_csize_without_zip64", {0}, false,
-     {{AT_CD1, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
-     -EINVAL, FFFFFFFF},
-    {"ffffffff_usize_without_zip64", {0}, false,
-     {{AT_CD1, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
-     -EINVAL, FFFFFFFF},
-    {"ffffffff_lhoff_without_zip64", {0}, false,
-     {{AT_CD1, FX_CD_LHOFF, 0, 4, B_NONE, 0, 0, 0xffffffff, false}},
-     -EINVAL, FFFFFFFF},
-    /* class "entry count does not match": the EOCD claims fewer records
+	{ "ffffffff_csize_without_zip64",
+	  { 0 },
+	  false,
+	  { { AT_CD1, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false } },
+	  -EINVAL,
+	  FFFFFFFF },
+	{ "ffffffff_usize_without_zip64",
+	  { 0 },
+	  false,
+	  { { AT_CD1, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 0xffffffff, false } },
+	  -EINVAL,
+	  FFFFFFFF },
+	{ "ffffffff_lhoff_without_zip64",
+	  { 0 },
+	  false,
+	  { { AT_CD1, FX_CD_LHOFF, 0, 4, B_NONE, 0, 0, 0xffffffff, false } },
+	  -EINVAL,
+	  FFFFFFFF },
+	/* class "entry count does not match": the EOCD claims fewer records
      * than the directory holds, or none at all. */
-    {"count_mismatch", {0}, false, {POKE_COUNT(B_NONE, 2)}, -EINVAL,
-     COUNT_DIFF},
-    {"count_mismatch_none", {0}, false, {POKE_COUNT(B_NONE, 0)}, -EINVAL,
-     COUNT_DIFF},
-    /* class "entry data out of range": an entry's data runs into the
+	{ "count_mismatch",
+	  { 0 },
+	  false,
+	  { POKE_COUNT(B_NONE, 2) },
+	  -EINVAL,
+	  COUNT_DIFF },
+	{ "count_mismatch_none",
+	  { 0 },
+	  false,
+	  { POKE_COUNT(B_NONE, 0) },
+	  -EINVAL,
+	  COUNT_DIFF },
+	/* class "entry data out of range": an entry's data runs into the
      * central directory ("d" is last: 10 bytes end exactly at it), or its
      * local header is inside it. */
-    {"entry_data_past_cd",
-     {0},
-     false,
-     {{AT_CD2, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 11, false},
-      {AT_CD2, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 11, false}},
-     -EINVAL,
-     DATA_RANGE},
-    {"entry_lh_in_cd", {0}, false,
-     {{AT_CD0, FX_CD_LHOFF, 0, 4, B_CD_OFF, 0, 0, 0, false}}, -EINVAL,
-     DATA_RANGE},
-    {"entry_data_csize_huge", {0}, false,
-     {{AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xfffffff0, false}},
-     -EINVAL, DATA_RANGE},
-    /* class "entry data out of range", ZIP64 flavour: a 64-bit offset or
+	{ "entry_data_past_cd",
+	  { 0 },
+	  false,
+	  { { AT_CD2, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 11, false },
+	    { AT_CD2, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 11, false } },
+	  -EINVAL,
+	  DATA_RANGE },
+	{ "entry_lh_in_cd",
+	  { 0 },
+	  false,
+	  { { AT_CD0, FX_CD_LHOFF, 0, 4, B_CD_OFF, 0, 0, 0, false } },
+	  -EINVAL,
+	  DATA_RANGE },
+	{ "entry_data_csize_huge",
+	  { 0 },
+	  false,
+	  { { AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 0xfffffff0, false } },
+	  -EINVAL,
+	  DATA_RANGE },
+	/* class "entry data out of range", ZIP64 flavour: a 64-bit offset or
      * size near 2^64 must not wrap around the bounds check. */
-    {"entry_data_wraps_csize", Z64_FULL, true,
-     {{AT_CD0, A_Z64_CSIZE, 0, 8, B_NONE, 0, 0, -21, false}}, -EINVAL,
-     DATA_RANGE},
-    {"entry_data_wraps_lhoff", Z64_FULL, false,
-     {{AT_CD0, A_Z64_LHOFF, 0, 8, B_NONE, 0, 0, -21, false}}, -EINVAL,
-     DATA_RANGE},
-    /* class "overlapping entries": two records share a local header (the
+	{ "entry_data_wraps_csize",
+	  Z64_FULL,
+	  true,
+	  { { AT_CD0, A_Z64_CSIZE, 0, 8, B_NONE, 0, 0, -21, false } },
+	  -EINVAL,
+	  DATA_RANGE },
+	{ "entry_data_wraps_lhoff",
+	  Z64_FULL,
+	  false,
+	  { { AT_CD0, A_Z64_LHOFF, 0, 8, B_NONE, 0, 0, -21, false } },
+	  -EINVAL,
+	  DATA_RANGE },
+	/* class "overlapping entries": two records share a local header (the
      * overlapping-entry zip bomb), or an entry's data runs into the next
      * local header. */
-    {"overlap_same_lh", {0}, false,
-     {{AT_CD2, FX_CD_LHOFF, 0, 4, B_LH0, 0, 0, 0, false}}, -EINVAL,
-     OVERLAP},
-    {"overlap_into_next",
-     {0},
-     false,
-     {{AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 101, false},
-      {AT_CD0, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 101, false}},
-     -EINVAL,
-     OVERLAP},
+	{ "overlap_same_lh",
+	  { 0 },
+	  false,
+	  { { AT_CD2, FX_CD_LHOFF, 0, 4, B_LH0, 0, 0, 0, false } },
+	  -EINVAL,
+	  OVERLAP },
+	{ "overlap_into_next",
+	  { 0 },
+	  false,
+	  { { AT_CD0, FX_CD_CSIZE, 0, 4, B_NONE, 0, 0, 101, false },
+	    { AT_CD0, FX_CD_USIZE, 0, 4, B_NONE, 0, 0, 101, false } },
+	  -EINVAL,
+	  OVERLAP },
 };
 
 static void run_reject_case(void **state)
@@ -1227,62 +1372,81 @@ struct entry_case {
 #define MISMATCH(what) "local header " what " differ from central directory"
 
 static const struct entry_case entry_cases[] = {
-    /* one flipped byte in a STORED entry */
-    {"crc_mismatch_stored", STORED,
-     {{AT_DATA1, 999, 0, 1, B_NONE, 0, 0, 0x01, true}}, "CRC-32 mismatch"},
-    /* a compressed stream with a wrong declared CRC in both headers */
-    {"crc_declared_wrong", DEFLATED,
-     {{AT_BOTH1, FX_LH_CRC, FX_CD_CRC, 4, B_NONE, 0, 0, 0x80000000, true}},
-     "CRC-32 mismatch"},
-    /* LH "bad" vs CD "bad" with one byte changed */
-    {"lh_name_mismatch", STORED,
-     {{AT_LH1, FX_LH_NAME + 2, 0, 1, B_NONE, 0, 0, 'D', false}},
-     "local header name differs from central directory"},
-    /* LH says DEFLATE, CD STORED */
-    {"lh_method_mismatch", STORED,
-     {{AT_LH1, FX_LH_METHOD, 0, 2, B_NONE, 0, 0, 8, false}},
-     "local header method differs from central directory"},
-    /* the CD points at no header: PK\3\3 */
-    {"lh_signature_wrong", STORED,
-     {{AT_LH1, 3, 0, 1, B_NONE, 0, 0, 3, false}},
-     "local header signature wrong"},
-    /* LH compressed size is off by one */
-    {"lh_sizes_mismatch", DEFLATED,
-     {{AT_LH1, FX_LH_CSIZE, 0, 4, B_CSIZE1, 0, 0, 1, false}},
-     MISMATCH("sizes")},
-    /* "encrypted entry": only the local header says so */
-    {"encrypted_local_only", STORED,
-     {{AT_LH1, FX_LH_FLAGS, 0, 2, B_NONE, 0, 0, 1, false}},
-     "encrypted entry"},
-    /* the stream is truncated (compressed size halved in both headers);
+	/* one flipped byte in a STORED entry */
+	{ "crc_mismatch_stored",
+	  STORED,
+	  { { AT_DATA1, 999, 0, 1, B_NONE, 0, 0, 0x01, true } },
+	  "CRC-32 mismatch" },
+	/* a compressed stream with a wrong declared CRC in both headers */
+	{ "crc_declared_wrong",
+	  DEFLATED,
+	  { { AT_BOTH1, FX_LH_CRC, FX_CD_CRC, 4, B_NONE, 0, 0, 0x80000000,
+	      true } },
+	  "CRC-32 mismatch" },
+	/* LH "bad" vs CD "bad" with one byte changed */
+	{ "lh_name_mismatch",
+	  STORED,
+	  { { AT_LH1, FX_LH_NAME + 2, 0, 1, B_NONE, 0, 0, 'D', false } },
+	  "local header name differs from central directory" },
+	/* LH says DEFLATE, CD STORED */
+	{ "lh_method_mismatch",
+	  STORED,
+	  { { AT_LH1, FX_LH_METHOD, 0, 2, B_NONE, 0, 0, 8, false } },
+	  "local header method differs from central directory" },
+	/* the CD points at no header: PK\3\3 */
+	{ "lh_signature_wrong",
+	  STORED,
+	  { { AT_LH1, 3, 0, 1, B_NONE, 0, 0, 3, false } },
+	  "local header signature wrong" },
+	/* LH compressed size is off by one */
+	{ "lh_sizes_mismatch",
+	  DEFLATED,
+	  { { AT_LH1, FX_LH_CSIZE, 0, 4, B_CSIZE1, 0, 0, 1, false } },
+	  MISMATCH("sizes") },
+	/* "encrypted entry": only the local header says so */
+	{ "encrypted_local_only",
+	  STORED,
+	  { { AT_LH1, FX_LH_FLAGS, 0, 2, B_NONE, 0, 0, 1, false } },
+	  "encrypted entry" },
+	/* the stream is truncated (compressed size halved in both headers);
      * input runs out first */
-    {"deflate_truncated", DEFLATED,
-     {{AT_BOTH1, FX_LH_CSIZE, FX_CD_CSIZE, 4, B_CSIZE1, 0, 2, 0, false}},
-     "DEFLATE stream shorter than declared"},
-    /* the stream ends one byte before the declared size */
-    {"deflate_shorter", DEFLATED,
-     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 1001, false}},
-     "DEFLATE stream shorter than declared"},
-    /* the stream inflates to one byte more than declared (a bomb would
+	{ "deflate_truncated",
+	  DEFLATED,
+	  { { AT_BOTH1, FX_LH_CSIZE, FX_CD_CSIZE, 4, B_CSIZE1, 0, 2, 0,
+	      false } },
+	  "DEFLATE stream shorter than declared" },
+	/* the stream ends one byte before the declared size */
+	{ "deflate_shorter",
+	  DEFLATED,
+	  { { AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 1001,
+	      false } },
+	  "DEFLATE stream shorter than declared" },
+	/* the stream inflates to one byte more than declared (a bomb would
      * to far more) */
-    {"deflate_longer", DEFLATED,
-     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 999, false}},
-     "DEFLATE stream longer than declared"},
-    /* more than 1032 times the compressed size (DEFLATE's maximum
+	{ "deflate_longer",
+	  DEFLATED,
+	  { { AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_NONE, 0, 0, 999,
+	      false } },
+	  "DEFLATE stream longer than declared" },
+	/* more than 1032 times the compressed size (DEFLATE's maximum
      * ratio) is refused before any inflating */
-    {"deflate_ratio_impossible", DEFLATED,
-     {{AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_CSIZE1, 1033, 0, 1032,
-       false}},
-     "declared size impossible for DEFLATE"},
-    /* "encrypted entry": strong encryption (flag bit 6) */
-    {"strong_encryption", STORED,
-     {{AT_BOTH1, FX_LH_FLAGS, FX_CD_FLAGS, 2, B_NONE, 0, 0, 0x41, false}},
-     "encrypted entry"},
-    /* the local header's extra field (which the directory cannot know)
+	{ "deflate_ratio_impossible",
+	  DEFLATED,
+	  { { AT_BOTH1, FX_LH_USIZE, FX_CD_USIZE, 4, B_CSIZE1, 1033, 0, 1032,
+	      false } },
+	  "declared size impossible for DEFLATE" },
+	/* "encrypted entry": strong encryption (flag bit 6) */
+	{ "strong_encryption",
+	  STORED,
+	  { { AT_BOTH1, FX_LH_FLAGS, FX_CD_FLAGS, 2, B_NONE, 0, 0, 0x41,
+	      false } },
+	  "encrypted entry" },
+	/* the local header's extra field (which the directory cannot know)
      * pushes the data into the next entry */
-    {"lh_extra_overlaps", STORED,
-     {{AT_LH1, FX_LH_XLEN, 0, 2, B_NONE, 0, 0, 200, false}},
-     "entry data overlaps what follows it"},
+	{ "lh_extra_overlaps",
+	  STORED,
+	  { { AT_LH1, FX_LH_XLEN, 0, 2, B_NONE, 0, 0, 200, false } },
+	  "entry data overlaps what follows it" },
 };
 
 static void run_entry_case(void **state)
@@ -1302,32 +1466,32 @@ static void run_entry_case(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_incons_empty_file),
-	    cmocka_unit_test(test_incons_garbage),
-	    cmocka_unit_test(test_incons_truncated),
-	    cmocka_unit_test(test_tolerated_comment_length_short),
-	    cmocka_unit_test(test_incons_two_eocds),
-	    cmocka_unit_test(test_incons_eocd64_eocd_disagree_disk_count),
-	    cmocka_unit_test(test_tolerated_prepended_unadjusted),
-	    cmocka_unit_test(test_tolerated_prepended_unadjusted_zip64),
-	    cmocka_unit_test(test_incons_hidden_eocd_in_comment),
-	    cmocka_unit_test(test_zip_stored_in_zip),
-	    cmocka_unit_test(test_incons_gap_before_eocd),
-	    cmocka_unit_test(test_incons_extra_overrun),
-	    cmocka_unit_test(test_count_wrapped),
-	    cmocka_unit_test(test_unicode_path_extra),
-	    cmocka_unit_test(test_incons_archive_too_large),
-	    cmocka_unit_test(test_incons_too_many_entries),
-	    cmocka_unit_test(test_entry_crc_mismatch_deflate),
-	    cmocka_unit_test(test_entry_encrypted),
-	    cmocka_unit_test(test_entry_unsupported_method),
-	    cmocka_unit_test(test_entry_deflate_corrupt),
-	    cmocka_unit_test(test_entry_deflate_trailing_junk),
-	    cmocka_unit_test(test_entry_stored_size_exceeds_data),
+		cmocka_unit_test(test_incons_empty_file),
+		cmocka_unit_test(test_incons_garbage),
+		cmocka_unit_test(test_incons_truncated),
+		cmocka_unit_test(test_tolerated_comment_length_short),
+		cmocka_unit_test(test_incons_two_eocds),
+		cmocka_unit_test(test_incons_eocd64_eocd_disagree_disk_count),
+		cmocka_unit_test(test_tolerated_prepended_unadjusted),
+		cmocka_unit_test(test_tolerated_prepended_unadjusted_zip64),
+		cmocka_unit_test(test_incons_hidden_eocd_in_comment),
+		cmocka_unit_test(test_zip_stored_in_zip),
+		cmocka_unit_test(test_incons_gap_before_eocd),
+		cmocka_unit_test(test_incons_extra_overrun),
+		cmocka_unit_test(test_count_wrapped),
+		cmocka_unit_test(test_unicode_path_extra),
+		cmocka_unit_test(test_incons_archive_too_large),
+		cmocka_unit_test(test_incons_too_many_entries),
+		cmocka_unit_test(test_entry_crc_mismatch_deflate),
+		cmocka_unit_test(test_entry_encrypted),
+		cmocka_unit_test(test_entry_unsupported_method),
+		cmocka_unit_test(test_entry_deflate_corrupt),
+		cmocka_unit_test(test_entry_deflate_trailing_junk),
+		cmocka_unit_test(test_entry_stored_size_exceeds_data),
 	};
 
-	const size_t n = NCASES(tests) + NCASES(reject_cases) +
-			 NCASES(entry_cases);
+	const size_t n =
+		NCASES(tests) + NCASES(reject_cases) + NCASES(entry_cases);
 	struct CMUnitTest *all = calloc(n, sizeof(*all));
 	size_t i, at = 0;
 	int ret;
@@ -1337,15 +1501,17 @@ int main(void)
 	for (i = 0; i < NCASES(tests); i++)
 		all[at++] = tests[i];
 	for (i = 0; i < NCASES(reject_cases); i++)
-		all[at++] = (struct CMUnitTest){
-		    .name = reject_cases[i].name,
-		    .test_func = run_reject_case,
-		    .initial_state = (void *)&reject_cases[i]};
+		all[at++] =
+			(struct CMUnitTest){ .name = reject_cases[i].name,
+					     .test_func = run_reject_case,
+					     .initial_state =
+						     (void *)&reject_cases[i] };
 	for (i = 0; i < NCASES(entry_cases); i++)
-		all[at++] = (struct CMUnitTest){
-		    .name = entry_cases[i].name,
-		    .test_func = run_entry_case,
-		    .initial_state = (void *)&entry_cases[i]};
+		all[at++] =
+			(struct CMUnitTest){ .name = entry_cases[i].name,
+					     .test_func = run_entry_case,
+					     .initial_state =
+						     (void *)&entry_cases[i] };
 	/* OZX_TEST_FILTER=test_x runs just the matching tests */
 	if (getenv("OZX_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("OZX_TEST_FILTER"));

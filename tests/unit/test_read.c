@@ -54,8 +54,8 @@ static void corpus_build(struct corpus *c, size_t n, size_t max)
 		c->e[i].name = c->names[i];
 		c->e[i].len = len;
 		c->e[i].method = i % 2 ? 8 : 0;
-		c->e[i].data =
-		    i % 3 ? fx_text_bytes(len, i) : fx_random_bytes(len, i);
+		c->e[i].data = i % 3 ? fx_text_bytes(len, i) :
+				       fx_random_bytes(len, i);
 	}
 	fx_zip_build(&c->z, c->e, n, NULL);
 }
@@ -114,9 +114,9 @@ static void *worker_main(void *arg)
 		const struct fx_ent *e = &w->c->e[i];
 		uint64_t off = fx_rand_below(&s, e->len + 10);
 		size_t len = (size_t)fx_rand_below(&s, 70000);
-		size_t want = off >= e->len	   ? 0
-			      : e->len - off < len ? (size_t)(e->len - off)
-						   : len;
+		size_t want = off >= e->len	 ? 0 :
+			      e->len - off < len ? (size_t)(e->len - off) :
+						   len;
 		ssize_t got;
 
 		if (w->verify_too && k % 17 == 0 &&
@@ -150,16 +150,16 @@ static void run_workers(struct ozx_archive *a, const struct corpus *c,
 	atomic_init(&bad, 0);
 	assert_int_equal(pthread_barrier_init(&bar, NULL, NTHREADS), 0);
 	for (i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){.a = a,
-				       .c = c,
-				       .nodes = nodes,
-				       .bar = &bar,
-				       .bad = &bad,
-				       .seed = 1000 + i,
-				       .nreads = nreads,
-				       .verify_too = verify_too};
+		w[i] = (struct worker){ .a = a,
+					.c = c,
+					.nodes = nodes,
+					.bar = &bar,
+					.bad = &bad,
+					.seed = 1000 + i,
+					.nreads = nreads,
+					.verify_too = verify_too };
 		assert_int_equal(
-		    pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+			pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
 	}
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
@@ -174,7 +174,7 @@ static void test_concurrent_reads(void **state)
 {
 	struct corpus c;
 	struct fx_arc *fa;
-	struct failcount f = {0};
+	struct failcount f = { 0 };
 	size_t i;
 
 	(void)state;
@@ -187,8 +187,9 @@ static void test_concurrent_reads(void **state)
 	for (i = 0; i < c.n; i++) {
 		struct ozx_stat st;
 
-		assert_int_equal(
-		    ozx_node_stat(fa->a, fx_node(fa->a, c.names[i]), &st), 0);
+		assert_int_equal(ozx_node_stat(fa->a,
+					       fx_node(fa->a, c.names[i]), &st),
+				 0);
 		assert_true(st.crc_state == OZX_CRC_VERIFIED ||
 			    st.crc_state == OZX_CRC_UNVERIFIED);
 	}
@@ -223,12 +224,12 @@ static struct fx_arc *open_one(size_t size, size_t corrupt_at, uint16_t method,
 	unsigned char *d = fx_random_bytes(size, 31);
 	unsigned char *t = fx_text_bytes(5000, 32);
 	struct fx_ent e[] = {
-	    {.name = "x",
-	     .data = d,
-	     .len = size,
-	     .method = method,
-	     .raw_blocks = true},
-	    {.name = "y", .data = t, .len = 5000, .method = 8},
+		{ .name = "x",
+		  .data = d,
+		  .len = size,
+		  .method = method,
+		  .raw_blocks = true },
+		{ .name = "y", .data = t, .len = 5000, .method = 8 },
 	};
 	struct fx_zip z;
 	struct fx_arc *fa;
@@ -258,8 +259,8 @@ static struct fx_arc *open_one(size_t size, size_t corrupt_at, uint16_t method,
  * of it is served. */
 static void test_verify_first_read_any_offset(void **state)
 {
-	static const uint64_t offs[] = {0, 1, 50000, 99999, 100000, 300000};
-	static const size_t lens[] = {1, 4096, 200000};
+	static const uint64_t offs[] = { 0, 1, 50000, 99999, 100000, 300000 };
+	static const size_t lens[] = { 1, 4096, 200000 };
 	unsigned char *buf = malloc(200000);
 	size_t i, j;
 
@@ -330,7 +331,7 @@ static void test_fail_cb_once_concurrent(void **state)
 	(void)state;
 	for (round = 0; round < 20; round++) {
 		struct fx_arc *fa =
-		    open_one(300000, 1000, round % 2 ? 8 : 0, NULL);
+			open_one(300000, 1000, round % 2 ? 8 : 0, NULL);
 		struct failcount f;
 		pthread_t th[NTHREADS];
 		struct race r[NTHREADS];
@@ -346,10 +347,11 @@ static void test_fail_cb_once_concurrent(void **state)
 		ozx_archive_set_fail_cb(fa->a, count_fail, &f);
 		assert_int_equal(pthread_barrier_init(&bar, NULL, NTHREADS), 0);
 		for (i = 0; i < NTHREADS; i++) {
-			r[i] = (struct race){fa->a, x, &bar, &eio,
-					     (uint64_t)i * 37000};
-			assert_int_equal(
-			    pthread_create(&th[i], NULL, race_main, &r[i]), 0);
+			r[i] = (struct race){ fa->a, x, &bar, &eio,
+					      (uint64_t)i * 37000 };
+			assert_int_equal(pthread_create(&th[i], NULL, race_main,
+							&r[i]),
+					 0);
 		}
 		for (i = 0; i < NTHREADS; i++)
 			pthread_join(th[i], NULL);
@@ -371,7 +373,7 @@ static void test_verify_off_serves_bytes(void **state)
 	struct fx_arc *fa = open_one(100000, 99999, 0, &want);
 	uint32_t x = fx_node(fa->a, "x");
 	unsigned char *buf = malloc(100000);
-	struct failcount f = {0};
+	struct failcount f = { 0 };
 	struct ozx_stat st;
 
 	(void)state;
@@ -438,7 +440,7 @@ static void test_cpu_limit_and_cancel(void **state)
 {
 	size_t big = (size_t)(5 << 20);
 	unsigned char buf[16];
-	struct failcount fc = {0};
+	struct failcount fc = { 0 };
 	struct ozx_stat st;
 	pthread_t th[4];
 	void *ret;
@@ -537,9 +539,9 @@ static void test_first_read_whole_at_offset(void **state)
 		struct fx_arc *fa = open_one(20000, SIZE_MAX, k ? 8 : 0, &want);
 		uint32_t x = fx_node(fa->a, "x");
 
-		assert_int_equal(
-		    ozx_file_read(fa->a, x, NULL, buf, 30000, 12345),
-		    20000 - 12345);
+		assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 30000,
+					       12345),
+				 20000 - 12345);
 		assert_memory_equal(buf, want + 12345, 20000 - 12345);
 		fx_arc_free(fa);
 		free(want);
@@ -585,7 +587,7 @@ static void *reader_main(void *arg)
 	unsigned char buf[1000];
 
 	r->ok = ozx_file_read(r->a, r->node, NULL, buf, sizeof(buf), 5000) ==
-		    (ssize_t)sizeof(buf) &&
+			(ssize_t)sizeof(buf) &&
 		!memcmp(buf, r->want + 5000, sizeof(buf));
 	return NULL;
 }
@@ -595,7 +597,7 @@ static void *reader_main(void *arg)
 static void test_crc_state_verifying(void **state)
 {
 	unsigned char *d = fx_random_bytes(100000, 8);
-	struct fx_ent e[] = {{.name = "x", .data = d, .len = 100000}};
+	struct fx_ent e[] = { { .name = "x", .data = d, .len = 100000 } };
 	struct fx_zip z;
 	struct fx_mem_gate {
 		struct ozx_mem mem;
@@ -624,7 +626,7 @@ static void test_crc_state_verifying(void **state)
 	assert_int_equal(ozx_archive_open_io(&io, z.len, &a, NULL), 0);
 	x = fx_node(a, "x");
 	mg.g.from = z.data_off[0] + 50000; /* the middle of the entry */
-	r1 = (struct reader){a, x, d, false};
+	r1 = (struct reader){ a, x, d, false };
 	r2 = r1;
 	assert_int_equal(pthread_create(&t1, NULL, reader_main, &r1), 0);
 	pthread_mutex_lock(&mg.g.m);
@@ -669,8 +671,8 @@ struct at_arc {
 
 static void at_open(struct at_arc *t, size_t size, bool verify)
 {
-	static const char *const names[] = {"s", "t", "d", "n"};
-	struct fx_opts o = {.zip64 = FX_Z64_LOCAL};
+	static const char *const names[] = { "s", "t", "d", "n" };
+	struct fx_opts o = { .zip64 = FX_Z64_LOCAL };
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
@@ -687,8 +689,7 @@ static void at_open(struct at_arc *t, size_t size, bool verify)
 	t->mem.len = t->z.len;
 	t->inner = ozx_io_mem(&t->mem);
 	t->io = fx_io_faulty(&t->f, &t->inner);
-	assert_int_equal(ozx_archive_open_io(&t->io, t->z.len, &t->a, NULL),
-			 0);
+	assert_int_equal(ozx_archive_open_io(&t->io, t->z.len, &t->a, NULL), 0);
 	ozx_archive_set_verify(t->a, verify);
 }
 
@@ -712,8 +713,8 @@ static unsigned at_read(struct at_arc *t, const char *name, size_t cap,
 	ssize_t got;
 
 	assert_non_null(buf);
-	got = ozx_file_read_at(t->a, fx_node(t->a, name), NULL, buf, cap,
-			       len, off, &at);
+	got = ozx_file_read_at(t->a, fx_node(t->a, name), NULL, buf, cap, len,
+			       off, &at);
 	assert_int_equal(got, expect);
 	if (got > 0) {
 		assert_true(at + (size_t)got <= cap);
@@ -738,7 +739,7 @@ static void test_read_at_one_pread(void **state)
 		/* first read, part of the entry, room for all: 1 pread */
 		assert_int_equal(at_read(&t, "s", 65536, 4096, 0, 4096), 1);
 		assert_int_equal(ozx_node_stat(t.a, fx_node(t.a, "s"),
-					       &(struct ozx_stat){0}),
+					       &(struct ozx_stat){ 0 }),
 				 0);
 		/* the rest: resolved (and verified), so 1 plain pread */
 		assert_int_equal(at_read(&t, "s", 65536, 4096, 4096, 904), 1);
@@ -761,8 +762,8 @@ static void test_read_at_one_pread(void **state)
 			assert_int_equal(at_read(&t, "t", 5000 + span_t - 1,
 						 100, 0, 100),
 					 2);
-			assert_int_equal(at_read(&t, "s", 5000 + span_s, 100,
-						 0, 100),
+			assert_int_equal(at_read(&t, "s", 5000 + span_s, 100, 0,
+						 100),
 					 1);
 		}
 		/* DEFLATE: correct, whatever it costs */
@@ -817,9 +818,8 @@ static void test_verify_through_scratch(void **state)
 	free(want);
 	fa = open_one(size, size - 7, 0, &want);
 	x = fx_node(fa->a, "x");
-	assert_int_equal(ozx_file_read_at(fa->a, x, NULL, buf, cap, 4096, 0,
-					  &at),
-			 -EIO);
+	assert_int_equal(
+		ozx_file_read_at(fa->a, x, NULL, buf, cap, 4096, 0, &at), -EIO);
 	assert_string_equal(ozx_file_failure(fa->a, x), "CRC-32 mismatch");
 	fx_arc_free(fa);
 	free(want);
@@ -849,7 +849,7 @@ static void nth_pread_fails(bool sticky, bool verify)
 	inner = ozx_io_mem(&mem);
 	for (n = 1;; n++) {
 		struct ozx_archive *a = (struct ozx_archive *)&a;
-		struct ozx_diag d = {0};
+		struct ozx_diag d = { 0 };
 		size_t i;
 		int ret;
 
@@ -876,14 +876,15 @@ static void nth_pread_fails(bool sticky, bool verify)
 
 			got = ozx_file_read(a, x, NULL, buf, 1000, off);
 			if (got >= 0) {
-				size_t want = e->len - off < 1000
-						  ? (size_t)(e->len - off)
-						  : 1000;
+				size_t want = e->len - off < 1000 ?
+						      (size_t)(e->len - off) :
+						      1000;
 
 				assert_int_equal(got, (ssize_t)want);
 				assert_memory_equal(
-				    buf, (const unsigned char *)e->data + off,
-				    want);
+					buf,
+					(const unsigned char *)e->data + off,
+					want);
 			} else {
 				const char *why = ozx_file_failure(a, x);
 
@@ -899,14 +900,16 @@ static void nth_pread_fails(bool sticky, bool verify)
 			uint32_t x = fx_node(a, c.names[i]);
 			const struct fx_ent *e = &c.e[i];
 			uint64_t off = e->len / 3;
-			size_t want = e->len - off < 1000 ? (size_t)(e->len - off)
-							  : 1000;
+			size_t want = e->len - off < 1000 ?
+					      (size_t)(e->len - off) :
+					      1000;
 
 			assert_int_equal(ozx_file_read(a, x, NULL, buf, 1000,
 						       off),
 					 (ssize_t)want);
 			assert_memory_equal(
-			    buf, (const unsigned char *)e->data + off, want);
+				buf, (const unsigned char *)e->data + off,
+				want);
 		}
 		ozx_archive_free(a);
 		if (atomic_load(&f.calls) < n)
@@ -995,7 +998,7 @@ static void test_read_through_given_io(void **state)
 {
 	unsigned char *want;
 	struct fx_arc *fa = open_one(10000, SIZE_MAX, 0, &want);
-	struct ozx_mem copy = {fa->buf, fa->len};
+	struct ozx_mem copy = { fa->buf, fa->len };
 	struct ozx_io good = ozx_io_mem(&copy), bad;
 	struct fx_faulty f;
 	unsigned char buf[100];
@@ -1049,7 +1052,7 @@ static int random_read(struct ozx_archive *a, const struct corpus *c, size_t i,
 	size_t len = 1 + (size_t)fx_rand_below(s, 70000);
 	size_t want = e->len - off < len ? (size_t)(e->len - off) : len;
 	ssize_t got =
-	    ozx_file_read(a, fx_node(a, c->names[i]), NULL, buf, len, off);
+		ozx_file_read(a, fx_node(a, c->names[i]), NULL, buf, len, off);
 
 	if (got != (ssize_t)want) {
 		print_error("%s: read(len %zu, off %llu) gave %zd, expected "
@@ -1128,7 +1131,7 @@ static void test_deflate_index_evictions(void **state)
 		ozx_archive_set_inflate_cache(fa->a, 256u << 10);
 		for (k = 0; k < 20; k++)
 			assert_int_equal(
-			    random_read(fa->a, &c, k % 10, &s, buf), 0);
+				random_read(fa->a, &c, k % 10, &s, buf), 0);
 		ozx_archive_zstats(fa->a, &zs);
 		assert_int_equal(zs.cap, 256u << 10);
 		assert_true(zs.used <= zs.cap);
@@ -1202,7 +1205,8 @@ static void put_bits(struct bitw *w, uint32_t v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++, w->nbits++)
 		if (v >> i & 1)
-			w->p[w->nbits / 8] |= (unsigned char)(1u << (w->nbits % 8));
+			w->p[w->nbits / 8] |=
+				(unsigned char)(1u << (w->nbits % 8));
 }
 
 /* A Huffman code: most significant bit first. */
@@ -1219,12 +1223,12 @@ static void put_code(struct bitw *w, uint32_t code, unsigned n)
  */
 static unsigned char *one_block_zeros(size_t k, size_t *len)
 {
-	struct bitw w = {calloc(1, (3 + 8 + 13 * k + 7) / 8 + 1), 0};
+	struct bitw w = { calloc(1, (3 + 8 + 13 * k + 7) / 8 + 1), 0 };
 
 	assert_non_null(w.p);
-	put_bits(&w, 1, 1);	  /* BFINAL */
-	put_bits(&w, 1, 2);	  /* BTYPE 01: fixed codes */
-	put_code(&w, 0x30, 8);	  /* literal 0 */
+	put_bits(&w, 1, 1);    /* BFINAL */
+	put_bits(&w, 1, 2);    /* BTYPE 01: fixed codes */
+	put_code(&w, 0x30, 8); /* literal 0 */
 	for (size_t i = 0; i < k; i++) {
 		put_code(&w, 0xc5, 8); /* length 258: symbol 285 */
 		put_code(&w, 0, 5);    /* distance 1: code 0 */
@@ -1245,8 +1249,8 @@ static void test_deflate_one_huge_block(void **state)
 	const size_t bound = 2 * (1u << 20) + 2 * (128u << 10) + len;
 	size_t plen;
 	unsigned char *zeros = calloc(1, size), *packed, *buf = malloc(len);
-	struct fx_ent e = {.name = "z", .len = size, .method = 8};
-	static const double where[] = {0.99, 0.5, 0.01, 0.75, 0.999};
+	struct fx_ent e = { .name = "z", .len = size, .method = 8 };
+	static const double where[] = { 0.99, 0.5, 0.01, 0.75, 0.999 };
 	struct ozx_zstats zs;
 	struct fx_zip z;
 	struct fx_arc *fa;
@@ -1283,7 +1287,8 @@ static void test_deflate_one_huge_block(void **state)
 			print_error("read at %llu decoded %llu bytes, bound "
 				    "%zu\n",
 				    (unsigned long long)off,
-				    (unsigned long long)(zs.decoded - d), bound);
+				    (unsigned long long)(zs.decoded - d),
+				    bound);
 		assert_true(zs.decoded - d <= bound);
 	}
 	assert_int_equal(zs.builds, 0); /* verify built it, no read did */
@@ -1323,8 +1328,9 @@ static void test_deflate_corrupt_late_unverified(void **state)
 	} else {
 		assert_int_equal(got, -EIO);
 	}
-	assert_int_equal(
-	    ozx_file_read(fa->a, x, NULL, buf, 1000, c.e[0].len - 1000), -EIO);
+	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 1000,
+				       c.e[0].len - 1000),
+			 -EIO);
 	assert_string_equal(ozx_file_failure(fa->a, x),
 			    "DEFLATE stream corrupt");
 	assert_int_equal(ozx_file_read(fa->a, x, NULL, buf, 1000, 0), -EIO);
@@ -1413,17 +1419,17 @@ static struct chfx *chfx_open(void)
 	struct chfx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->e[0] = (struct fx_ent){.name = "s", .len = 600000};
+	f->e[0] = (struct fx_ent){ .name = "s", .len = 600000 };
 	f->e[0].data = fx_random_bytes(f->e[0].len, 41);
-	f->e[1] = (struct fx_ent){.name = "d", .len = 3u << 20, .method = 8};
+	f->e[1] = (struct fx_ent){ .name = "d", .len = 3u << 20, .method = 8 };
 	f->e[1].data = fx_text_bytes(f->e[1].len, 42);
-	f->e[2] = (struct fx_ent){.name = "t", .len = 3000};
+	f->e[2] = (struct fx_ent){ .name = "t", .len = 3000 };
 	f->e[2].data = fx_random_bytes(f->e[2].len, 43);
 	fx_zip_build(&f->z, f->e, 3, NULL);
 	f->c.p = f->z.p;
 	f->c.len = f->z.len;
 	f->c.poke_at = SIZE_MAX;
-	f->io = (struct ozx_io){changing_pread, &f->c, changing_stamp};
+	f->io = (struct ozx_io){ changing_pread, &f->c, changing_stamp };
 	assert_int_equal(ozx_archive_open_io(&f->io, f->z.len, &f->a, NULL), 0);
 	ozx_archive_set_change_cb(f->a, count_change, &f->changes);
 	f->s = fx_node(f->a, "s");
@@ -1647,10 +1653,10 @@ static void test_change_touch_concurrent(void **state)
 
 	(void)state;
 	for (int i = 0; i < NTHREADS; i++) {
-		t[i] = (struct toucher){f, i % 3, 0, &stop, 0, 0};
+		t[i] = (struct toucher){ f, i % 3, 0, &stop, 0, 0 };
 		t[i].node = i % 3 == 0 ? f->s : i % 3 == 1 ? f->d : f->t;
 		assert_int_equal(
-		    pthread_create(&th[i], NULL, touch_reader, &t[i]), 0);
+			pthread_create(&th[i], NULL, touch_reader, &t[i]), 0);
 	}
 	for (int k = 0; k < 10; k++) {
 		unsigned seen[NTHREADS];
@@ -1696,7 +1702,7 @@ static void test_open_path(void **state)
 {
 	struct corpus c;
 	struct ozx_archive *a = (struct ozx_archive *)&a;
-	struct ozx_diag d = {0};
+	struct ozx_diag d = { 0 };
 	char *path;
 	size_t i;
 
@@ -1729,7 +1735,8 @@ static void test_open_path(void **state)
 	assert_int_equal(ozx_archive_open(path, &a, &d), -EINVAL);
 	assert_null(a);
 	assert_string_equal(
-	    d.what, "not a ZIP archive: no end of central directory record");
+		d.what,
+		"not a ZIP archive: no end of central directory record");
 	assert_int_equal(unlink(path), 0);
 	free(path);
 	corpus_release(&c);
@@ -1800,7 +1807,7 @@ static void test_reopen_same_size_change(void **state)
 {
 	struct corpus c;
 	struct ozx_archive *a;
-	struct timespec ts[2] = {{978307200, 0}, {978307200, 0}};
+	struct timespec ts[2] = { { 978307200, 0 }, { 978307200, 0 } };
 	unsigned char buf[64];
 	uint32_t node;
 	char *path;
@@ -1880,40 +1887,40 @@ static void test_reopen_mem_archive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_concurrent_reads),
-	    cmocka_unit_test(test_concurrent_reads_unverified),
-	    cmocka_unit_test(test_verify_first_read_any_offset),
-	    cmocka_unit_test(test_verify_first_read_deflate),
-	    cmocka_unit_test(test_fail_cb_once_concurrent),
-	    cmocka_unit_test(test_verify_off_serves_bytes),
-	    cmocka_unit_test(test_file_verify),
-	    cmocka_unit_test(test_crc_state_transitions),
-	    cmocka_unit_test(test_cpu_limit_and_cancel),
-	    cmocka_unit_test(test_first_read_whole_at_offset),
-	    cmocka_unit_test(test_crc_state_verifying),
-	    cmocka_unit_test(test_read_at_one_pread),
-	    cmocka_unit_test(test_verify_through_scratch),
-	    cmocka_unit_test(test_deflate_one_huge_block),
-	    cmocka_unit_test(test_io_fail_nth),
-	    cmocka_unit_test(test_io_fail_from_nth),
-	    cmocka_unit_test(test_io_fail_nth_unverified),
-	    cmocka_unit_test(test_io_short),
-	    cmocka_unit_test(test_read_through_given_io),
-	    cmocka_unit_test(test_deflate_index_random_access),
-	    cmocka_unit_test(test_deflate_index_evictions),
-	    cmocka_unit_test(test_deflate_index_no_cache),
-	    cmocka_unit_test(test_deflate_corrupt_late_unverified),
-	    cmocka_unit_test(test_change_after_verify),
-	    cmocka_unit_test(test_change_touch_only),
-	    cmocka_unit_test(test_change_during_verify),
-	    cmocka_unit_test(test_change_check),
-	    cmocka_unit_test(test_change_index_stale),
-	    cmocka_unit_test(test_change_touch_concurrent),
-	    cmocka_unit_test(test_open_path),
-	    cmocka_unit_test(test_reopen),
-	    cmocka_unit_test(test_reopen_same_size_change),
-	    cmocka_unit_test(test_reopen_after_replace),
-	    cmocka_unit_test(test_reopen_mem_archive),
+		cmocka_unit_test(test_concurrent_reads),
+		cmocka_unit_test(test_concurrent_reads_unverified),
+		cmocka_unit_test(test_verify_first_read_any_offset),
+		cmocka_unit_test(test_verify_first_read_deflate),
+		cmocka_unit_test(test_fail_cb_once_concurrent),
+		cmocka_unit_test(test_verify_off_serves_bytes),
+		cmocka_unit_test(test_file_verify),
+		cmocka_unit_test(test_crc_state_transitions),
+		cmocka_unit_test(test_cpu_limit_and_cancel),
+		cmocka_unit_test(test_first_read_whole_at_offset),
+		cmocka_unit_test(test_crc_state_verifying),
+		cmocka_unit_test(test_read_at_one_pread),
+		cmocka_unit_test(test_verify_through_scratch),
+		cmocka_unit_test(test_deflate_one_huge_block),
+		cmocka_unit_test(test_io_fail_nth),
+		cmocka_unit_test(test_io_fail_from_nth),
+		cmocka_unit_test(test_io_fail_nth_unverified),
+		cmocka_unit_test(test_io_short),
+		cmocka_unit_test(test_read_through_given_io),
+		cmocka_unit_test(test_deflate_index_random_access),
+		cmocka_unit_test(test_deflate_index_evictions),
+		cmocka_unit_test(test_deflate_index_no_cache),
+		cmocka_unit_test(test_deflate_corrupt_late_unverified),
+		cmocka_unit_test(test_change_after_verify),
+		cmocka_unit_test(test_change_touch_only),
+		cmocka_unit_test(test_change_during_verify),
+		cmocka_unit_test(test_change_check),
+		cmocka_unit_test(test_change_index_stale),
+		cmocka_unit_test(test_change_touch_concurrent),
+		cmocka_unit_test(test_open_path),
+		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_reopen_same_size_change),
+		cmocka_unit_test(test_reopen_after_replace),
+		cmocka_unit_test(test_reopen_mem_archive),
 	};
 
 	/* OZX_TEST_FILTER=test_x runs just the matching tests */

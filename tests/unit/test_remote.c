@@ -51,23 +51,23 @@ static void test_crange_good(void **state)
 static void test_crange_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "bytes",
-	    "bytes ",
-	    "bytes=0-1/2",
-	    "bits 0-1/2",
-	    "bytes 0-1",
-	    "bytes 1-0/5",   /* last before first */
-	    "bytes 0-5/5",   /* last past the end */
-	    "bytes -1-5/10", /* a sign */
-	    "bytes +1-5/10",
-	    "bytes 0-5/10x", /* trailing junk */
-	    "bytes 0-5/10/10",
-	    "bytes 0 -5/10",
-	    "bytes */*", /* says nothing */
-	    "bytes 0-99999999999999999999/100000000000000000000", /* overflow */
-	    "bytes 0x0-0x10/0x20",
-	    "bytes 0-1/2, bytes 3-4/5",
+		"",
+		"bytes",
+		"bytes ",
+		"bytes=0-1/2",
+		"bits 0-1/2",
+		"bytes 0-1",
+		"bytes 1-0/5",	 /* last before first */
+		"bytes 0-5/5",	 /* last past the end */
+		"bytes -1-5/10", /* a sign */
+		"bytes +1-5/10",
+		"bytes 0-5/10x", /* trailing junk */
+		"bytes 0-5/10/10",
+		"bytes 0 -5/10",
+		"bytes */*", /* says nothing */
+		"bytes 0-99999999999999999999/100000000000000000000", /* overflow */
+		"bytes 0x0-0x10/0x20",
+		"bytes 0-1/2, bytes 3-4/5",
 	};
 	struct ozx_crange cr;
 
@@ -94,7 +94,7 @@ static void test_backoff(void **state)
 			ceil = 5000;
 		for (uint32_t r = 0; r < 100000; r += 997) {
 			unsigned ms =
-			    ozx_backoff_ms(a, 200, 5000, r * 2654435761u);
+				ozx_backoff_ms(a, 200, 5000, r * 2654435761u);
 
 			assert_true(ms <= ceil);
 		}
@@ -130,11 +130,12 @@ static void test_redact(void **state)
 
 	(void)state;
 	assert_string_equal(
-	    ozx_url_redact("https://h/p/a.ozx?X-Amz-Signature=s", b, sizeof(b)),
-	    "https://h/p/a.ozx");
-	assert_string_equal(
-	    ozx_url_redact("http://user:pw@h:8/a.ozx#frag", b, sizeof(b)),
-	    "http://h:8/a.ozx");
+		ozx_url_redact("https://h/p/a.ozx?X-Amz-Signature=s", b,
+			       sizeof(b)),
+		"https://h/p/a.ozx");
+	assert_string_equal(ozx_url_redact("http://user:pw@h:8/a.ozx#frag", b,
+					   sizeof(b)),
+			    "http://h:8/a.ozx");
 	/* An '@' in the path is not user info. */
 	assert_string_equal(ozx_url_redact("http://h/a@b.ozx", b, sizeof(b)),
 			    "http://h/a@b.ozx");
@@ -142,10 +143,11 @@ static void test_redact(void **state)
 			    "s3://bucket/key.ozx");
 	/* Cut short, still terminated, no secret. */
 	assert_string_equal(
-	    ozx_url_redact("http://u:secret@h/0123456789012345678901234567890"
-			   "123456789012345678901234567890?sig=x",
-			   b, 24),
-	    "http://h/01234567890...");
+		ozx_url_redact(
+			"http://u:secret@h/0123456789012345678901234567890"
+			"123456789012345678901234567890?sig=x",
+			b, 24),
+		"http://h/01234567890...");
 	assert_null(strstr(b, "secret"));
 	assert_string_equal(ozx_url_redact("http://h/a", b, 1), "");
 }
@@ -225,8 +227,9 @@ static void test_ini_hostile(void **state)
 				     "aws_access_key_id", v, sizeof(v)),
 			 -EINVAL);
 	free(huge);
-	assert_int_equal(
-	    ozx_ini_get("[default]", 9, "default", "k", v, sizeof(v)), -ENOENT);
+	assert_int_equal(ozx_ini_get("[default]", 9, "default", "k", v,
+				     sizeof(v)),
+			 -ENOENT);
 	assert_int_equal(ozx_ini_get("k=v", 3, "default", "k", v, sizeof(v)),
 			 -ENOENT);
 	assert_int_equal(ozx_ini_get("", 0, "default", "k", v, sizeof(v)),
@@ -244,7 +247,7 @@ static void test_s3_key(void **state)
 
 static void test_s3_resolve(void **state)
 {
-	struct ozx_remote_err err = {0};
+	struct ozx_remote_err err = { 0 };
 	struct ozx_s3 s;
 
 	(void)state;
@@ -256,7 +259,7 @@ static void test_s3_resolve(void **state)
 	setenv("AWS_SECRET_ACCESS_KEY", "sec:ret", 1);
 	setenv("AWS_SESSION_TOKEN", "TOKEN", 1);
 	assert_int_equal(
-	    ozx_s3_resolve("s3://my-bucket/a/b c.ozx", false, &s, &err), 0);
+		ozx_s3_resolve("s3://my-bucket/a/b c.ozx", false, &s, &err), 0);
 	assert_string_equal(s.url,
 			    "https://my-bucket.s3.eu-west-1.amazonaws.com/a/"
 			    "b%20c.ozx");
@@ -281,8 +284,9 @@ static void test_s3_resolve(void **state)
 	/* Refused: bad bucket names, a key ID with a colon, no key. */
 	assert_int_equal(ozx_s3_resolve("s3://Bad_Bucket/k", true, &s, &err),
 			 -EINVAL);
-	assert_int_equal(
-	    ozx_s3_resolve("s3://bkt.evil.com@x/k", true, &s, &err), -EINVAL);
+	assert_int_equal(ozx_s3_resolve("s3://bkt.evil.com@x/k", true, &s,
+					&err),
+			 -EINVAL);
 	assert_int_equal(ozx_s3_resolve("s3://bkt/", true, &s, &err), -EINVAL);
 	setenv("AWS_ACCESS_KEY_ID", "AK:ID", 1);
 	assert_int_equal(ozx_s3_resolve("s3://bkt/k", false, &s, &err),
@@ -384,7 +388,7 @@ static void *wait_get(void *arg)
 static void test_bcache_wait(void **state)
 {
 	struct ozx_bcache c;
-	struct waiter w = {&c, 0, NULL};
+	struct waiter w = { &c, 0, NULL };
 	struct ozx_blk *b;
 	pthread_t t;
 	bool present;
@@ -433,18 +437,18 @@ static void test_is_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crange_good),
-	    cmocka_unit_test(test_crange_bad),
-	    cmocka_unit_test(test_backoff),
-	    cmocka_unit_test(test_retryable),
-	    cmocka_unit_test(test_redact),
-	    cmocka_unit_test(test_ini),
-	    cmocka_unit_test(test_ini_hostile),
-	    cmocka_unit_test(test_s3_key),
-	    cmocka_unit_test(test_s3_resolve),
-	    cmocka_unit_test(test_bcache),
-	    cmocka_unit_test(test_bcache_wait),
-	    cmocka_unit_test(test_is_url),
+		cmocka_unit_test(test_crange_good),
+		cmocka_unit_test(test_crange_bad),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_retryable),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_ini),
+		cmocka_unit_test(test_ini_hostile),
+		cmocka_unit_test(test_s3_key),
+		cmocka_unit_test(test_s3_resolve),
+		cmocka_unit_test(test_bcache),
+		cmocka_unit_test(test_bcache_wait),
+		cmocka_unit_test(test_is_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

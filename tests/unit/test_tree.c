@@ -128,9 +128,9 @@ static void read_is(struct ozx_archive *a, const char *path, const void *want,
 	char buf[256];
 
 	assert_true(len < sizeof(buf));
-	assert_int_equal(
-	    ozx_file_read(a, fx_node(a, path), NULL, buf, sizeof(buf), 0),
-	    (ssize_t)len);
+	assert_int_equal(ozx_file_read(a, fx_node(a, path), NULL, buf,
+				       sizeof(buf), 0),
+			 (ssize_t)len);
 	assert_memory_equal(buf, want, len);
 }
 
@@ -139,7 +139,7 @@ static void read_is(struct ozx_archive *a, const char *path, const void *want,
 /* Directories implied by names exist, are linked and have no record. */
 static void test_implied_dirs(void **state)
 {
-	static const char *const names[] = {"a/b/c", "a/d", "e"};
+	static const char *const names[] = { "a/b/c", "a/d", "e" };
 	struct fx_arc *fa = open_names(names, 3);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
 	struct ozx_archive *a = fa->a;
@@ -191,9 +191,9 @@ static void test_implied_dirs(void **state)
 static void test_explicit_dirs(void **state)
 {
 	struct fx_ent e[] = {
-	    {.name = "a/"},   {.name = "a/x", .data = "xx", .len = 2},
-	    {.name = "b/"},   {.name = "c/", .data = "data!", .len = 5},
-	    {.name = "d/e/"},
+		{ .name = "a/" },   { .name = "a/x", .data = "xx", .len = 2 },
+		{ .name = "b/" },   { .name = "c/", .data = "data!", .len = 5 },
+		{ .name = "d/e/" },
 	};
 	struct fx_arc *fa = open_ents(e, 5);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
@@ -230,9 +230,9 @@ static void test_explicit_dirs(void **state)
 static void test_explicit_dir_record_index(void **state)
 {
 	struct fx_ent e[] = {
-	    {.name = "f", .data = "f", .len = 1},
-	    {.name = "a/"},
-	    {.name = "a/x", .data = "xx", .len = 2},
+		{ .name = "f", .data = "f", .len = 1 },
+		{ .name = "a/" },
+		{ .name = "a/x", .data = "xx", .len = 2 },
 	};
 	struct fx_arc *fa = open_ents(e, 3);
 	struct ozx_stat st;
@@ -254,13 +254,13 @@ static void test_explicit_dir_record_index(void **state)
 static void test_hidden_nodes_enumerable(void **state)
 {
 	struct fx_ent e[] = {
-	    {.name = "a/"},
-	    {.name = "a/x", .data = "xx", .len = 2},
-	    {.name = "/abs", .data = "x", .len = 1},
-	    {.name = "dup", .data = "1", .len = 1},
-	    {.name = "dup", .data = "2", .len = 1},
-	    {.name = "b/"},
-	    {.name = "b/"},
+		{ .name = "a/" },
+		{ .name = "a/x", .data = "xx", .len = 2 },
+		{ .name = "/abs", .data = "x", .len = 1 },
+		{ .name = "dup", .data = "1", .len = 1 },
+		{ .name = "dup", .data = "2", .len = 1 },
+		{ .name = "b/" },
+		{ .name = "b/" },
 	};
 	struct fx_arc *fa = open_ents(e, 7);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
@@ -296,8 +296,8 @@ static void test_hidden_nodes_enumerable(void **state)
  * appears), including upper case after lower case. */
 static void test_listing_archive_order(void **state)
 {
-	static const char *const names[] = {"b",  "a/x", "c",	"a/y",
-					    "d/", "B",	 "a/0", "0"};
+	static const char *const names[] = { "b",  "a/x", "c",	 "a/y",
+					     "d/", "B",	  "a/0", "0" };
 	struct fx_arc *fa = open_names(names, 8);
 	char out[64];
 
@@ -315,9 +315,9 @@ static void test_listing_archive_order(void **state)
  * it is used; foreign and made-up cursors are refused. */
 static void test_listing_resume(void **state)
 {
-	static const char *const names[] = {"d/0", "d/1", "d/2", "d/3",
-					    "d/4", "d/5", "d/6", "d/7",
-					    "d/8", "d/9", "e/z", "f"};
+	static const char *const names[] = { "d/0", "d/1", "d/2", "d/3",
+					     "d/4", "d/5", "d/6", "d/7",
+					     "d/8", "d/9", "e/z", "f" };
 	struct fx_arc *fa = open_names(names, 12);
 	struct ozx_archive *a = fa->a;
 	uint32_t d = fx_node(a, "d"), child, first[10];
@@ -413,7 +413,7 @@ static void test_listing_100000_children(void **state)
 	assert_int_equal(count, N);
 	for (i = 0; i < N; i += 997) {
 		assert_int_equal(
-		    ozx_lookup(fa->a, OZX_ROOT, names + i * 8, 7, &x), 0);
+			ozx_lookup(fa->a, OZX_ROOT, names + i * 8, 7, &x), 0);
 		assert_int_equal(ozx_node_stat(fa->a, x, &st), 0);
 		assert_int_equal(st.record, i);
 	}
@@ -431,13 +431,13 @@ static void test_listing_100000_children(void **state)
 static void test_names_byte_exact(void **state)
 {
 	static const char *const names[] = {
-	    "A",
-	    "a",
-	    "\xc3\xa9",	 /* é, NFC */
-	    "e\xcc\x81", /* é, NFD */
-	    "dir/Zarr.json",
-	    "dir/zarr.json",
-	    "DIR/zarr.json",
+		"A",
+		"a",
+		"\xc3\xa9",  /* é, NFC */
+		"e\xcc\x81", /* é, NFD */
+		"dir/Zarr.json",
+		"dir/zarr.json",
+		"DIR/zarr.json",
 	};
 	struct fx_arc *fa = open_names(names, 7);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
@@ -471,25 +471,25 @@ static void test_unsafe_names_hidden(void **state)
 {
 	static char comp256[257], long4096[4097], deep129[258];
 	static const struct unsafe u[] = {
-	    {"", 0, "empty name"},
-	    {"/abs", 0, "absolute path"},
-	    {"/", 0, "absolute path"},
-	    {"a/../b", 0, "'..' component"},
-	    {"..", 0, "'..' component"},
-	    {"../up/", 0, "'..' component"},
-	    {"./a", 0, "'.' component"},
-	    {"a/./b", 0, "'.' component"},
-	    {"a//b", 0, "empty component"},
-	    {"x\0y", 3, "NUL byte in name"},
-	    {"n/\0", 3, "NUL byte in name"},
-	    {"\xc0\xaf", 0, "invalid UTF-8 in name"},
-	    {"ok/\xe0\x80\xaf", 0, "invalid UTF-8 in name"},
-	    {"\xed\xa0\x80", 0, "invalid UTF-8 in name"},
-	    {"\xff", 0, "invalid UTF-8 in name"},
-	    {"abc\xc3", 0, "invalid UTF-8 in name"},
-	    {comp256, 0, "component longer than 255 bytes"},
-	    {long4096, 0, "name longer than 4095 bytes"},
-	    {deep129, 0, "path deeper than 128 components"},
+		{ "", 0, "empty name" },
+		{ "/abs", 0, "absolute path" },
+		{ "/", 0, "absolute path" },
+		{ "a/../b", 0, "'..' component" },
+		{ "..", 0, "'..' component" },
+		{ "../up/", 0, "'..' component" },
+		{ "./a", 0, "'.' component" },
+		{ "a/./b", 0, "'.' component" },
+		{ "a//b", 0, "empty component" },
+		{ "x\0y", 3, "NUL byte in name" },
+		{ "n/\0", 3, "NUL byte in name" },
+		{ "\xc0\xaf", 0, "invalid UTF-8 in name" },
+		{ "ok/\xe0\x80\xaf", 0, "invalid UTF-8 in name" },
+		{ "\xed\xa0\x80", 0, "invalid UTF-8 in name" },
+		{ "\xff", 0, "invalid UTF-8 in name" },
+		{ "abc\xc3", 0, "invalid UTF-8 in name" },
+		{ comp256, 0, "component longer than 255 bytes" },
+		{ long4096, 0, "name longer than 4095 bytes" },
+		{ deep129, 0, "path deeper than 128 components" },
 	};
 	enum { NU = sizeof(u) / sizeof(u[0]) };
 	struct fx_ent e[NU + 1];
@@ -659,12 +659,12 @@ static void test_implied_dirs_while_names_grow(void **state)
 static void test_duplicates_last_wins(void **state)
 {
 	struct fx_ent e[] = {
-	    {.name = "x", .data = "first", .len = 5},
-	    {.name = "y", .data = "y", .len = 1},
-	    {.name = "x", .data = "second", .len = 6},
-	    {.name = "d/z", .data = "z1", .len = 2},
-	    {.name = "d/z", .data = "z2", .len = 2},
-	    {.name = "d/z", .data = "z3", .len = 2},
+		{ .name = "x", .data = "first", .len = 5 },
+		{ .name = "y", .data = "y", .len = 1 },
+		{ .name = "x", .data = "second", .len = 6 },
+		{ .name = "d/z", .data = "z1", .len = 2 },
+		{ .name = "d/z", .data = "z2", .len = 2 },
+		{ .name = "d/z", .data = "z3", .len = 2 },
 	};
 	struct fx_arc *fa = open_ents(e, 6);
 	const struct ozx_info *info = ozx_archive_info(fa->a);
@@ -690,12 +690,12 @@ static void test_duplicates_last_wins(void **state)
 	name = ozx_node_name(fa->a, first, &len);
 	assert_int_equal(len, 1);
 	assert_memory_equal(name, "x", 1);
-	assert_string_equal(
-	    ozx_node_hidden_why(fa->a, node_of_record(fa->a, 3)),
-	    "superseded by a later record of the same name");
-	assert_string_equal(
-	    ozx_node_hidden_why(fa->a, node_of_record(fa->a, 4)),
-	    "superseded by a later record of the same name");
+	assert_string_equal(ozx_node_hidden_why(fa->a,
+						node_of_record(fa->a, 3)),
+			    "superseded by a later record of the same name");
+	assert_string_equal(ozx_node_hidden_why(fa->a,
+						node_of_record(fa->a, 4)),
+			    "superseded by a later record of the same name");
 	name = ozx_node_name(fa->a, node_of_record(fa->a, 4), &len);
 	assert_int_equal(len, 3);
 	assert_memory_equal(name, "d/z", 3);
@@ -713,10 +713,10 @@ static void test_duplicates_last_wins(void **state)
 static void test_file_shadowed_by_dir(void **state)
 {
 	static const char *const orders[][2] = {
-	    {"a", "a/b"},
-	    {"a/b", "a"},
-	    {"a", "a/"},
-	    {"a/", "a"},
+		{ "a", "a/b" },
+		{ "a/b", "a" },
+		{ "a", "a/" },
+		{ "a/", "a" },
 	};
 	size_t k;
 
@@ -778,9 +778,8 @@ static void test_deep_paths_hash(void **state)
 		uint32_t node;
 
 		assert_int_equal(ozx_lookup_path(fa->a, names[i], &node), 0);
-		assert_int_equal(ozx_node_stat(fa->a, node,
-					       &(struct ozx_stat){0}),
-				 0);
+		assert_int_equal(
+			ozx_node_stat(fa->a, node, &(struct ozx_stat){ 0 }), 0);
 	}
 	for (i = 0; i < NREC; i++)
 		free(names[i]);
@@ -816,7 +815,8 @@ static struct fx_arc *open_bomb(size_t n, size_t last, struct fx_zip *z)
 	assert_non_null(e);
 	assert_non_null(names);
 	for (size_t i = 0; i < n; i++)
-		e[i].name = bomb_name(names[i], i, i + 1 < n ? BOMB_DIRS : last);
+		e[i].name =
+			bomb_name(names[i], i, i + 1 < n ? BOMB_DIRS : last);
 	fx_zip_build(z, e, n, NULL);
 	fa = fx_arc_open_copy(z->p, z->len);
 	free(names);
@@ -830,9 +830,8 @@ static struct fx_arc *open_bomb(size_t n, size_t last, struct fx_zip *z)
 static void test_implied_dirs_budget(void **state)
 {
 	/* the fewest deep records that overrun the budget: 533 */
-	const size_t n = OZX_IMPLIED_EXTRA /
-				 (BOMB_DIRS - OZX_IMPLIED_PER_RECORD) +
-			 1;
+	const size_t n =
+		OZX_IMPLIED_EXTRA / (BOMB_DIRS - OZX_IMPLIED_PER_RECORD) + 1;
 	const uint64_t budget = n * OZX_IMPLIED_PER_RECORD + OZX_IMPLIED_EXTRA;
 	const size_t room = (size_t)(budget - (n - 1) * BOMB_DIRS);
 	char name[BOMB_NAME];
@@ -874,8 +873,8 @@ static void test_implied_dirs_budget(void **state)
 	assert_int_equal(fa->ret, 0);
 	assert_int_equal(ozx_archive_info(fa->a)->ndirs,
 			 1 + (n - 1) * BOMB_DIRS);
-	assert_int_equal(ozx_lookup_path(fa->a, bomb_name(name, n - 2,
-							  BOMB_DIRS), &x),
+	assert_int_equal(ozx_lookup_path(fa->a,
+					 bomb_name(name, n - 2, BOMB_DIRS), &x),
 			 0);
 	assert_int_equal(kind_of(fa->a, x), OZX_KIND_FILE);
 	fx_arc_free(fa);
@@ -885,8 +884,8 @@ static void test_implied_dirs_budget(void **state)
 /* A directory's link count is 2 plus its subdirectories. */
 static void test_nlink(void **state)
 {
-	static const char *const names[] = {"a/x/f", "a/y/", "a/f",
-					    "b/",    "f",    "a/z/q/r"};
+	static const char *const names[] = { "a/x/f", "a/y/", "a/f",
+					     "b/",    "f",    "a/z/q/r" };
 	struct fx_arc *fa = open_names(names, 6);
 	struct ozx_archive *a = fa->a;
 	struct ozx_stat st;
@@ -911,7 +910,7 @@ static void test_nlink(void **state)
  * buffer size. */
 static void test_node_accessors_edges(void **state)
 {
-	static const char *const names[] = {"dir/file"};
+	static const char *const names[] = { "dir/file" };
 	struct fx_arc *fa = open_names(names, 1);
 	struct ozx_archive *a = fa->a;
 	uint32_t bad = ozx_archive_info(a)->nnodes, f = fx_node(a, "dir/file");
@@ -962,24 +961,25 @@ static void test_escape(void **state)
 		size_t len;
 		const char *out;
 	} c[] = {
-	    {"plain.txt", 9, "plain.txt"},
-	    {"a\nb", 3, "a\\x0ab"},
-	    {"tab\there", 8, "tab\\x09here"},
-	    {"x\0y", 3, "x\\x00y"},
-	    {"\xc3\xa9t\xc3\xa9", 5, "\xc3\xa9t\xc3\xa9"},
-	    {"\xc0\xaf", 2, "\\xc0\\xaf"},
-	    {"\xff\xfe", 2, "\\xff\\xfe"},
-	    {"cut\xc3", 4, "cut\\xc3"},
-	    {"\x7f", 1, "\\x7f"},
-	    {"\xe2\x82\xac", 3, "\xe2\x82\xac"}, /* € */
+		{ "plain.txt", 9, "plain.txt" },
+		{ "a\nb", 3, "a\\x0ab" },
+		{ "tab\there", 8, "tab\\x09here" },
+		{ "x\0y", 3, "x\\x00y" },
+		{ "\xc3\xa9t\xc3\xa9", 5, "\xc3\xa9t\xc3\xa9" },
+		{ "\xc0\xaf", 2, "\\xc0\\xaf" },
+		{ "\xff\xfe", 2, "\\xff\\xfe" },
+		{ "cut\xc3", 4, "cut\\xc3" },
+		{ "\x7f", 1, "\\x7f" },
+		{ "\xe2\x82\xac", 3, "\xe2\x82\xac" }, /* € */
 	};
 	char full[64], part[64];
 	size_t i, size;
 
 	(void)state;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		assert_ptr_equal(
-		    ozx_escape(c[i].in, c[i].len, full, sizeof(full)), full);
+		assert_ptr_equal(ozx_escape(c[i].in, c[i].len, full,
+					    sizeof(full)),
+				 full);
 		assert_string_equal(full, c[i].out);
 		for (size = 1; size <= strlen(full) + 1; size++) {
 			memset(part, 'Z', sizeof(part));
@@ -994,24 +994,24 @@ static void test_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_implied_dirs),
-	    cmocka_unit_test(test_explicit_dirs),
-	    cmocka_unit_test(test_explicit_dir_record_index),
-	    cmocka_unit_test(test_hidden_nodes_enumerable),
-	    cmocka_unit_test(test_listing_archive_order),
-	    cmocka_unit_test(test_listing_resume),
-	    cmocka_unit_test(test_listing_100000_children),
-	    cmocka_unit_test(test_names_byte_exact),
-	    cmocka_unit_test(test_unsafe_names_hidden),
-	    cmocka_unit_test(test_name_limits_accepted),
-	    cmocka_unit_test(test_implied_dirs_while_names_grow),
-	    cmocka_unit_test(test_duplicates_last_wins),
-	    cmocka_unit_test(test_file_shadowed_by_dir),
-	    cmocka_unit_test(test_deep_paths_hash),
-	    cmocka_unit_test(test_implied_dirs_budget),
-	    cmocka_unit_test(test_nlink),
-	    cmocka_unit_test(test_node_accessors_edges),
-	    cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_implied_dirs),
+		cmocka_unit_test(test_explicit_dirs),
+		cmocka_unit_test(test_explicit_dir_record_index),
+		cmocka_unit_test(test_hidden_nodes_enumerable),
+		cmocka_unit_test(test_listing_archive_order),
+		cmocka_unit_test(test_listing_resume),
+		cmocka_unit_test(test_listing_100000_children),
+		cmocka_unit_test(test_names_byte_exact),
+		cmocka_unit_test(test_unsafe_names_hidden),
+		cmocka_unit_test(test_name_limits_accepted),
+		cmocka_unit_test(test_implied_dirs_while_names_grow),
+		cmocka_unit_test(test_duplicates_last_wins),
+		cmocka_unit_test(test_file_shadowed_by_dir),
+		cmocka_unit_test(test_deep_paths_hash),
+		cmocka_unit_test(test_implied_dirs_budget),
+		cmocka_unit_test(test_nlink),
+		cmocka_unit_test(test_node_accessors_edges),
+		cmocka_unit_test(test_escape),
 	};
 
 	/* OZX_TEST_FILTER=test_x runs just the matching tests */
