@@ -741,8 +741,12 @@ static void reply_xattr(fuse_req_t req, ssize_t ret, const char *buf,
 		fuse_reply_buf(req, buf, (size_t)ret);
 }
 
-static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			      size_t size)
+/*
+ * getxattr (name) and listxattr (name NULL) share everything but the call
+ * into xattr.c and what a node without attributes answers.
+ */
+static void xattr_op(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     size_t size)
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	char *buf = size ? thread_buf(fs) : NULL;
@@ -756,26 +760,23 @@ static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (!ret && size && !buf)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = ozxfs_xattr_get(fs->archive, node, name, buf, size);
-	reply_xattr(req, ret == -ENOENT ? -ENODATA : ret, buf, size);
+		ret = name ? ozxfs_xattr_get(fs->archive, node, name, buf,
+					     size) :
+			     ozxfs_xattr_list(fs->archive, node, buf, size);
+	if (ret == -ENOENT)
+		ret = name ? -ENODATA : 0;
+	reply_xattr(req, ret, buf, size);
+}
+
+static void ozxfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			      size_t size)
+{
+	xattr_op(req, ino, name, size);
 }
 
 static void ozxfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct ozxfs *fs = ozxfs_of(req);
-	char *buf = size ? thread_buf(fs) : NULL;
-	uint32_t node;
-	ssize_t ret;
-
-	ozxfs_idle_touch(fs);
-	if (size > fs->io_size)
-		size = fs->io_size;
-	ret = node_of(fs, ino, &node);
-	if (!ret && size && !buf)
-		ret = -ENOMEM;
-	if (!ret)
-		ret = ozxfs_xattr_list(fs->archive, node, buf, size);
-	reply_xattr(req, ret == -ENOENT ? 0 : ret, buf, size);
+	xattr_op(req, ino, NULL, size);
 }
 
 /*
