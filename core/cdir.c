@@ -205,7 +205,9 @@ static int add_name(struct ozx_archive *a, struct ozx_node *n,
 	uint32_t off;
 	int ret;
 
-	if (!up->name || up->len == 0 ||
+	/* A raw name past OZX_MAX_PATH stays the name, and is hidden: the
+	 * local header check reads the name into a buffer of that bound. */
+	if (!up->name || up->len == 0 || up->raw_len > OZX_MAX_PATH ||
 	    ozx_utf8_valid((const char *)up->raw, up->raw_len) ||
 	    memchr(up->raw, '\0', up->raw_len) ||
 	    !ozx_utf8_valid((const char *)up->name, up->len)) {
