@@ -267,10 +267,16 @@ static enum bad check_start(struct xfer *x)
 	}
 	if ((uint64_t)cr.total != r->size)
 		return BAD_CHANGED;
-	if (r->etag[0] && p->has_etag && strcmp(p->etag, r->etag) != 0)
+	/*
+	 * Pinned: the response must name the same version.  One that names
+	 * none, or one we could not hold (too long, not printable: has_etag
+	 * is then false), cannot be told from another object, whatever a
+	 * cache or a server ignoring If-Match sends.
+	 */
+	if (r->etag[0] && (!p->has_etag || strcmp(p->etag, r->etag) != 0))
 		return BAD_CHANGED;
-	if (!r->etag[0] && r->lastmod[0] && p->has_lastmod &&
-	    strcmp(p->lastmod, r->lastmod) != 0)
+	if (!r->etag[0] && r->lastmod[0] &&
+	    (!p->has_lastmod || strcmp(p->lastmod, r->lastmod) != 0))
 		return BAD_CHANGED;
 	if ((uint64_t)cr.first != x->off ||
 	    (uint64_t)(cr.last - cr.first) + 1 != x->sink->want)

@@ -85,6 +85,30 @@ grep -q "changed on the server since it was opened" "$LOG" ||
 ok "one log line"
 unmount_ozx "$MNT"
 
+check "a server that ignores If-Match and names its other bytes by an ETag too long to hold: refused, never served"
+fault_set ok
+mount_ozx "$FS_URL/a.ozx" "$MNT" -o cache_size=1M
+# f29 verified first, then pushed out of the 1 MiB block cache by 1.2 MB
+# of other files: its next read must go to the server, bypassing the
+# kernel's page cache (O_DIRECT).
+cat "$MNT/f29" "$MNT/f30" "$MNT/f31" "$MNT/f32" "$MNT/f33" >/dev/null ||
+	fail "the warm-up reads failed"
+fault_set longetag
+"$PY" - "$MNT/f29" "$SRC/f29" <<'EOF2' || fail "the other bytes were served as f29's"
+import errno, mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 1 << 20)
+try:
+    n = os.preadv(fd, [buf], 0)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EIO else "not EIO: %s" % e)
+want = open(sys.argv[2], "rb").read()
+sys.exit(0 if buf[:n] == want[:n] else "read %d bytes, not f29's" % n)
+EOF2
+ok "EIO for a verified entry, or its own bytes"
+fault_set ok
+unmount_ozx "$MNT"
+
 check "a server that reads 'bytes=-N' as 'bytes=0-N' (s3rver does): the open asks for the head, then the tail"
 fault_set nosuffix
 mount_ozx "$FS_URL/a.ozx" "$MNT"

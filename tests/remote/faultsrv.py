@@ -17,6 +17,8 @@ Modes:
   etag      the object changes: a new ETag from now on (If-Match then
             answers 412), same bytes
   nosuffix  "bytes=-N" read as "bytes=0-N" (as the s3rver emulator does)
+  longetag  If-Match ignored, other bytes of the same size, and an ETag
+            of 300 characters (more than the client holds)
 """
 import http.server, os, re, sys, threading, time, urllib.parse
 
@@ -86,8 +88,11 @@ class H(http.server.BaseHTTPRequestHandler):
             data = f.read()
         size = len(data)
         etag = '"%x-%d"' % (size, state["gen"])
+        if mode == "longetag":
+            etag = '"%s"' % ("e" * 300)
+            data = bytes(b ^ 0x5A for b in data)
         im = self.headers.get("If-Match")
-        if im is not None and im.strip() != etag:
+        if im is not None and im.strip() != etag and mode != "longetag":
             return self.send_plain(412)
         m = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
         if not m:
