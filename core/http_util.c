@@ -109,21 +109,44 @@ bool ozx_http_retryable(int curl_code, long status)
 	}
 }
 
+/* Where the authority of url starts and ends (host part, user info
+ * included): after "scheme://", up to the first '/'. */
+static const char *authority(const char *url, const char **end)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *host = scheme_end ? scheme_end + 3 : url;
+
+	*end = host + strcspn(host, "/");
+	return host;
+}
+
+bool ozx_url_has_userinfo(const char *url)
+{
+	const char *end, *host = authority(url, &end);
+	size_t n = strcspn(host, "?#");
+
+	if (n < (size_t)(end - host))
+		end = host + n;
+	return memchr(host, '@', (size_t)(end - host)) != NULL;
+}
+
 char *ozx_url_redact(const char *url, char *buf, size_t size)
 {
-	const char *scheme_end = strstr(url, "://"), *host, *at, *stop;
+	const char *auth_end, *host, *at, *stop;
 	size_t n = 0, k;
 
 	if (size == 0)
 		return buf;
 	buf[0] = '\0';
-	/* Keep scheme://, drop user:password@, stop at ? or #. */
-	host = scheme_end ? scheme_end + 3 : url;
-	stop = host + strcspn(host, "?#");
-	at = memchr(host, '@', (size_t)(stop - host));
-	/* An '@' after the first '/' is part of the path, not user info. */
-	if (at && memchr(host, '/', (size_t)(at - host)))
-		at = NULL;
+	/*
+	 * Keep scheme://, drop user:password@ (up to the authority's last
+	 * '@': a password may hold '?', '#' or '@' however malformed), and
+	 * stop at ? or # after the host.
+	 */
+	host = authority(url, &auth_end);
+	at = memrchr(host, '@', (size_t)(auth_end - host));
+	stop = (at ? at + 1 : host);
+	stop += strcspn(stop, "?#");
 	k = (size_t)(host - url);
 	if (k >= size)
 		k = size - 1;

@@ -168,6 +168,9 @@ bool ozx_http_retryable(int curl_code, long status);
  * terminated; cut short, "...", if it does not fit).  Returns buf. */
 char *ozx_url_redact(const char *url, char *buf, size_t size);
 
+/* Whether url has user info (user:password@) before its host. */
+bool ozx_url_has_userinfo(const char *url);
+
 /*
  * The value of key in [section] of an INI text (the AWS credentials file
  * format: "[name]", "key = value", '#' and ';' comments), copied into

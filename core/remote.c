@@ -1052,6 +1052,14 @@ int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 		set_err(err, 0, "not an http://, https:// or s3:// URL");
 		return -EINVAL;
 	}
+	/* Credentials never come from the command line, where ps(1) shows
+	 * them (found in review: curl sent user:password@ as Basic). */
+	if (ozx_url_has_userinfo(url)) {
+		set_err(err, 0,
+			"a user name or password in the URL is refused: "
+			"it would show in ps(1)");
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&global_lock);
 	if (global_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		pthread_mutex_unlock(&global_lock);

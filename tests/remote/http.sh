@@ -103,6 +103,20 @@ grep -q s3cr3t "$W/err" && fail "the query string (a secret) was printed"
 grep -q s3cr3t "$W/err" && fail "ozx ls printed the query string"
 ok "status 5, no secret"
 
+check "a user name and password in the URL: refused, never sent, never printed"
+n0=$(ngx_requests)
+"$OZXFS" -f "http://alice:s3cr3t@${NGX_URL#http://}/stored.ozx" "$W/mnt" 2>"$W/err"
+rc=$?
+cat "$W/err"
+[ "$rc" -ne 0 ] || fail "mounted a URL with a password in it"
+grep -q s3cr3t "$W/err" && fail "the password was printed"
+grep -q "user name or password in the URL" "$W/err" || fail "the error does not say why"
+[ "$(ngx_requests)" -eq "$n0" ] || fail "a request was sent"
+"$OZX" ls "http://alice:s3cr3t@${NGX_URL#http://}/stored.ozx" 2>"$W/err" &&
+	fail "ozx ls took a URL with a password in it"
+grep -q s3cr3t "$W/err" && fail "ozx ls printed the password"
+ok "status $rc, no request, no secret"
+
 check "a server that refuses connections: exit status 2 after the retries"
 "$OZXFS" -f -o retries=1 "http://127.0.0.1:$(free_port)/x.ozx" "$W/mnt" 2>"$W/err"
 rc=$?

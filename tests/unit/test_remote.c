@@ -150,6 +150,26 @@ static void test_redact(void **state)
 		"http://h/01234567890...");
 	assert_null(strstr(b, "secret"));
 	assert_string_equal(ozx_url_redact("http://h/a", b, 1), "");
+	/* Malformed passwords holding '?' or '@': nothing of them shown
+	 * (found in review: "https://user:pa" and "https://ss@h"). */
+	assert_string_equal(ozx_url_redact("https://user:pa?ss@h/x", b,
+					   sizeof(b)),
+			    "https://h/x");
+	assert_string_equal(ozx_url_redact("https://user:p@ss@h/x", b,
+					   sizeof(b)),
+			    "https://h/x");
+}
+
+/* User info in a URL: found (and so refused at open), not in the path
+ * or the query. */
+static void test_userinfo(void **state)
+{
+	(void)state;
+	assert_true(ozx_url_has_userinfo("http://alice:s3cret@h/a.ozx"));
+	assert_true(ozx_url_has_userinfo("https://alice@h:8/a.ozx"));
+	assert_false(ozx_url_has_userinfo("http://h/a@b.ozx"));
+	assert_false(ozx_url_has_userinfo("http://h/a.ozx?x=@"));
+	assert_false(ozx_url_has_userinfo("s3://bucket/k@y.ozx"));
 }
 
 static const char creds[] = "# comment\n"
@@ -442,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_retryable),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_userinfo),
 		cmocka_unit_test(test_ini),
 		cmocka_unit_test(test_ini_hostile),
 		cmocka_unit_test(test_s3_key),
