@@ -54,6 +54,8 @@
 
 #include "archive_i.h"
 
+/* Index builds a read makes before it gives up (each lost to a change). */
+#define OZX_INFLATE_TRIES 4
 #define WINSIZE 32768u
 #define IN_CHUNK (64u << 10)
 #define OUT_CHUNK (128u << 10)
@@ -709,13 +711,14 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 	const struct zpoint *p = NULL;
 	uint32_t crc, lo, hi;
 	bool build;
-	int err = 0;
+	int err = 0, tries = 0;
 	ssize_t r;
 
 	*f = OZX_R_NONE;
 	if (n->size <= span_of(a, n->size))
 		return decode_from(a, node, io, data_off, NULL, buf, len, off,
 				   f);
+again:
 	x = get(a, node, &build, &err);
 	if (!x && build) {
 		err = ozx_inflate_whole(a, node, io, data_off, NULL, &crc, &x,
@@ -727,10 +730,15 @@ ssize_t ozx_inflate_read(struct ozx_archive *a, uint32_t node,
 		/* A CRC mismatch is the verifier's business (verify=entry
 		 * checked before we got here; verify=none trusts). */
 		x->refs = 1;
-		/* Lost a race, or built across a change: ours was freed. */
-		if (!ozx_zcache_put(a, x))
-			return ozx_inflate_read(a, node, io, data_off, buf, len,
-						off, f);
+		/* Lost a race, or built across a change: ours was freed.
+		 * Try again, a bounded number of times: an archive that
+		 * keeps changing faster than a pass must not keep a read
+		 * here (found in review: this recursed without bound). */
+		if (!ozx_zcache_put(a, x)) {
+			if (++tries >= OZX_INFLATE_TRIES)
+				return -EIO;
+			goto again;
+		}
 	}
 	if (!x)
 		return err;
