@@ -150,7 +150,7 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 	uint64_t lho = node_lho(n), usize, csize;
 	uint16_t flags, method, nlen, xlen,
 		max_x = (uint16_t)(n->x >> LHO_BITS);
-	uint32_t csize32, usize32;
+	uint32_t csize32, usize32, old, new;
 	const char *lh_name;
 	size_t lh_len;
 	int ret;
@@ -203,8 +203,20 @@ static int check_local(struct ozx_archive *a, uint32_t node,
 		if (usize != n->size || csize != n->comp_size)
 			return fail_entry(a, node, OZX_R_ENTRY_LH_SIZES);
 	}
-	atomic_fetch_or(&n->st,
-			ST_RESOLVED | (uint32_t)xlen << ST_LEXTRA_SHIFT);
+	/*
+	 * Record the extra length once: set, not OR'd, and only while no
+	 * other thread has (found in review: two resolvers on either side
+	 * of a change could OR two lengths into one that is neither).  The
+	 * offset returned is the one this thread read; a verification
+	 * against the CRC still decides whether its bytes are served.
+	 */
+	old = atomic_load(&n->st);
+	do {
+		if (old & ST_RESOLVED)
+			break;
+		new = (old & ~ST_LEXTRA_MASK) | ST_RESOLVED |
+		      (uint32_t)xlen << ST_LEXTRA_SHIFT;
+	} while (!atomic_compare_exchange_weak(&n->st, &old, new));
 	*data_off = lho + OZX_LOCAL_LEN + nlen + xlen;
 	return 0;
 }
