@@ -336,6 +336,16 @@ member:
 			ret = jkey(j, &st, path, npath, &child);
 			if (ret)
 				return ret;
+			/* A later duplicate of a key on the path replaces
+			 * all that the earlier one held, as in Python: what
+			 * was found below it is forgotten (found in review:
+			 * {"a":{"b":"x"},"a":1} gave "x" at a.b). */
+			if (child) {
+				res->kind = OZX_JSON_ABSENT;
+				res->truncated = false;
+				if (out && size)
+					out[0] = '\0';
+			}
 		}
 	}
 }

@@ -42,9 +42,9 @@ struct ozx_json_res {
 /*
  * Read the JSON text s[0..len).  When path (object keys from the top,
  * NULL-terminated; NULL for none) leads to a value, res->kind says what
- * it is (the last of duplicate keys wins) and, for a string, its decoded
- * bytes go to out (size bytes, NUL-terminated; res->truncated if they did
- * not fit; out may be NULL).  Returns 0, or -EINVAL if the text is not
+ * it is (the last of duplicate keys wins, at every level of the path, as
+ * in Python) and, for a string, its decoded bytes go to out (size bytes,
+ * NUL-terminated; res->truncated if they did not fit; out may be NULL).  Returns 0, or -EINVAL if the text is not
  * JSON (then *res says ABSENT and out is "").
  */
 int ozx_json_parse(const char *s, size_t len, unsigned flags,

@@ -153,8 +153,9 @@ static void test_json_strings(void **state)
 		4);
 }
 
-/* Values by path: nested keys, the last duplicate wins, arrays are not
- * looked into, a string that does not fit is said to be truncated. */
+/* Values by path: nested keys, the last duplicate wins (at any level of
+ * the path), arrays are not looked into, a string that does not fit is
+ * said to be truncated. */
 static void test_json_path(void **state)
 {
 	static const char *const path[] = { "a", "b", NULL };
@@ -162,6 +163,8 @@ static void test_json_path(void **state)
 	static const char doc2[] = "{\"a\":[{\"b\":\"x\"}],\"b\":\"q\"}";
 	static const char doc3[] = "{\"a\":{\"b\":\"0123456789\"}}";
 	static const char doc4[] = "{\"a\":{\"b\":{\"c\":1}}}";
+	static const char doc5[] = "{\"a\":{\"b\":\"x\"},\"a\":1}";
+	static const char doc6[] = "{\"a\":{\"b\":\"x\"},\"a\":{\"b\":\"w\"}}";
 	struct ozx_json_res res;
 	char out[8];
 
@@ -186,6 +189,18 @@ static void test_json_path(void **state)
 					sizeof(out), &res),
 			 0);
 	assert_int_equal(res.kind, OZX_JSON_OBJECT);
+	/* a later duplicate of a key on the path replaces what the first
+	 * held, deeper keys included (Python's json reads a as 1) */
+	assert_int_equal(ozx_json_parse(doc5, strlen(doc5), 0, path, out,
+					sizeof(out), &res),
+			 0);
+	assert_int_equal(res.kind, OZX_JSON_ABSENT);
+	assert_string_equal(out, "");
+	assert_int_equal(ozx_json_parse(doc6, strlen(doc6), 0, path, out,
+					sizeof(out), &res),
+			 0);
+	assert_int_equal(res.kind, OZX_JSON_STRING);
+	assert_string_equal(out, "w");
 	/* invalid text: nothing found, out emptied */
 	assert_int_equal(ozx_json_parse(doc1, strlen(doc1) - 1, 0, path, out,
 					sizeof(out), &res),
