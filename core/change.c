@@ -9,7 +9,9 @@
  * bytes read are old bytes: those the entry's CRC-32 was checked against.
  * What this cannot see: a writer that puts the mtime back, a write within
  * the same timestamp tick as the stamp last seen, a write(2) still copying
- * when its change is taken in, and file systems whose attributes may lag
+ * when its change is taken in, stores through a shared writable mmap(2)
+ * to a page already dirty (the mtime moves when a clean page is first
+ * written, not on later stores), and file systems whose attributes may lag
  * their data (NFS and other network file systems).  ozxfs(1) says so.
  *
  * A new stamp is a change, taken in once: the generation moves on, every
