@@ -462,6 +462,30 @@ static void ozxfs_ll_destroy(void *userdata)
 	(void)userdata;
 }
 
+/*
+ * The kernel never asks for a byte of an empty file: its entry is checked
+ * when it is opened, or a defect would go unseen.  0 or -errno.
+ */
+static int check_empty(const struct ozxfs_arc *arc, uint32_t node)
+{
+	uint64_t off;
+
+	return arc->fs->opts.verify ?
+		       ozx_file_verify(arc->archive, node, NULL) :
+		       ozx_file_data_offset(arc->archive, node, NULL, &off);
+}
+
+/*
+ * A folder takes zero-message opens whatever its archives hold, so the
+ * lookup of an empty file checks it instead of its open (and readdirplus
+ * leaves such files to a lookup).
+ */
+static bool empty_unchecked(const struct ozxfs *fs, const struct stat *st)
+{
+	return fs->folder && !fs->served_open && S_ISREG(st->st_mode) &&
+	       st->st_size == 0;
+}
+
 static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ozxfs *fs = ozxfs_of(req);
@@ -493,6 +517,8 @@ static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (!ret)
 		ret = node_entry(arc, node, &e);
+	if (!ret && empty_unchecked(fs, &e.attr))
+		ret = check_empty(arc, node);
 	if (ret)
 		goto out_put_err;
 	if (fs->folder)
@@ -584,16 +610,8 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 	ret = node_attr(arc, node, &st);
 	if (!ret && S_ISDIR(st.st_mode))
 		ret = -EISDIR;
-	/* The kernel never asks for a byte of an empty file: check it here,
-	 * or a defect of its entry would go unseen. */
-	if (!ret && st.st_size == 0) {
-		uint64_t off;
-
-		ret = fs->opts.verify ?
-			      ozx_file_verify(arc->archive, node, NULL) :
-			      ozx_file_data_offset(arc->archive, node, NULL,
-						   &off);
-	}
+	if (!ret && st.st_size == 0)
+		ret = check_empty(arc, node);
 	if (!ret && !fs->served_open) {
 		/* From now on the kernel opens files without asking. */
 		ret = -ENOSYS;
@@ -768,6 +786,8 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 		ret = node_entry(arc, node, &e);
 		if (ret || !name)
 			goto out_put_eio;
+		if (plus && empty_unchecked(fs, &e.attr))
+			e.ino = 0;
 		if (plus)
 			n = fuse_add_direntry_plus(req, buf + used, size - used,
 						   name, &e, next);
@@ -778,7 +798,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			break;
 		used += n;
 		/* The kernel counts a lookup for each entry but . and .. */
-		refs += plus && off >= 2;
+		refs += plus && off >= 2 && e.ino;
 		off = next;
 	}
 	if (fs->folder && refs)
