@@ -343,8 +343,7 @@ static void evict(struct ozxfs_folder *f, struct inst *keep)
 		v->skip = true;
 		a = atomic_exchange(&v->live, NULL);
 		if (atomic_load(&v->busy) ||
-		    (atomic_load(&v->nlookup) && !inst_in_place(f, v)) ||
-		    atomic_load(&f->cancelled)) {
+		    (atomic_load(&v->nlookup) && !inst_in_place(f, v))) {
 			atomic_store(&v->live, a);
 			continue;
 		}
@@ -830,13 +829,19 @@ void ozxfs_folder_cancel(struct ozxfs_folder *f)
 	struct ozx_archive *a;
 	struct inst *in;
 
-	/* evict() frees no archive from now on. */
+	/* Archives opened from now on are cancelled as they open. */
 	atomic_store(&f->cancelled, true);
 	for (uint64_t id = 1; id <= n; id++) {
 		in = inst_of(f, id);
-		a = in ? atomic_load(&in->live) : NULL;
+		if (!in)
+			continue;
+		/* Held as a request holds it (see the top): evict() cannot
+		 * free it under us.  Lock-free atomics only. */
+		atomic_fetch_add(&in->busy, 1);
+		a = atomic_load(&in->live);
 		if (a)
 			ozx_archive_cancel(a);
+		atomic_fetch_sub(&in->busy, 1);
 	}
 }
 
