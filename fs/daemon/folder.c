@@ -251,14 +251,20 @@ static struct fnode *fnode_get(struct ozxfs_folder *f, const char *path,
 	return fn;
 }
 
-/* The node of a folder inode, or NULL.  Nodes are never freed. */
-static struct fnode *fnode_at(struct ozxfs_folder *f, fuse_ino_t ino)
+/*
+ * The node of a folder inode, and its kind now, or NULL.  Nodes are never
+ * freed (their kind changes when a directory and an archive swap names).
+ */
+static struct fnode *fnode_at(struct ozxfs_folder *f, fuse_ino_t ino,
+			      enum fkind *kind)
 {
 	struct fnode *fn = NULL;
 
 	pthread_mutex_lock(&f->lock);
-	if (ino >= 1 && ino <= f->nnodes)
+	if (ino >= 1 && ino <= f->nnodes) {
 		fn = f->nodes[ino - 1];
+		*kind = fn->kind;
+	}
 	pthread_mutex_unlock(&f->lock);
 	return fn;
 }
@@ -548,14 +554,16 @@ static void dir_attr(const struct ozxfs_folder *f, fuse_ino_t ino,
 void ozxfs_folder_lookup(fuse_req_t req, struct ozxfs_folder *f,
 			 fuse_ino_t parent, const char *name)
 {
-	struct fnode *dir = fnode_at(f, parent), *fn;
 	struct fuse_entry_param e;
+	struct fnode *dir, *fn;
+	enum fkind dkind;
 	char rel[PATH_MAX];
 	struct inst *in;
 	struct stat st;
 	int kind;
 
-	if (!dir) {
+	dir = fnode_at(f, parent, &dkind);
+	if (!dir || dkind != FN_DIR) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -609,8 +617,6 @@ static int fnode_stat(struct ozxfs_folder *f, const struct fnode *fn,
 {
 	struct stat now;
 
-	if (fn->kind != FN_DIR)
-		return -ENOENT;
 	if (*fn->path ? fstatat(f->dirfd, fn->path, &now, AT_SYMLINK_NOFOLLOW) :
 			fstat(f->dirfd, &now))
 		return -ENOENT;
@@ -624,6 +630,7 @@ void ozxfs_folder_getattr(fuse_req_t req, struct ozxfs_folder *f,
 			  fuse_ino_t ino)
 {
 	struct fnode *fn;
+	enum fkind kind;
 	struct inst *in;
 	struct stat st;
 
@@ -637,8 +644,8 @@ void ozxfs_folder_getattr(fuse_req_t req, struct ozxfs_folder *f,
 		fuse_reply_attr(req, &st, DBL_MAX);
 		return;
 	}
-	fn = fnode_at(f, ino);
-	if (!fn || fnode_stat(f, fn, &st)) {
+	fn = fnode_at(f, ino, &kind);
+	if (!fn || kind != FN_DIR || fnode_stat(f, fn, &st)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -723,11 +730,12 @@ static int list_dir(struct ozxfs_folder *f, const struct fnode *fn,
 void ozxfs_folder_opendir(fuse_req_t req, struct ozxfs_folder *f,
 			  fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fnode *fn = fnode_at(f, ino);
 	struct listing *l;
+	enum fkind kind;
+	struct fnode *fn = fnode_at(f, ino, &kind);
 	int ret;
 
-	if (!fn || fn->kind != FN_DIR) {
+	if (!fn || kind != FN_DIR) {
 		fuse_reply_err(req, fn ? ENOTDIR : ENOENT);
 		return;
 	}
@@ -804,6 +812,10 @@ ssize_t ozxfs_folder_xattr(struct ozxfs_folder *f, fuse_ino_t ino,
 
 	if (!in)
 		return -ENOENT;
+	/* Not ours, and not worth opening the archive for (ls -l asks for
+	 * security.selinux of every name it lists). */
+	if (name && strncmp(name, "user.ozx.", strlen("user.ozx.")))
+		return -ENODATA;
 	/* Whether it opens is known once it was tried. */
 	ret = ozxfs_folder_get(f, ino, &arc, &node);
 	if (!ret) {

@@ -553,13 +553,26 @@ static void ozxfs_ll_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
+/* The attributes of an archive's inode ino; 0 or -errno. */
+static int ino_attr(struct ozxfs *fs, fuse_ino_t ino, struct stat *st)
+{
+	struct ozxfs_arc *arc;
+	uint32_t node;
+	int ret;
+
+	ret = arc_get(fs, ino, &arc, &node);
+	if (ret)
+		return ret;
+	ret = node_attr(arc, node, st);
+	arc_put(fs, arc);
+	return ret;
+}
+
 static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi)
 {
 	struct ozxfs *fs = ozxfs_of(req);
-	struct ozxfs_arc *arc;
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
@@ -568,15 +581,9 @@ static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
 		ozxfs_folder_getattr(req, fs->folder, ino);
 		return;
 	}
-	ret = arc_get(fs, ino, &arc, &node);
+	ret = ino_attr(fs, ino, &st);
 	if (ret) {
 		fuse_reply_err(req, err_of(ret));
-		return;
-	}
-	ret = node_attr(arc, node, &st);
-	arc_put(fs, arc);
-	if (ret) {
-		fuse_reply_err(req, -ret);
 		return;
 	}
 	fuse_reply_attr(req, &st, OZXFS_TIMEOUT);
@@ -694,9 +701,7 @@ static void ozxfs_ll_opendir(fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi)
 {
 	struct ozxfs *fs = ozxfs_of(req);
-	struct ozxfs_arc *arc;
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
@@ -704,17 +709,11 @@ static void ozxfs_ll_opendir(fuse_req_t req, fuse_ino_t ino,
 		ozxfs_folder_opendir(req, fs->folder, ino, fi);
 		return;
 	}
-	ret = arc_get(fs, ino, &arc, &node);
-	if (ret) {
-		fuse_reply_err(req, err_of(ret));
-		return;
-	}
-	ret = node_attr(arc, node, &st);
-	arc_put(fs, arc);
+	ret = ino_attr(fs, ino, &st);
 	if (!ret && !S_ISDIR(st.st_mode))
 		ret = -ENOTDIR;
 	if (ret) {
-		fuse_reply_err(req, -ret);
+		fuse_reply_err(req, err_of(ret));
 		return;
 	}
 	/* Cache the listing, and keep it across opendirs (FOPEN_KEEP_CACHE
@@ -869,9 +868,7 @@ static void ozxfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct ozxfs *fs = ozxfs_of(req);
-	struct ozxfs_arc *arc;
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
@@ -880,19 +877,13 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, mask & W_OK ? EROFS : 0);
 		return;
 	}
-	ret = arc_get(fs, ino, &arc, &node);
-	if (ret) {
-		fuse_reply_err(req, err_of(ret));
-		return;
-	}
-	ret = node_attr(arc, node, &st);
-	arc_put(fs, arc);
+	ret = ino_attr(fs, ino, &st);
 	if (!ret && (mask & W_OK))
 		ret = -EROFS;
 	/* Everyone may read everything; only directories are searchable. */
 	if (!ret && (mask & X_OK) && !S_ISDIR(st.st_mode))
 		ret = -EACCES;
-	fuse_reply_err(req, -ret);
+	fuse_reply_err(req, err_of(ret));
 }
 
 /* Reply to getxattr/listxattr with what xattr.c returned into buf. */

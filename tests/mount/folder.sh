@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # folder.sh - a folder of 1,000 archives as one mount (issue 18): some in
 # subfolders, some DEFLATE, some broken (tests/mount/mkfolder.py).
-#  - The mount is ready at once and has opened no archive.
+#  - The mount is ready at once and has opened no archive; ls -l opens
+#    none either.
 #  - Every file reads back byte-identical; the listing is the source tree's,
 #    each archive a directory; other files, dot-files and a temporary file
 #    of a pack in progress are not shown.
@@ -18,13 +19,7 @@
 require_mount
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FORKED=${FORKED:-${BUILDDIR:+$BUILDDIR/tests/mount/forked}}
-if [ -z "$FORKED" ] || [ ! -x "$FORKED" ]; then
-	command -v cc >/dev/null || fail "no forked helper (${FORKED:-unset}) and no cc to build one"
-	cc -std=c11 -O2 -pthread -o "$W/forked" "$HERE/forked.c" ||
-		fail "cannot build forked.c"
-	FORKED=$W/forked
-fi
+find_forked
 
 DIR=$W/dir
 SRC=$W/src
@@ -53,6 +48,12 @@ ms=$(($(mono_ms) - t0))
 base=$(fds "$OZX_PID")
 [ "$base" -le 8 ] || fail "the daemon holds $base descriptors before any use"
 ok "$ms ms (polling included), $base descriptors"
+
+check "ls -l of folders opens no archive"
+ls -l "$MNT" "$MNT/p00/t0" >/dev/null || fail "ls -l failed"
+n=$(fds "$OZX_PID")
+[ "$n" -eq "$base" ] || fail "the daemon holds $n descriptors after ls -l, $base before"
+ok "$n descriptors"
 
 check "the listing is the source tree's, broken archives as directories"
 {
