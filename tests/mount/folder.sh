@@ -13,7 +13,7 @@
 #    once, 0 errors, with the default limits and with max_archives=16.
 #  - With max_archives=16, reading every file in random order keeps the
 #    daemon's descriptors at most 16 + a constant and its RSS bounded,
-#    and every byte is still right.
+#    and every byte is still right; verify=none with max_archives=4 too.
 
 . "$(dirname "$0")/lib.sh"
 require_mount
@@ -161,6 +161,12 @@ run_forked -m fork -j 16 -w 300 -r 1000 -s 3
 run_forked -m thread -j 8 -w 300 -r 1000 -s 4
 n=$(fds "$OZX_PID")
 [ "$n" -le $((16 + base + 2)) ] || fail "$n descriptors after the forked readers"
+unmount_ozx "$MNT"
+
+check "=== verify=none,max_archives=4: forked readers across all archives ==="
+mount_ozx "$DIR" "$MNT" -o verify=none,max_archives=4
+run_forked -m fork -j 16 -w 200 -r 500 -s 5
+expect_fail "$EIO" "ls of '$bad'" ls "$MNT/$bad"
 unmount_ozx "$MNT"
 
 echo "PASS: $TEST_NAME"
