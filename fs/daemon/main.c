@@ -4,10 +4,12 @@
  * Everything that can fail because of the command line, the archive or the
  * mount point fails before the daemon forks, so it is reported on stderr
  * with a distinct exit status, and when "ozxfs ARCHIVE MNT" returns 0 the
- * archive is indexed and mounted.  In order: parse, open the archive, check
- * the mount point and /dev/fuse, create the session, mount, daemonize (log
- * to syslog from then on), start the idle timer if asked, serve until
- * unmounted (by anyone, or by the idle timer) or signalled, unwind.
+ * archive is indexed and mounted (a folder of archives is only opened: its
+ * archives are indexed on first use, folder.c).  In order: parse, open the
+ * archive, check the mount point and /dev/fuse, create the session, mount,
+ * daemonize (log to syslog from then on), start the idle timer if asked,
+ * serve until unmounted (by anyone, or by the idle timer) or signalled,
+ * unwind.
  *
  * A signal (SIGTERM, SIGINT, SIGHUP) ends the session loop, and libfuse's
  * fuse_session_unmount() then detaches the mount lazily (MNT_DETACH, or

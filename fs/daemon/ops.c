@@ -11,6 +11,14 @@
  * counts need no bookkeeping: forget and forget_multi just reply none.
  * Hidden nodes have numbers too, but lookup and readdir never hand them out.
  *
+ * A folder of archives (folder.c) numbers its own directories below 2^32
+ * and gives each archive version a base, instance << 32: node n of it is
+ * base + n + 1 (struct ozxfs_arc), and the ops below reach an archive
+ * through arc_get(), which opens it if need be and holds it for the
+ * request.  There lookups and FORGETs are counted per archive version,
+ * so that a removed or replaced archive stays open while the kernel
+ * holds its inodes; the folder's own nodes are answered by folder.c.
+ *
  * Caching.  The archive is immutable, so the kernel may keep everything for
  * as long as it likes: entry and attribute timeouts are DBL_MAX (libfuse
  * clamps them to ULONG_MAX seconds, the kernel to its largest jiffy
@@ -27,8 +35,9 @@
  * second-pass rate for 22 KB files.  The mount is ro, so the VFS refuses
  * opens for writing before they could reach us.  The kernel never reads an
  * empty file, so only its open can check its entry: an archive with empty
- * files keeps served opens; so does -o idle_timeout, for which an open
- * served from the kernel's cache must still count as a use.
+ * files keeps served opens (a folder, whose archives are not known at init,
+ * checks empty files at their lookup instead); so does -o idle_timeout, for
+ * which an open served from the kernel's cache must still count as a use.
  *
  * Otherwise (-o fd_per_open, -o idle_timeout, empty files, or a kernel
  * without zero-message opens) every open reaches the daemon and gets a
@@ -256,7 +265,9 @@ static int file_fd(struct ozxfs_arc *arc)
 
 /*
  * The file handle for a new open: a descriptor of its own, or NULL (0 in
- * fi->fh) to read through the archive's shared descriptor.  Returns 0.
+ * fi->fh) to read through the archive's shared descriptor; in a folder
+ * always a handle (fd -1 for the shared descriptor), which takes over the
+ * caller's hold on the archive.  Returns 0, or -ENOMEM in a folder.
  * The archive changing since the mount is no reason to refuse: reads
  * check that, through either descriptor.
  */
