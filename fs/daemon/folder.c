@@ -30,8 +30,9 @@
  * that needs its tree (a lookup or listing inside it, a read), not by
  * the lookup of its name.  At most max_archives archives are open, with
  * at most archive_memory bytes of indexes (an estimate: 64 bytes per node
- * plus the central directory); past either, the least recently used are
- * released: their index freed, their descriptor closed.  An instance
+ * plus the central directory) and DEFLATE access points (as the core
+ * counts them), summed at each open; past either, the least recently used
+ * are released: their index freed, their descriptor closed.  An instance
  * released and used again is opened again by its path, and must be the
  * same file (device, inode, size and mtime); otherwise its inodes answer
  * ESTALE.  So an instance whose path no longer names it (removed, or
@@ -121,7 +122,6 @@ struct ozxfs_folder {
 	_Atomic(struct inst *) *chunk[INST_CHUNKS];
 	struct inst *open; /* open instances */
 	unsigned nopen;
-	size_t mem;
 	_Atomic uint64_t tick; /* advanced by each open */
 	atomic_bool cancelled;
 };
@@ -330,14 +330,27 @@ static bool inst_in_place(const struct ozxfs_folder *f, const struct inst *in)
 	return stamp_eq(&s, &in->stamp);
 }
 
+/* The memory of an open instance now: its index and DEFLATE access
+ * points. */
+static size_t inst_mem(const struct inst *in)
+{
+	struct ozx_zstats zs;
+
+	ozx_archive_zstats(in->arc.archive, &zs);
+	return in->mem + zs.used;
+}
+
 /* Under the lock: release open archives (not keep) past the limits. */
 static void evict(struct ozxfs_folder *f, struct inst *keep)
 {
 	const struct ozxfs_opts *o = &f->fs->opts;
 	struct ozx_archive *a;
 	struct inst *in, *v;
+	size_t mem = 0;
 
-	while (f->nopen > o->max_archives || f->mem > o->archive_memory) {
+	for (in = f->open; in; in = in->next)
+		mem += inst_mem(in);
+	while (f->nopen > o->max_archives || mem > o->archive_memory) {
 		v = NULL;
 		for (in = f->open; in; in = in->next)
 			if (in != keep && !in->skip &&
@@ -360,7 +373,7 @@ static void evict(struct ozxfs_folder *f, struct inst *keep)
 		if (v->next)
 			v->next->prev = v->prev;
 		f->nopen--;
-		f->mem -= v->mem;
+		mem -= inst_mem(v);
 		ozx_archive_free(a);
 	}
 	for (in = f->open; in; in = in->next)
@@ -456,7 +469,6 @@ static int inst_open(struct ozxfs_folder *f, struct inst *in)
 			f->open->prev = in;
 		f->open = in;
 		f->nopen++;
-		f->mem += in->mem;
 		atomic_store(&in->used, atomic_fetch_add(&f->tick, 1) + 1);
 		atomic_store(&in->live, a);
 		evict(f, in);

@@ -13,7 +13,8 @@
 #    once, 0 errors, with the default limits and with max_archives=16.
 #  - With max_archives=16, reading every file in random order keeps the
 #    daemon's descriptors at most 16 + a constant and its RSS bounded,
-#    and every byte is still right; verify=none with max_archives=4 too.
+#    and every byte is still right; archive_memory=1M bounds them too;
+#    verify=none with max_archives=4 as well.
 
 . "$(dirname "$0")/lib.sh"
 require_mount
@@ -128,12 +129,17 @@ run_forked -m fork -j 16 -w 300 -r 1000 -s 1
 run_forked -m thread -j 8 -w 300 -r 1000 -s 2
 unmount_ozx "$MNT"
 
-check "=== max_archives=16: every file in random order, descriptors and RSS bounded ==="
-mount_ozx "$DIR" "$MNT" -o max_archives=16
-base=$(fds "$OZX_PID")
-"$PY" - "$SRC" "$MNT" "$W/list" "$OZX_PID" "$base" <<'EOF' || fail "random reads failed"
+# random_reads MAXOPEN: every file once in random order, each compared
+# with its source; the daemon's descriptors stay at most MAXOPEN archives
+# more than before the first read (plus 2), its RSS at most 96 MiB.
+random_reads()
+{
+	local base
+	base=$(fds "$OZX_PID")
+	check "every file in random order: at most $1 archives open, RSS bounded"
+	"$PY" - "$SRC" "$MNT" "$W/list" "$OZX_PID" "$base" "$1" <<'EOF' || fail "random reads failed"
 import os, random, sys
-src, mnt, lst, pid, base = sys.argv[1:6]
+src, mnt, lst, pid, base, maxopen = sys.argv[1:7]
 paths = [l.split(" ", 1)[1].rstrip("\n") for l in open(lst)]
 random.Random(16).shuffle(paths)
 maxfd, maxrss = 0, 0
@@ -150,17 +156,29 @@ for i, path in enumerate(paths):
         maxrss = max(maxrss, rss())
 print("%d files read, at most %d descriptors (%s at the start), RSS at most %d KiB"
       % (len(paths), maxfd, base, maxrss))
-# 16 archives, plus what the daemon held before any archive was open
-if maxfd > 16 + int(base) + 2:
-    sys.exit("%d descriptors, want at most 16 + %s + 2" % (maxfd, base))
+limit = int(maxopen) + int(base) + 2
+if maxfd > limit:
+    sys.exit("%d descriptors, want at most %d" % (maxfd, limit))
 if maxrss > 96 * 1024:
     sys.exit("RSS %d KiB, want at most 96 MiB" % maxrss)
 EOF
-ok "bounded"
+	ok "bounded"
+}
+
+check "=== max_archives=16 ==="
+mount_ozx "$DIR" "$MNT" -o max_archives=16
+base=$(fds "$OZX_PID")
+random_reads 16
 run_forked -m fork -j 16 -w 300 -r 1000 -s 3
 run_forked -m thread -j 8 -w 300 -r 1000 -s 4
 n=$(fds "$OZX_PID")
 [ "$n" -le $((16 + base + 2)) ] || fail "$n descriptors after the forked readers"
+unmount_ozx "$MNT"
+
+# Each archive counts at least 4 KiB: 1 MiB holds at most 256 of them.
+check "=== archive_memory=1M (max_archives=100000): the memory budget bounds them ==="
+mount_ozx "$DIR" "$MNT" -o archive_memory=1M,max_archives=100000
+random_reads 256
 unmount_ozx "$MNT"
 
 check "=== verify=none,max_archives=4: forked readers across all archives ==="
