@@ -4,10 +4,12 @@
  * Everything that can fail because of the command line, the archive or the
  * mount point fails before the daemon forks, so it is reported on stderr
  * with a distinct exit status, and when "ozxfs ARCHIVE MNT" returns 0 the
- * archive is indexed and mounted.  In order: parse, open the archive, check
- * the mount point and /dev/fuse, create the session, mount, daemonize (log
- * to syslog from then on), start the idle timer if asked, serve until
- * unmounted (by anyone, or by the idle timer) or signalled, unwind.
+ * archive is indexed and mounted (a folder of archives is only opened: its
+ * archives are indexed on first use, folder.c).  In order: parse, open the
+ * archive, check the mount point and /dev/fuse, create the session, mount,
+ * daemonize (log to syslog from then on), start the idle timer if asked,
+ * serve until unmounted (by anyone, or by the idle timer) or signalled,
+ * unwind.
  *
  * A signal (SIGTERM, SIGINT, SIGHUP) ends the session loop, and libfuse's
  * fuse_session_unmount() then detaches the mount lazily (MNT_DETACH, or
@@ -33,6 +35,7 @@
 #include "cpus.h"
 #include "esc.h"
 #include "bdi.h"
+#include "folder.h"
 #include "idle.h"
 #include "opts.h"
 #include "ops.h"
@@ -128,11 +131,33 @@ static unsigned fd_budget(void)
 /* What the options ask of the archive, and where it reports. */
 static void set_policy(struct ozxfs *fs)
 {
+	fs->arc.fs = fs;
+	fs->arc.archive = fs->archive;
+	fs->arc.info = fs->info;
+	fs->arc.esc = fs->archive_esc;
+	fs->arc.base = 0;
 	ozx_archive_set_verify(fs->archive, fs->opts.verify);
 	ozx_archive_set_inflate_cache(fs->archive, fs->opts.inflate_cache);
-	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, fs);
-	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, fs);
-	ozx_archive_set_warn_cb(fs->archive, ozxfs_ll_warn, fs);
+	ozx_archive_set_fail_cb(fs->archive, ozxfs_ll_fail, &fs->arc);
+	ozx_archive_set_change_cb(fs->archive, ozxfs_ll_changed, &fs->arc);
+	ozx_archive_set_warn_cb(fs->archive, ozxfs_ll_warn, &fs->arc);
+}
+
+/* A folder of archives: opened, nothing in it yet; an exit status. */
+static int open_folder(struct ozxfs *fs)
+{
+	int ret = ozxfs_folder_new(fs, fs->archive_path, &fs->folder);
+
+	if (ret) {
+		fuse_log(FUSE_LOG_ERR, "cannot open folder '%s': %s\n",
+			 fs->archive_esc, strerror(-ret));
+		return OZXFS_EXIT_UNREADABLE;
+	}
+	fuse_log(FUSE_LOG_INFO,
+		 "folder '%s': archives opened on first use, at most %u "
+		 "at once\n",
+		 fs->archive_esc, fs->opts.max_archives);
+	return OZXFS_EXIT_OK;
 }
 
 /* Open and index the archive; returns an exit status. */
@@ -140,6 +165,7 @@ static int open_archive(struct ozxfs *fs)
 {
 	const char *arg = fs->opts.archive_arg;
 	struct ozx_diag diag = { 0 };
+	struct stat st;
 	int ret;
 
 	if (ozx_is_url(arg)) {
@@ -160,6 +186,8 @@ static int open_archive(struct ozxfs *fs)
 			 strerror(ENOMEM));
 		return OZXFS_EXIT_UNREADABLE;
 	}
+	if (stat(fs->archive_path, &st) == 0 && S_ISDIR(st.st_mode))
+		return open_folder(fs);
 
 	ret = ozx_archive_open(fs->archive_path, &fs->archive, &diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
@@ -338,7 +366,10 @@ static bool chained[N_EXIT_SIGNALS];
 /* Cancel first (only a flag), then what libfuse does: end the loop. */
 static void on_exit_signal(int sig)
 {
-	ozx_archive_cancel(ozxfs.archive);
+	if (ozxfs.archive)
+		ozx_archive_cancel(ozxfs.archive);
+	if (ozxfs.folder)
+		ozxfs_folder_cancel(ozxfs.folder);
 	/* A URL's requests too: a stalled server must not hold the exit. */
 	ozx_remote_cancel(ozxfs.remote);
 	for (size_t i = 0; i < N_EXIT_SIGNALS; i++)
@@ -476,14 +507,17 @@ int main(int argc, char *argv[])
 	}
 	if (cmd.debug)
 		log_max = FUSE_LOG_DEBUG;
-	report_archive(fs);
+	if (fs->archive)
+		report_archive(fs);
 
 	fs->fd_budget = fd_budget();
 	threads = fs->opts.threads ? fs->opts.threads :
 				     cpus_usable(OZXFS_MAX_THREADS);
 	if (cmd.singlethread)
 		threads = 1;
-	ozx_archive_set_cpu_limit(fs->archive, threads);
+	fs->cpu_limit = threads;
+	if (fs->archive)
+		ozx_archive_set_cpu_limit(fs->archive, threads);
 	fuse_log(FUSE_LOG_INFO,
 		 "CPU work on %u thread%s at once, up to %u worker threads, "
 		 "up to %u archive descriptors\n",
@@ -566,6 +600,7 @@ out_destroy_session:
 out_free_cmd:
 	free(cmd.mountpoint);
 out_free_archive:
+	ozxfs_folder_free(fs->folder);
 	ozx_archive_free(fs->archive);
 	ozx_remote_free(fs->remote);
 	free(fs->archive_esc);

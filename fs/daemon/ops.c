@@ -11,6 +11,14 @@
  * counts need no bookkeeping: forget and forget_multi just reply none.
  * Hidden nodes have numbers too, but lookup and readdir never hand them out.
  *
+ * A folder of archives (folder.c) numbers its own directories below 2^32
+ * and gives each archive version a base, instance << 32: node n of it is
+ * base + n + 1 (struct ozxfs_arc), and the ops below reach an archive
+ * through arc_get(), which opens it if need be and holds it for the
+ * request.  There lookups and FORGETs are counted per archive version,
+ * so that a removed or replaced archive stays open while the kernel
+ * holds its inodes; the folder's own nodes are answered by folder.c.
+ *
  * Caching.  The archive is immutable, so the kernel may keep everything for
  * as long as it likes: entry and attribute timeouts are DBL_MAX (libfuse
  * clamps them to ULONG_MAX seconds, the kernel to its largest jiffy
@@ -27,8 +35,9 @@
  * second-pass rate for 22 KB files.  The mount is ro, so the VFS refuses
  * opens for writing before they could reach us.  The kernel never reads an
  * empty file, so only its open can check its entry: an archive with empty
- * files keeps served opens; so does -o idle_timeout, for which an open
- * served from the kernel's cache must still count as a use.
+ * files keeps served opens (a folder, whose archives are not known at init,
+ * checks empty files at their lookup instead); so does -o idle_timeout, for
+ * which an open served from the kernel's cache must still count as a use.
  *
  * Otherwise (-o fd_per_open, -o idle_timeout, empty files, or a kernel
  * without zero-message opens) every open reaches the daemon and gets a
@@ -40,6 +49,7 @@
 #include "config.h"
 
 #include "ops.h"
+#include "folder.h"
 #include "xattr.h"
 
 #include <errno.h>
@@ -68,10 +78,14 @@
 /* statfs block size; f_blocks counts the archive's bytes in these. */
 #define OZXFS_STATFS_BSIZE 4096
 
-/* An open file reading through a descriptor of its own (fi->fh). */
+/*
+ * An open file reading through a descriptor of its own (fi->fh), or, in a
+ * folder, through its archive's (fd -1): it keeps its archive open.
+ */
 struct ozxfs_file {
 	int fd;
 	struct ozx_io io;
+	struct ozxfs_arc *arc; /* a folder's archive, held until release */
 	struct ozxfs_file *prev, *next; /* in ozxfs.files */
 };
 
@@ -80,27 +94,58 @@ static struct ozxfs *ozxfs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static fuse_ino_t ino_of(uint32_t node)
+static fuse_ino_t ino_of(const struct ozxfs_arc *arc, uint32_t node)
 {
-	return (fuse_ino_t)node + 1;
+	return arc->base + (fuse_ino_t)node + 1;
 }
 
-static int node_of(const struct ozxfs *fs, fuse_ino_t ino, uint32_t *node)
+static int node_of(const struct ozxfs_arc *arc, fuse_ino_t ino, uint32_t *node)
 {
-	if (ino < FUSE_ROOT_ID || ino - 1 >= fs->info->nnodes)
+	if (ino <= arc->base || ino - arc->base - 1 >= arc->info->nnodes)
 		return -ENOENT;
-	*node = (uint32_t)(ino - 1);
+	*node = (uint32_t)(ino - arc->base - 1);
 	return 0;
 }
 
-/* Attributes of a visible node; -ENOENT for anything else. */
-static int node_attr(const struct ozxfs *fs, uint32_t node, struct stat *st)
+/*
+ * The archive and node of inode ino, for one request: 0, or -errno (a
+ * folder's archive that cannot be opened).  Every success is paired with
+ * arc_put().  A folder's own nodes (ozxfs_folder_node) never come here.
+ */
+static int arc_get(struct ozxfs *fs, fuse_ino_t ino, struct ozxfs_arc **arc,
+		   uint32_t *node)
 {
+	if (!fs->folder) {
+		*arc = &fs->arc;
+		return node_of(&fs->arc, ino, node);
+	}
+	return ozxfs_folder_get(fs->folder, ino, arc, node);
+}
+
+static void arc_put(struct ozxfs *fs, struct ozxfs_arc *arc)
+{
+	if (fs->folder)
+		ozxfs_folder_put(fs->folder, arc);
+}
+
+/* Whether a folder answers for ino itself (its directories, and the
+ * roots of its archives when only their attributes are asked). */
+static bool folder_owns(const struct ozxfs *fs, fuse_ino_t ino, bool roots)
+{
+	return fs->folder && (ozxfs_folder_node(ino) ||
+			      (roots && ozxfs_folder_arc_root(ino)));
+}
+
+/* Attributes of a visible node; -ENOENT for anything else. */
+static int node_attr(const struct ozxfs_arc *arc, uint32_t node,
+		     struct stat *st)
+{
+	const struct ozxfs *fs = arc->fs;
 	struct ozx_stat os;
 	uint64_t size;
 	int ret;
 
-	ret = ozx_node_stat(fs->archive, node, &os);
+	ret = ozx_node_stat(arc->archive, node, &os);
 	if (ret)
 		return ret;
 	memset(st, 0, sizeof(*st));
@@ -114,7 +159,7 @@ static int node_attr(const struct ozxfs *fs, uint32_t node, struct stat *st)
 	default:
 		return -ENOENT;
 	}
-	st->st_ino = ino_of(node);
+	st->st_ino = ino_of(arc, node);
 	st->st_nlink = os.nlink ? os.nlink : 1;
 	st->st_uid = fs->opts.uid;
 	st->st_gid = fs->opts.gid;
@@ -129,14 +174,14 @@ static int node_attr(const struct ozxfs *fs, uint32_t node, struct stat *st)
 	return 0;
 }
 
-static int node_entry(const struct ozxfs *fs, uint32_t node,
+static int node_entry(const struct ozxfs_arc *arc, uint32_t node,
 		      struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = ino_of(node);
+	e->ino = ino_of(arc, node);
 	e->attr_timeout = OZXFS_TIMEOUT;
 	e->entry_timeout = OZXFS_TIMEOUT;
-	return node_attr(fs, node, &e->attr);
+	return node_attr(arc, node, &e->attr);
 }
 
 /*
@@ -175,31 +220,28 @@ static bool log_first(atomic_bool *flag)
 }
 
 /*
- * The file handle for a new open: a descriptor of its own, or NULL (0 in
- * fi->fh) to read through the archive's shared descriptor.  Returns 0.
- * The archive changing since the mount is no reason to refuse: reads
- * check that, through either descriptor.
+ * A descriptor of arc's archive for an open file of its own, counted in
+ * fs->fd_count, or -1 to read through the archive's shared descriptor.
  */
-static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
+static int file_fd(struct ozxfs_arc *arc)
 {
-	struct ozxfs_file *f;
+	struct ozxfs *fs = arc->fs;
 	int fd;
 
-	*out = NULL;
 	/* A URL has no descriptor to reopen: its io is shared, and it
 	 * keeps no state per reader (its cache and readahead are its own). */
 	if (fs->remote)
-		return 0;
+		return -1;
 	if (atomic_fetch_add(&fs->fd_count, 1) >= fs->fd_budget) {
 		atomic_fetch_sub(&fs->fd_count, 1);
 		if (log_first(&fs->logged_budget))
 			fuse_log(FUSE_LOG_NOTICE,
 				 "%u files open on '%s': more share the "
 				 "archive's descriptor\n",
-				 fs->fd_budget, fs->archive_esc);
-		return 0;
+				 fs->fd_budget, arc->esc);
+		return -1;
 	}
-	fd = ozx_archive_reopen(fs->archive);
+	fd = ozx_archive_reopen(arc->archive);
 	if (fd < 0) {
 		atomic_fetch_sub(&fs->fd_count, 1);
 		if (fd == -EMFILE || fd == -ENFILE) {
@@ -207,33 +249,58 @@ static int file_open(struct ozxfs *fs, struct ozxfs_file **out)
 				fuse_log(FUSE_LOG_NOTICE,
 					 "out of descriptors: more files on "
 					 "'%s' share its descriptor\n",
-					 fs->archive_esc);
+					 arc->esc);
 		} else if (log_first(&fs->logged_reopen)) {
 			/* Deleted or renamed over, and no /proc: our
 			 * descriptor still holds it. */
 			fuse_log(FUSE_LOG_WARNING,
 				 "cannot reopen archive '%s': %s: files share "
 				 "the archive's descriptor\n",
-				 fs->archive_esc, strerror(-fd));
+				 arc->esc, strerror(-fd));
 		}
-		return 0;
+		return -1;
 	}
-	f = malloc(sizeof(*f));
-	if (!f) {
-		close(fd);
-		atomic_fetch_sub(&fs->fd_count, 1);
+	return fd;
+}
+
+/*
+ * The file handle for a new open: a descriptor of its own, or NULL (0 in
+ * fi->fh) to read through the archive's shared descriptor; in a folder
+ * always a handle (fd -1 for the shared descriptor), which takes over the
+ * caller's hold on the archive.  Returns 0, or -ENOMEM in a folder.
+ * The archive changing since the mount is no reason to refuse: reads
+ * check that, through either descriptor.
+ */
+static int file_open(struct ozxfs_arc *arc, struct ozxfs_file **out)
+{
+	struct ozxfs *fs = arc->fs;
+	int fd = file_fd(arc);
+
+	*out = NULL;
+	if (fd < 0 && !fs->folder)
 		return 0;
+	/* A folder's open file holds its archive open: a handle even for
+	 * the shared descriptor. */
+	*out = malloc(sizeof(**out));
+	if (!*out) {
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_sub(&fs->fd_count, 1);
+		}
+		return fs->folder ? -ENOMEM : 0;
 	}
-	f->fd = fd;
-	f->io = ozx_io_fd(fd);
+	(*out)->fd = fd;
+	(*out)->io = ozx_io_fd(fd);
+	(*out)->arc = fs->folder ? arc : NULL;
+	if (fd < 0)
+		return 0;
 	pthread_mutex_lock(&fs->files_lock);
-	f->prev = NULL;
-	f->next = fs->files;
-	if (f->next)
-		f->next->prev = f;
-	fs->files = f;
+	(*out)->prev = NULL;
+	(*out)->next = fs->files;
+	if (fs->files)
+		fs->files->prev = *out;
+	fs->files = *out;
 	pthread_mutex_unlock(&fs->files_lock);
-	*out = f;
 	return 0;
 }
 
@@ -241,6 +308,12 @@ static void file_close(struct ozxfs *fs, struct ozxfs_file *f)
 {
 	if (!f)
 		return;
+	if (f->arc)
+		ozxfs_folder_put(fs->folder, f->arc);
+	if (f->fd < 0) {
+		free(f);
+		return;
+	}
 	pthread_mutex_lock(&fs->files_lock);
 	if (f->prev)
 		f->prev->next = f->next;
@@ -256,10 +329,11 @@ static void file_close(struct ozxfs *fs, struct ozxfs_file *f)
 
 /* The node's path, made printable, for messages. */
 #define ESC_MAX (4 * OZX_MAX_PATH + 1)
-static void node_esc(const struct ozxfs *fs, uint32_t node, char esc[ESC_MAX])
+static void node_esc(const struct ozxfs_arc *arc, uint32_t node,
+		     char esc[ESC_MAX])
 {
 	char path[OZX_MAX_PATH + 1];
-	ssize_t len = ozx_node_path(fs->archive, node, path, sizeof(path));
+	ssize_t len = ozx_node_path(arc->archive, node, path, sizeof(path));
 
 	if (len < 0)
 		snprintf(esc, ESC_MAX, "#%u", (unsigned)node);
@@ -269,24 +343,25 @@ static void node_esc(const struct ozxfs *fs, uint32_t node, char esc[ESC_MAX])
 
 void ozxfs_ll_changed(void *ctx)
 {
-	struct ozxfs *fs = ctx;
+	const struct ozxfs_arc *arc = ctx;
 
 	fuse_log(FUSE_LOG_WARNING, "archive '%s' changed since mount: %s\n",
-		 fs->archive_esc,
-		 fs->opts.verify ? "entries are verified again before they "
-				   "are read" :
-				   "verify=none serves its bytes as they are");
+		 arc->esc,
+		 arc->fs->opts.verify ?
+			 "entries are verified again before they "
+			 "are read" :
+			 "verify=none serves its bytes as they are");
 }
 
 /* One line about an entry: "entry 'NAME' in 'ARCHIVE' is WHAT: WHY". */
-static void log_entry(struct ozxfs *fs, enum fuse_log_level level,
+static void log_entry(const struct ozxfs_arc *arc, enum fuse_log_level level,
 		      uint32_t node, const char *what, const char *why)
 {
 	char esc[ESC_MAX];
 
-	node_esc(fs, node, esc);
-	fuse_log(level, "entry '%s' in '%s' is %s: %s\n", esc, fs->archive_esc,
-		 what, why);
+	node_esc(arc, node, esc);
+	fuse_log(level, "entry '%s' in '%s' is %s: %s\n", esc, arc->esc, what,
+		 why);
 }
 
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why)
@@ -305,14 +380,15 @@ void ozxfs_ll_warn(void *ctx, uint32_t node, const char *why)
  * network error, or the file shrank; the next read tries again), say so at
  * most once a second, counting the failures not logged in between.
  */
-static void log_read_error(struct ozxfs *fs, uint32_t node)
+static void log_read_error(const struct ozxfs_arc *arc, uint32_t node)
 {
+	struct ozxfs *fs = arc->fs;
 	struct timespec ts;
 	char esc[ESC_MAX], more[64] = "";
 	long long last;
 	unsigned skipped;
 
-	if (ozx_file_fail(fs->archive, node))
+	if (ozx_file_fail(arc->archive, node))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	last = atomic_load(&fs->io_log_sec);
@@ -326,11 +402,11 @@ static void log_read_error(struct ozxfs *fs, uint32_t node)
 	if (skipped)
 		snprintf(more, sizeof(more),
 			 " (and %u reads since the last message)", skipped);
-	node_esc(fs, node, esc);
+	node_esc(arc, node, esc);
 	fuse_log(FUSE_LOG_ERR,
 		 "reading entry '%s' of '%s' failed: archive read failed or "
 		 "came up short%s\n",
-		 esc, fs->archive_esc, more);
+		 esc, arc->esc, more);
 }
 
 /* Whether any visible file is empty (one pass over the node table). */
@@ -354,7 +430,7 @@ static void ozxfs_ll_init(void *userdata, struct fuse_conn_info *conn)
 	/* Before any other request, so no worker thread reads it earlier. */
 	fs->served_open = fs->opts.fd_per_open || fs->opts.idle_timeout ||
 			  !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) ||
-			  has_empty_file(fs);
+			  (!fs->folder && has_empty_file(fs));
 	fuse_log(FUSE_LOG_NOTICE, "%s\n",
 		 fs->served_open ? "opens: each open file has a descriptor "
 				   "of its own" :
@@ -397,10 +473,35 @@ static void ozxfs_ll_destroy(void *userdata)
 	(void)userdata;
 }
 
+/*
+ * The kernel never asks for a byte of an empty file: its entry is checked
+ * when it is opened, or a defect would go unseen.  0 or -errno.
+ */
+static int check_empty(const struct ozxfs_arc *arc, uint32_t node)
+{
+	uint64_t off;
+
+	return arc->fs->opts.verify ?
+		       ozx_file_verify(arc->archive, node, NULL) :
+		       ozx_file_data_offset(arc->archive, node, NULL, &off);
+}
+
+/*
+ * A folder takes zero-message opens whatever its archives hold, so the
+ * lookup of an empty file checks it instead of its open (and readdirplus
+ * leaves such files to a lookup).
+ */
+static bool empty_unchecked(const struct ozxfs *fs, const struct stat *st)
+{
+	return fs->folder && !fs->served_open && S_ISREG(st->st_mode) &&
+	       st->st_size == 0;
+}
+
 static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	struct fuse_entry_param e;
+	struct ozxfs_arc *arc;
 	size_t len = strlen(name);
 	uint32_t dir, node;
 	int ret;
@@ -410,41 +511,72 @@ static void ozxfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
-	ret = node_of(fs, parent, &dir);
+	if (folder_owns(fs, parent, false)) {
+		ozxfs_folder_lookup(req, fs->folder, parent, name);
+		return;
+	}
+	ret = arc_get(fs, parent, &arc, &dir);
 	if (ret)
 		goto out_err;
-	ret = ozx_lookup(fs->archive, dir, name, len, &node);
+	ret = ozx_lookup(arc->archive, dir, name, len, &node);
 	if (ret == -ENOENT) {
 		/* The name will never appear: let the kernel remember. */
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = OZXFS_TIMEOUT;
 		fuse_reply_entry(req, &e);
-		return;
+		goto out_put;
 	}
+	if (!ret)
+		ret = node_entry(arc, node, &e);
+	if (!ret && empty_unchecked(fs, &e.attr))
+		ret = check_empty(arc, node);
 	if (ret)
-		goto out_err;
-	ret = node_entry(fs, node, &e);
-	if (ret)
-		goto out_err;
+		goto out_put_err;
+	if (fs->folder)
+		ozxfs_folder_ref(arc, 1);
 	fuse_reply_entry(req, &e);
+out_put:
+	arc_put(fs, arc);
 	return;
+out_put_err:
+	arc_put(fs, arc);
 out_err:
-	fuse_reply_err(req, -ret);
+	fuse_reply_err(req, err_of(ret));
 }
 
 static void ozxfs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	(void)ino;
-	(void)nlookup;
+	struct ozxfs *fs = ozxfs_of(req);
+
+	if (fs->folder)
+		ozxfs_folder_forget(fs->folder, ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void ozxfs_ll_forget_multi(fuse_req_t req, size_t count,
 				  struct fuse_forget_data *forgets)
 {
-	(void)count;
-	(void)forgets;
+	struct ozxfs *fs = ozxfs_of(req);
+
+	for (size_t i = 0; fs->folder && i < count; i++)
+		ozxfs_folder_forget(fs->folder, forgets[i].ino,
+				    forgets[i].nlookup);
 	fuse_reply_none(req);
+}
+
+/* The attributes of an archive's inode ino; 0 or -errno. */
+static int ino_attr(struct ozxfs *fs, fuse_ino_t ino, struct stat *st)
+{
+	struct ozxfs_arc *arc;
+	uint32_t node;
+	int ret;
+
+	ret = arc_get(fs, ino, &arc, &node);
+	if (ret)
+		return ret;
+	ret = node_attr(arc, node, st);
+	arc_put(fs, arc);
+	return ret;
 }
 
 static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
@@ -452,16 +584,17 @@ static void ozxfs_ll_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
 	(void)fi;
-	ret = node_of(fs, ino, &node);
-	if (!ret)
-		ret = node_attr(fs, node, &st);
+	if (folder_owns(fs, ino, true)) {
+		ozxfs_folder_getattr(req, fs->folder, ino);
+		return;
+	}
+	ret = ino_attr(fs, ino, &st);
 	if (ret) {
-		fuse_reply_err(req, -ret);
+		fuse_reply_err(req, err_of(ret));
 		return;
 	}
 	fuse_reply_attr(req, &st, OZXFS_TIMEOUT);
@@ -471,7 +604,8 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
 	struct ozxfs *fs = ozxfs_of(req);
-	struct ozxfs_file *f;
+	struct ozxfs_file *f = NULL;
+	struct ozxfs_arc *arc;
 	struct stat st;
 	uint32_t node;
 	int ret;
@@ -482,28 +616,30 @@ static void ozxfs_ll_open(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	ret = node_of(fs, ino, &node);
-	if (!ret)
-		ret = node_attr(fs, node, &st);
-	if (!ret && S_ISDIR(st.st_mode))
-		ret = -EISDIR;
-	/* The kernel never asks for a byte of an empty file: check it here,
-	 * or a defect of its entry would go unseen. */
-	if (!ret && st.st_size == 0) {
-		uint64_t off;
-
-		ret = fs->opts.verify ?
-			      ozx_file_verify(fs->archive, node, NULL) :
-			      ozx_file_data_offset(fs->archive, node, NULL,
-						   &off);
-	}
-	if (!ret && !fs->served_open) {
-		/* From now on the kernel opens files without asking. */
-		fuse_reply_err(req, ENOSYS);
+	if (folder_owns(fs, ino, false)) {
+		fuse_reply_err(req, EISDIR);
 		return;
 	}
+	ret = arc_get(fs, ino, &arc, &node);
+	if (ret) {
+		fuse_reply_err(req, err_of(ret));
+		return;
+	}
+	ret = node_attr(arc, node, &st);
+	if (!ret && S_ISDIR(st.st_mode))
+		ret = -EISDIR;
+	if (!ret && st.st_size == 0)
+		ret = check_empty(arc, node);
+	if (!ret && !fs->served_open) {
+		/* From now on the kernel opens files without asking. */
+		ret = -ENOSYS;
+	}
+	/* A folder's file takes over the hold on its archive (file_close
+	 * lets go of it). */
 	if (!ret)
-		ret = file_open(fs, &f);
+		ret = file_open(arc, &f);
+	if (ret || !f || !f->arc)
+		arc_put(fs, arc);
 	if (ret) {
 		fuse_reply_err(req, err_of(ret));
 		return;
@@ -522,12 +658,18 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct ozxfs_file *f = (struct ozxfs_file *)(uintptr_t)fi->fh;
 	void *buf, *big = NULL;
 	size_t cap = size, at;
+	struct ozxfs_arc *arc;
 	uint32_t node;
 	ssize_t n;
 
 	ozxfs_idle_touch(fs);
-	if (node_of(fs, ino, &node) || off < 0) {
+	if (folder_owns(fs, ino, false) || off < 0) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	n = arc_get(fs, ino, &arc, &node);
+	if (n) {
+		fuse_reply_err(req, n == -ENOENT ? EINVAL : err_of(n));
 		return;
 	}
 	if (size <= fs->io_size) {
@@ -539,19 +681,22 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
-		return;
+		goto out_put;
 	}
 	/* The whole buffer, so that a small entry's local header and bytes
 	 * come in one pread. */
-	n = ozx_file_read_at(fs->archive, node, f ? &f->io : NULL, buf, cap,
-			     size, (uint64_t)off, &at);
+	n = ozx_file_read_at(arc->archive, node,
+			     f && f->fd >= 0 ? &f->io : NULL, buf, cap, size,
+			     (uint64_t)off, &at);
 	if (n < 0)
 		fuse_reply_err(req, err_of(n));
 	else
 		fuse_reply_buf(req, (char *)buf + at, (size_t)n);
 	if (n == -EIO)
-		log_read_error(fs, node);
+		log_read_error(arc, node);
 	free(big);
+out_put:
+	arc_put(fs, arc);
 }
 
 static void ozxfs_ll_release(fuse_req_t req, fuse_ino_t ino,
@@ -568,22 +713,24 @@ static void ozxfs_ll_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
-	ret = node_of(fs, ino, &node);
-	if (!ret)
-		ret = node_attr(fs, node, &st);
+	if (folder_owns(fs, ino, false)) {
+		ozxfs_folder_opendir(req, fs->folder, ino, fi);
+		return;
+	}
+	ret = ino_attr(fs, ino, &st);
 	if (!ret && !S_ISDIR(st.st_mode))
 		ret = -ENOTDIR;
 	if (ret) {
-		fuse_reply_err(req, -ret);
+		fuse_reply_err(req, err_of(ret));
 		return;
 	}
 	/* Cache the listing, and keep it across opendirs (FOPEN_KEEP_CACHE
 	 * does matter for directories with cache_readdir, whatever the
 	 * libfuse 3.14 comment says). */
+	fi->fh = 0;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	fuse_reply_open(req, fi);
@@ -600,24 +747,26 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct ozxfs *fs = ozxfs_of(req);
 	struct fuse_entry_param e;
 	size_t used = 0, n;
+	struct ozxfs_arc *arc;
 	uint32_t dir, node;
+	uint64_t refs = 0;
 	const char *name;
 	size_t len;
 	char *buf;
 	off_t next;
 	int ret;
 
-	ret = node_of(fs, ino, &dir);
+	ret = arc_get(fs, ino, &arc, &dir);
 	if (ret)
 		goto out_err;
 	if (off < 0) {
 		ret = -EINVAL;
-		goto out_err;
+		goto out_put;
 	}
 	buf = thread_buf(fs);
 	if (!buf) {
 		ret = -ENOMEM;
-		goto out_err;
+		goto out_put;
 	}
 	if (size > fs->io_size)
 		size = fs->io_size;
@@ -628,7 +777,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 			name = ".";
 			next = 1;
 		} else if (off == 1) {
-			node = ozx_node_parent(fs->archive, dir);
+			node = ozx_node_parent(arc->archive, dir);
 			if (node == OZX_NONE)
 				node = dir; /* the root's ".." is outside */
 			name = "..";
@@ -636,17 +785,19 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 		} else {
 			uint64_t cursor = (uint64_t)off - 2;
 
-			ret = ozx_dir_next(fs->archive, dir, &cursor, &node);
+			ret = ozx_dir_next(arc->archive, dir, &cursor, &node);
 			if (ret == 0)
 				break;
 			if (ret < 0)
-				goto out_err;
-			name = ozx_node_name(fs->archive, node, &len);
+				goto out_put;
+			name = ozx_node_name(arc->archive, node, &len);
 			next = (off_t)(cursor + 2);
 		}
-		ret = node_entry(fs, node, &e);
+		ret = node_entry(arc, node, &e);
 		if (ret || !name)
-			goto out_err_eio;
+			goto out_put_eio;
+		if (plus && empty_unchecked(fs, &e.attr))
+			e.ino = 0;
 		if (plus)
 			n = fuse_add_direntry_plus(req, buf + used, size - used,
 						   name, &e, next);
@@ -656,31 +807,42 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 		if (n > size - used)
 			break;
 		used += n;
+		/* The kernel counts a lookup for each entry but . and .. */
+		refs += plus && off >= 2 && e.ino;
 		off = next;
 	}
+	if (fs->folder && refs)
+		ozxfs_folder_ref(arc, refs);
 	fuse_reply_buf(req, buf, used);
+	arc_put(fs, arc);
 	return;
-out_err_eio:
+out_put_eio:
 	/* The core listed a node it cannot describe: an internal error. */
 	ret = -EIO;
+out_put:
+	arc_put(fs, arc);
 out_err:
-	fuse_reply_err(req, -ret);
+	fuse_reply_err(req, err_of(ret));
 }
 
 static void ozxfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			     off_t off, struct fuse_file_info *fi)
 {
 	ozxfs_idle_touch(ozxfs_of(req));
-	(void)fi;
-	readdir_common(req, ino, size, off, false);
+	if (fi->fh)
+		ozxfs_folder_readdir(req, fi->fh, size, off, false);
+	else
+		readdir_common(req, ino, size, off, false);
 }
 
 static void ozxfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 				 off_t off, struct fuse_file_info *fi)
 {
 	ozxfs_idle_touch(ozxfs_of(req));
-	(void)fi;
-	readdir_common(req, ino, size, off, true);
+	if (fi->fh)
+		ozxfs_folder_readdir(req, fi->fh, size, off, true);
+	else
+		readdir_common(req, ino, size, off, true);
 }
 
 static void ozxfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino,
@@ -688,7 +850,7 @@ static void ozxfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino,
 {
 	ozxfs_idle_touch(ozxfs_of(req));
 	(void)ino;
-	(void)fi;
+	ozxfs_folder_releasedir(fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -702,9 +864,13 @@ static void ozxfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = OZXFS_STATFS_BSIZE;
 	sv.f_frsize = OZXFS_STATFS_BSIZE;
-	sv.f_blocks = (fsblkcnt_t)((info->size + OZXFS_STATFS_BSIZE - 1) /
-				   OZXFS_STATFS_BSIZE);
-	sv.f_files = info->nnodes;
+	/* A folder: its archives are counted nowhere. */
+	if (info) {
+		sv.f_blocks =
+			(fsblkcnt_t)((info->size + OZXFS_STATFS_BSIZE - 1) /
+				     OZXFS_STATFS_BSIZE);
+		sv.f_files = info->nnodes;
+	}
 	sv.f_namemax = OZX_MAX_COMPONENT;
 	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
 	fuse_reply_statfs(req, &sv);
@@ -714,19 +880,21 @@ static void ozxfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	struct stat st;
-	uint32_t node;
 	int ret;
 
 	ozxfs_idle_touch(fs);
-	ret = node_of(fs, ino, &node);
-	if (!ret)
-		ret = node_attr(fs, node, &st);
+	if (folder_owns(fs, ino, true)) {
+		/* The folder's own nodes are all directories. */
+		fuse_reply_err(req, mask & W_OK ? EROFS : 0);
+		return;
+	}
+	ret = ino_attr(fs, ino, &st);
 	if (!ret && (mask & W_OK))
 		ret = -EROFS;
 	/* Everyone may read everything; only directories are searchable. */
 	if (!ret && (mask & X_OK) && !S_ISDIR(st.st_mode))
 		ret = -EACCES;
-	fuse_reply_err(req, -ret);
+	fuse_reply_err(req, err_of(ret));
 }
 
 /* Reply to getxattr/listxattr with what xattr.c returned into buf. */
@@ -750,19 +918,30 @@ static void xattr_op(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	struct ozxfs *fs = ozxfs_of(req);
 	char *buf = size ? thread_buf(fs) : NULL;
+	struct ozxfs_arc *arc;
 	uint32_t node;
 	ssize_t ret;
 
 	ozxfs_idle_touch(fs);
 	if (size > fs->io_size)
 		size = fs->io_size;
-	ret = node_of(fs, ino, &node);
-	if (!ret && size && !buf)
-		ret = -ENOMEM;
-	if (!ret)
-		ret = name ? ozxfs_xattr_get(fs->archive, node, name, buf,
-					     size) :
-			     ozxfs_xattr_list(fs->archive, node, buf, size);
+	ret = size && !buf ? -ENOMEM : -ENOSYS;
+	/* A folder's directories have none; an archive's root that cannot
+	 * be opened has user.ozx.error. */
+	if (ret == -ENOSYS && folder_owns(fs, ino, false))
+		ret = -ENOENT;
+	else if (ret == -ENOSYS && folder_owns(fs, ino, true))
+		ret = ozxfs_folder_xattr(fs->folder, ino, name, buf, size);
+	if (ret == -ENOSYS) {
+		ret = arc_get(fs, ino, &arc, &node);
+		if (!ret) {
+			ret = name ? ozxfs_xattr_get(arc->archive, node, name,
+						     buf, size) :
+				     ozxfs_xattr_list(arc->archive, node, buf,
+						      size);
+			arc_put(fs, arc);
+		}
+	}
 	if (ret == -ENOENT)
 		ret = name ? -ENODATA : 0;
 	reply_xattr(req, ret, buf, size);

@@ -19,16 +19,17 @@ struct fuse_session *ozxfs_ll_session_new(struct fuse_args *args,
 void ozxfs_ll_session_destroy(struct fuse_session *se, struct ozxfs *fs);
 
 /*
- * For ozx_archive_set_fail_cb(a, ozxfs_ll_fail, fs): log an entry found
- * unusable (the core calls it once per entry).
+ * For ozx_archive_set_fail_cb(a, ozxfs_ll_fail, arc), arc the archive's
+ * struct ozxfs_arc: log an entry found unusable (the core calls it once
+ * per entry).
  */
 void ozxfs_ll_fail(void *ctx, uint32_t node, const char *why);
-/* For ozx_archive_set_warn_cb(a, ozxfs_ll_warn, fs): log an entry served
+/* For ozx_archive_set_warn_cb(a, ozxfs_ll_warn, arc): log an entry served
  * with a tolerance (ozx_file_warning), once. */
 void ozxfs_ll_warn(void *ctx, uint32_t node, const char *why);
 
 /*
- * For ozx_archive_set_change_cb(a, ozxfs_ll_changed, fs): log that the
+ * For ozx_archive_set_change_cb(a, ozxfs_ll_changed, arc): log that the
  * archive file changed (the core calls it once per change it notices).
  */
 void ozxfs_ll_changed(void *ctx);

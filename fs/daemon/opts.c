@@ -40,6 +40,8 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("cache_size=%s", cache_size_arg, 0),
 	OZXFS_OPT("retries=%s", retries_arg, 0),
 	OZXFS_OPT("timeout=%s", timeout_arg, 0),
+	OZXFS_OPT("max_archives=%s", max_archives_arg, 0),
+	OZXFS_OPT("archive_memory=%s", archive_memory_arg, 0),
 	OZXFS_OPT("anonymous", anonymous, 1),
 	OZXFS_OPT("fd_per_open", fd_per_open, 1),
 	OZXFS_OPT("-h", show_help, 1),
@@ -283,6 +285,23 @@ static int check_opts(struct ozxfs_opts *opts)
 	if (check_remote_opts(opts))
 		return -1;
 
+	opts->max_archives = OZXFS_MAX_ARCHIVES_DEFAULT;
+	if (opts->max_archives_arg) {
+		if (parse_uint(opts->max_archives_arg, 1, 1u << 20, &v))
+			return bad_value("max_archives", opts->max_archives_arg,
+					 "1 to 1048576");
+		opts->max_archives = (unsigned)v;
+	}
+	opts->archive_memory = OZXFS_ARCHIVE_MEMORY_DEFAULT;
+	if (opts->archive_memory_arg) {
+		if (parse_size(opts->archive_memory_arg, 1ULL << 40, &v) ||
+		    v < (1u << 20))
+			return bad_value("archive_memory",
+					 opts->archive_memory_arg,
+					 "a size such as 1G, 1M to 1024G");
+		opts->archive_memory = (size_t)v;
+	}
+
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
 	opts->uid = getuid();
 	if (opts->uid_arg) {
@@ -334,6 +353,9 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->cache_size_arg);
 	free(opts->retries_arg);
 	free(opts->timeout_arg);
+	free(opts->max_archives_arg);
+	free(opts->archive_memory_arg);
+	opts->max_archives_arg = opts->archive_memory_arg = NULL;
 	opts->cache_size_arg = opts->retries_arg = opts->timeout_arg = NULL;
 	free(opts->archive_arg);
 	free(opts->mountpoint_arg);
@@ -346,7 +368,7 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 
 void ozxfs_opts_help(const char *progname)
 {
-	printf("usage: %s [options] ARCHIVE.ozx|URL MOUNTPOINT\n"
+	printf("usage: %s [options] ARCHIVE.ozx|URL|FOLDER MOUNTPOINT\n"
 	       "\n"
 	       "Mount a ZIP archive (an RFC-9 single-file OME-Zarr, or any "
 	       "ZIP) as a\n"
@@ -354,6 +376,11 @@ void ozxfs_opts_help(const char *progname)
 	       "http://, https://, or\n"
 	       "s3://BUCKET/KEY (credentials from AWS_* or "
 	       "~/.aws/credentials, see ozxfs(1)).\n"
+	       "A FOLDER shows its tree, each NAME.ozx or NAME.zip in it as "
+	       "a directory\n"
+	       "holding that archive's tree, opened on first use; archives "
+	       "that appear,\n"
+	       "change or go are seen within a second.\n"
 	       "\n"
 	       "ozxfs options:\n"
 	       "    -o verify=entry|none   entry (default): serve no byte of "
@@ -384,6 +411,14 @@ void ozxfs_opts_help(const char *progname)
 	       "descriptor of its\n"
 	       "                           own (costs an open and a release "
 	       "request per file)\n"
+	       "    -o max_archives=N      a FOLDER: archives open at once, "
+	       "least recently\n"
+	       "                           used released first (default "
+	       "256)\n"
+	       "    -o archive_memory=SIZE a FOLDER: memory for the indexes "
+	       "and DEFLATE access\n"
+	       "                           points of open archives\n"
+	       "                           (default 1G, at least 1M)\n"
 	       "    -o cache_size=SIZE     URL archives: memory for blocks "
 	       "of the object\n"
 	       "                           (default 64M, at least 1M)\n"
@@ -409,7 +444,7 @@ void ozxfs_opts_help(const char *progname)
 	       "    0  success (the mount is ready; in the foreground: "
 	       "unmounted cleanly)\n"
 	       "    1  usage error\n"
-	       "    2  the archive cannot be opened\n"
+	       "    2  the archive (or folder) cannot be opened\n"
 	       "    3  the file is not a usable archive\n"
 	       "    4  the mount failed (mount point, /dev/fuse, mount, "
 	       "session)\n"

@@ -54,26 +54,47 @@ enum ozxfs_exit {
 /* -o idle_timeout=SECONDS accepts 0 (never, the default) to a year. */
 #define OZXFS_MAX_IDLE_TIMEOUT (366u * 24 * 3600)
 
+/* A folder source: -o max_archives=N and -o archive_memory=SIZE. */
+#define OZXFS_MAX_ARCHIVES_DEFAULT 256u
+#define OZXFS_ARCHIVE_MEMORY_DEFAULT ((size_t)1 << 30)
+
 struct ozxfs_idle;
+struct ozxfs_folder;
+struct ozxfs;
+
+/*
+ * One archive as the operations see it: the mount's only archive, or one
+ * of a folder's (folder.c), whose inode numbers start above base.  It is
+ * the context of the archive's log callbacks (ops.h).
+ */
+struct ozxfs_arc {
+	struct ozxfs *fs;
+	struct ozx_archive *archive;
+	const struct ozx_info *info;
+	const char *esc; /* the archive's path made printable */
+	fuse_ino_t base; /* the inode of node n is base + n + 1 */
+};
 
 /* What the command line asked for (opts.c). */
 struct ozxfs_opts {
 	/* Filled by fuse_opt_parse() through offsetof() (strings are ours). */
-	char *verify_arg;	 /* -o verify=entry|none */
-	char *threads_arg;	 /* -o threads=N */
-	char *max_threads_arg;	 /* -o max_threads=N (libfuse's name) */
-	char *uid_arg;		 /* -o uid=N */
-	char *gid_arg;		 /* -o gid=N */
-	char *inflate_cache_arg; /* -o inflate_cache=SIZE */
-	char *idle_timeout_arg;	 /* -o idle_timeout=SECONDS */
-	char *readahead_arg;	 /* -o readahead=SIZE */
-	char *cache_size_arg;	 /* -o cache_size=SIZE (URLs) */
-	char *retries_arg;	 /* -o retries=N (URLs) */
-	char *timeout_arg;	 /* -o timeout=SECONDS (URLs) */
-	int anonymous;		 /* -o anonymous (s3:// URLs) */
-	int fd_per_open;	 /* -o fd_per_open */
-	int show_help;		 /* -h, --help */
-	int show_version;	 /* -V, --version */
+	char *verify_arg;	  /* -o verify=entry|none */
+	char *threads_arg;	  /* -o threads=N */
+	char *max_threads_arg;	  /* -o max_threads=N (libfuse's name) */
+	char *uid_arg;		  /* -o uid=N */
+	char *gid_arg;		  /* -o gid=N */
+	char *inflate_cache_arg;  /* -o inflate_cache=SIZE */
+	char *idle_timeout_arg;	  /* -o idle_timeout=SECONDS */
+	char *readahead_arg;	  /* -o readahead=SIZE */
+	char *cache_size_arg;	  /* -o cache_size=SIZE (URLs) */
+	char *retries_arg;	  /* -o retries=N (URLs) */
+	char *timeout_arg;	  /* -o timeout=SECONDS (URLs) */
+	char *max_archives_arg;	  /* -o max_archives=N (a folder) */
+	char *archive_memory_arg; /* -o archive_memory=SIZE (a folder) */
+	int anonymous;		  /* -o anonymous (s3:// URLs) */
+	int fd_per_open;	  /* -o fd_per_open */
+	int show_help;		  /* -h, --help */
+	int show_version;	  /* -V, --version */
 
 	/* The two operands, as given. */
 	char *archive_arg;
@@ -86,6 +107,8 @@ struct ozxfs_opts {
 	uid_t uid;
 	gid_t gid;
 	size_t inflate_cache;  /* bytes of DEFLATE access points, all entries */
+	unsigned max_archives; /* a folder: archives open at once */
+	size_t archive_memory; /* a folder: bytes of their indexes */
 	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
 	unsigned readahead_kib; /* the mount's readahead, 0 the kernel's */
 	struct ozx_remote_opts remote; /* for a URL (log set by main.c) */
@@ -94,6 +117,11 @@ struct ozxfs_opts {
 struct ozxfs {
 	struct ozx_archive *archive;
 	const struct ozx_info *info;
+	struct ozxfs_arc arc; /* the archive, as ops.c sees it */
+	/* A folder of archives (folder.c), or NULL: archive and info are
+	 * then NULL, and each archive has an ozxfs_arc of its own. */
+	struct ozxfs_folder *folder;
+	unsigned cpu_limit; /* ozx_archive_set_cpu_limit() of each archive */
 	struct ozxfs_opts opts;
 	/* The remote io of a URL archive (NULL for a file): freed after
 	 * the archive.  Its io is shared by every open file. */

@@ -20,8 +20,7 @@ static const char file_names[] =
 	"user.ozx.compressed_size\0user.ozx.verified";
 static const char root_names[] = "user.ozx.comment\0user.ozx.rfc9";
 
-/* Copy a value of len bytes out, the getxattr(2) way. */
-static ssize_t reply(const void *val, size_t len, char *buf, size_t size)
+ssize_t ozxfs_xattr_reply(const void *val, size_t len, char *buf, size_t size)
 {
 	if (size == 0)
 		return (ssize_t)len;
@@ -39,9 +38,11 @@ ssize_t ozxfs_xattr_list(struct ozx_archive *a, uint32_t node, char *buf,
 	if (ozx_node_stat(a, node, &st) || st.kind == OZX_KIND_HIDDEN)
 		return -ENOENT;
 	if (st.kind == OZX_KIND_FILE)
-		return reply(file_names, sizeof(file_names), buf, size);
+		return ozxfs_xattr_reply(file_names, sizeof(file_names), buf,
+					 size);
 	if (node == OZX_ROOT)
-		return reply(root_names, sizeof(root_names), buf, size);
+		return ozxfs_xattr_reply(root_names, sizeof(root_names), buf,
+					 size);
 	return 0;
 }
 
@@ -59,7 +60,7 @@ static ssize_t get_rfc9(struct ozx_archive *a, char *buf, size_t size)
 		return ret;
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
-	return reply(line, n, buf, size);
+	return ozxfs_xattr_reply(line, n, buf, size);
 }
 
 static ssize_t get_file(struct ozx_archive *a, uint32_t node,
@@ -92,7 +93,7 @@ static ssize_t get_file(struct ozx_archive *a, uint32_t node,
 	} else {
 		return -ENODATA;
 	}
-	return reply(s, strlen(s), buf, size);
+	return ozxfs_xattr_reply(s, strlen(s), buf, size);
 }
 
 ssize_t ozxfs_xattr_get(struct ozx_archive *a, uint32_t node, const char *name,
@@ -111,7 +112,8 @@ ssize_t ozxfs_xattr_get(struct ozx_archive *a, uint32_t node, const char *name,
 	if (node != OZX_ROOT)
 		return -ENODATA;
 	if (!strcmp(name, "user.ozx.comment"))
-		return reply(info->comment, info->comment_len, buf, size);
+		return ozxfs_xattr_reply(info->comment, info->comment_len, buf,
+					 size);
 	if (!strcmp(name, "user.ozx.rfc9"))
 		return get_rfc9(a, buf, size);
 	return -ENODATA;

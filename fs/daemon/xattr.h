@@ -49,4 +49,10 @@ ssize_t ozxfs_xattr_list(struct ozx_archive *a, uint32_t node, char *buf,
 ssize_t ozxfs_xattr_get(struct ozx_archive *a, uint32_t node, const char *name,
 			char *buf, size_t size);
 
+/*
+ * Copy a value of len bytes into buf, the getxattr(2) way: returns len,
+ * or -ERANGE if size is not 0 and too small (size 0 asks for the size).
+ */
+ssize_t ozxfs_xattr_reply(const void *val, size_t len, char *buf, size_t size);
+
 #endif /* OZXFS_XATTR_H */

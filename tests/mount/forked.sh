@@ -9,15 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 require_mount
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-FORKED=${FORKED:-${BUILDDIR:+$BUILDDIR/tests/mount/forked}}
-if [ -z "$FORKED" ] || [ ! -x "$FORKED" ]; then
-	# Run by hand, outside `make check`: build the helper here.
-	command -v cc >/dev/null || fail "no forked helper (${FORKED:-unset}) and no cc to build one"
-	cc -std=c11 -O2 -pthread -o "$W/forked" "$HERE/forked.c" ||
-		fail "cannot build forked.c"
-	FORKED=$W/forked
-fi
+find_forked
 
 SRC=$W/src
 MNT=$W/mnt

@@ -478,6 +478,18 @@ tree_listing()
 		\( -type d -printf 'd %p\n' \) -o -printf '? %p\n' | LC_ALL=C sort)
 }
 
+# find_forked: FORKED, the forked-reader helper (forked.c): the one
+# `make check` built, or, run by hand, one built here.
+find_forked()
+{
+	FORKED=${FORKED:-${BUILDDIR:+$BUILDDIR/tests/mount/forked}}
+	[ -n "$FORKED" ] && [ -x "$FORKED" ] && return 0
+	command -v cc >/dev/null || fail "no forked helper (${FORKED:-unset}) and no cc to build one"
+	cc -std=c11 -O2 -pthread -o "$W/forked" "$OZX_LIB_DIR/forked.c" ||
+		fail "cannot build forked.c"
+	FORKED=$W/forked
+}
+
 # cmp_trees SRC MNT: same listing and every file byte-identical.
 # run_forked ARGS...: the forked-reader helper $FORKED (forked.c) with
 # ARGS on the files of $W/list, $SRC against $MNT; fails unless it exits 0

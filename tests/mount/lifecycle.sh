@@ -128,7 +128,6 @@ head -c 5000 /dev/urandom >"$W/random.ozx"
 printf 'this is not a zip archive\n' >"$W/text.ozx"
 : >"$W/empty.ozx"
 head -c $(($(stat -c %s "$A") / 2)) "$A" >"$W/truncated.ozx"
-mkdir -p "$W/adir.ozx"
 
 expect_exit 1 "" "no arguments"
 expect_exit 1 "" "only an archive, no mount point" -f "$A"
@@ -137,7 +136,7 @@ expect_exit 1 "verify" "-o verify=bogus" -f -o verify=bogus "$A" "$MNT"
 expect_exit 0 "ozxfs" "--version" --version
 expect_exit 0 "usage" "--help" --help
 expect_exit 2 "no-such\\.ozx" "a missing archive" -f "$W/no-such.ozx" "$MNT"
-expect_exit 2 "adir\\.ozx" "a directory as the archive" -f "$W/adir.ozx" "$MNT"
+# A directory is a folder of archives now (issue 18): tests/mount/folder.sh.
 expect_exit 3 "not a zip" "random bytes" -f "$W/random.ozx" "$MNT"
 expect_exit 3 "not a zip" "a text file" -f "$W/text.ozx" "$MNT"
 expect_exit 3 "" "an empty file" -f "$W/empty.ozx" "$MNT"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # valgrind.sh - the daemon under valgrind memcheck: mount a small archive
 # of STORED and DEFLATE entries and one corrupt entry, read everything,
-# unmount; no memory errors, no definite leaks, exit status 0.
+# unmount; no memory errors, no definite leaks, exit status 0.  Then the
+# same archive twice in a folder with a broken one, max_archives=1.
 
 . "$(dirname "$0")/lib.sh"
 require_mount
@@ -77,9 +78,35 @@ expect_fail "Read-only file system" "touch" touch "$MNT/zarr.json"
 ok "listing, ranges"
 
 unmount_ozx "$MNT"
-check "valgrind found no errors and no definite leaks"
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$LOG" | sed 's/^/  /'
-grep -q 'ERROR SUMMARY: 0 errors' "$LOG" || fail "valgrind's ERROR SUMMARY is missing or nonzero"
-ok "clean"
+vg_clean()
+{
+	check "valgrind found no errors and no definite leaks"
+	grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$LOG" | sed 's/^/  /'
+	grep -q 'ERROR SUMMARY: 0 errors' "$LOG" || fail "valgrind's ERROR SUMMARY is missing or nonzero"
+	ok "clean"
+}
+vg_clean
+
+check "=== a folder of the archive twice and a broken one, max_archives=1 ==="
+mkdir -p "$W/dir/sub" || fail mkdir
+cp "$W/vg.ozx" "$W/dir/a.ozx" && cp "$W/vg.ozx" "$W/dir/sub/b.zip" &&
+	head -c 3000 "$W/vg.ozx" >"$W/dir/bad.ozx" || fail cp
+mount_ozx "$W/dir" "$MNT" -o max_archives=1
+check "every good file of both archives, twice, alternating (release and reopen)"
+n=0
+for pass in 1 2; do
+	while IFS= read -r f; do
+		cmp "$SRC/$f" "$MNT/a.ozx/$f" || fail "'a.ozx/$f' differs"
+		cmp "$SRC/$f" "$MNT/sub/b.zip/$f" || fail "'sub/b.zip/$f' differs"
+		n=$((n + 2))
+	done < <(cd "$SRC" && find . -type f | sed 's|^\./||')
+done
+expect_fail "$EIO" "reading the corrupt bad.bin in the folder" cat "$MNT/a.ozx/bad.bin"
+ok "$n reads"
+expect_fail "$EIO" "listing the broken archive" ls "$MNT/bad.ozx"
+getfattr -n user.ozx.error "$MNT/bad.ozx" >/dev/null 2>&1 || fail "no user.ozx.error"
+getfattr -n user.ozx.rfc9 "$MNT/a.ozx" >/dev/null 2>&1 || fail "no user.ozx.rfc9"
+unmount_ozx "$MNT"
+vg_clean
 
 echo "PASS: $TEST_NAME"

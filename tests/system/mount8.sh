@@ -3,7 +3,7 @@
 # temporary fstab (mount -T) go through the standard mount.fuse helper and
 # mount the archive with the right options; the options mount(8), fstab and
 # mount.fuse pass are accepted (rw refused, saying to use ro); umount ends
-# the daemon with exit status 0.
+# the daemon with exit status 0.  A folder of archives too (fstab).
 #
 # Where ozxfs comes from: mount(8) clears PATH before it runs a helper, so
 # mount.fuse's "sh -c 'ozxfs ...'" finds ozxfs only in sh's default path
@@ -233,4 +233,20 @@ RB=$RLOG PB=$REAPER
 do_umount "$MNT" "$MNT2"
 reaped_ok "$RA" 1 "$PA"
 reaped_ok "$RB" 1 "$PB"
+
+check "=== a folder of archives through fstab, allow_other,max_archives=2 ==="
+D=$W/folder
+mkdir -p "$D/sub" || fail mkdir
+cp "$A" "$D/a.ozx" && cp "$A" "$D/sub/b.ozx" && cp "$A" "$D/c.zip" || fail cp
+printf '%s\t%s\tfuse.ozxfs\tro,allow_other,max_archives=2,nofail\t0 0\n' "$D" "$MNT" >"$W/fstab.folder"
+run_mount mount -T "$W/fstab.folder" -a
+A=$D expect_mounted "$MNT"
+want_opts "$MI_OPTS" ro nosuid nodev
+want_opts "$MI_SUPER" default_permissions allow_other
+for x in a.ozx sub/b.ozx c.zip a.ozx; do
+	cmp_trees "$SRC" "$MNT/$x"
+done
+RF=$RLOG PF=$REAPER
+do_umount "$MNT"
+reaped_ok "$RF" 1 "$PF"
 exit 0
