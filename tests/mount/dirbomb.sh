@@ -83,11 +83,13 @@ mapfile -t err < <(grep -Ev '^==[0-9]+==' "$W/refuse.err")
 # Time and memory are the daemon's own only when it runs alone: not under
 # a wrapper (valgrind) nor built with AddressSanitizer, whose shadow memory
 # and quarantine multiply the peak.
+# (ldd's output taken whole: with pipefail, grep -q ending early makes
+# ldd die of SIGPIPE and the pipe fail.)
 measured=1
-if [ -n "${OZXFS_WRAPPER:-}" ] || ldd "$OZXFS" 2>/dev/null | grep -q libasan; then
-	measured=
+[ -z "${OZXFS_WRAPPER:-}" ] || measured=
+case "$(ldd "$OZXFS" 2>/dev/null)" in *libasan*) measured= ;; esac
+[ -n "$measured" ] ||
 	echo "note: not measured: time and memory (the daemon runs under a wrapper or ASan)"
-fi
 if [ -n "$measured" ]; then
 	lim=$(($(budget_kib "$BOMB" $((BOMB * NAME_LEN))) * 5 / 4 + 8192))
 	awk -v s="$secs" 'BEGIN { exit !(s < 2) }' ||
