@@ -80,14 +80,9 @@ mapfile -t err < <(grep -Ev '^==[0-9]+==' "$W/refuse.err")
 	fail "exit status $rc and the lines above, want 3 and '$want'"
 }
 [ ! -s "$W/refuse.out" ] || fail "the daemon wrote to standard output"
-# Time and memory are the daemon's own only when it runs alone: not under
-# a wrapper (valgrind) nor built with AddressSanitizer, whose shadow memory
-# and quarantine multiply the peak.
-# (ldd's output taken whole: with pipefail, grep -q ending early makes
-# ldd die of SIGPIPE and the pipe fail.)
+# Time and memory are measured only for a daemon that runs alone.
 measured=1
-[ -z "${OZXFS_WRAPPER:-}" ] || measured=
-case "$(ldd "$OZXFS" 2>/dev/null)" in *libasan*) measured= ;; esac
+plain_daemon || measured=
 [ -n "$measured" ] ||
 	echo "note: not measured: time and memory (the daemon runs under a wrapper or ASan)"
 if [ -n "$measured" ]; then

@@ -323,6 +323,18 @@ track_pid()
 	echo "$1" >>"$W/pids"
 }
 
+# plain_daemon: whether the daemon runs alone, so that its time and memory
+# are its own: not under $OZXFS_WRAPPER (valgrind) nor built with
+# AddressSanitizer, whose shadow memory and quarantine multiply its RSS.
+# (ldd's output is taken whole: under pipefail, grep -q ending early
+# would make ldd die of SIGPIPE and the pipe fail.)
+plain_daemon()
+{
+	[ -z "${OZXFS_WRAPPER:-}" ] || return 1
+	case "$(ldd "$OZXFS" 2>/dev/null)" in *libasan*) return 1 ;; esac
+	return 0
+}
+
 # start_ozx ARCHIVE MNT [daemon options...]: start "$OZXFS -f" in the
 # background without waiting for the mount.  Sets OZX_PID, OZX_MNT, LOG.
 start_ozx()
