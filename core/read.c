@@ -384,6 +384,13 @@ static int verify_pass(struct ozx_archive *a, uint32_t node,
 	if (ret == 0) {
 		crc = ozx_crc32(0, keep + *at, (size_t)n->size);
 	} else if (ret == 1) {
+		/* A large entry's local header and bytes in one request to
+		 * a remote archive (and one hint to the disk), not two: the
+		 * header's read would cost a round trip of its own. */
+		if (!(atomic_load(&n->st) & ST_RESOLVED) &&
+		    n->comp_size > CHUNK)
+			ozx_io_willneed(io, node_lho(n),
+					lh_span(a, n) + n->comp_size);
 		ret = resolve(a, node, io, &data_off);
 		if (ret == 0 && n->method == OZX_METHOD_STORE) {
 			ret = crc_stored(a, io, data_off, n->size, whole, keep,

@@ -79,6 +79,20 @@ count_open stored 2
 count_open big 3
 ok "counted from nginx's access log"
 
+check "a large STORED entry read whole: one request, its local header and bytes together"
+mkdir -p "$W/large" || fail mkdir
+printf '{"zarr_format":3,"node_type":"group"}\n' >"$W/large/zarr.json"
+head -c $((6 << 20)) /dev/urandom >"$W/large/shard" || fail urandom
+head -c 1000 /dev/urandom >"$W/large/tail" || fail urandom
+make_ozx "$W/large" "$WWW/large.ozx" stored
+mount_ozx "$NGX_URL/large.ozx" "$W/lg"
+n0=$(ngx_requests)
+cmp "$W/large/shard" "$W/lg/shard" || fail "the shard read through the URL mount differs"
+n=$(($(ngx_requests) - n0))
+unmount_ozx "$W/lg"
+[ "$n" -eq 1 ] || fail "reading the 6 MiB entry took $n requests, want 1"
+ok "1 request"
+
 check "ozx ls and ozx check take a URL"
 [ -x "$OZX" ] || fail "ozx tool '$OZX' is missing"
 "$OZX" ls "$WWW/stored.ozx" >"$W/ls.loc" || fail "ozx ls of the file"
