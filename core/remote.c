@@ -59,6 +59,30 @@ struct ra_stream {
 	size_t win;    /* blocks read ahead last time */
 };
 
+/*
+ * Prefetch across hints: when a hint starts where the one before it ended
+ * (entries verified in archive order: cp -r, a Zarr reader walking an
+ * array's shards, ozx check), a thread of the remote's own fetches the
+ * bytes after it, as many as it hinted (at least PREFETCH_MIN, at most PREFETCH_MAX
+ * and a quarter of the cache), while its caller checks and serves the
+ * hinted ones: the next entry's round trip and transfer overlap this
+ * one's work instead of following it.  One range waits at most (a newer
+ * replaces it).  The thread starts with the first such pair of hints, so
+ * after a daemon's fork; it is known by the process that made it.
+ */
+#define PREFETCH_MIN ((uint64_t)1 << 20)
+#define PREFETCH_MAX ((uint64_t)16 << 20)
+
+struct prefetch {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	pid_t pid; /* the process whose thread it is; 0: none */
+	bool stop;
+	uint64_t end;	   /* where the latest hint ended */
+	uint64_t off, len; /* the range to fetch; len 0: none */
+};
+
 struct ozx_remote {
 	char *url;   /* what curl fetches: may hold secrets, never shown */
 	char *shown; /* redacted (ozx_url_redact) */
@@ -81,6 +105,7 @@ struct ozx_remote {
 	pthread_mutex_t ra_lock;
 	struct ra_stream ra[RA_STREAMS];
 	unsigned ra_victim;
+	struct prefetch pf;
 
 	atomic_bool changed;
 	atomic_bool cancelled; /* ozx_remote_cancel() */
@@ -790,12 +815,13 @@ ssize_t ozx_remote_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return (ssize_t)len;
 }
 
-/* A hint: [off, off + len) will be read soon.  Its first missing run
- * (within half the cache) is fetched now, in one request. */
-void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
+/* Fetch the first missing run of [off, off + len) (at most maxb blocks)
+ * into the cache, in one request.  Failures are for the reads that follow
+ * to meet and report. */
+static void fill_range(struct ozx_remote *r, uint64_t off, uint64_t len,
+		       uint64_t maxb)
 {
-	struct ozx_remote *r = ctx;
-	uint64_t k, kend, maxb = r->cache.cap / 2 / OZX_REMOTE_BLOCK;
+	uint64_t k, kend;
 	struct ozx_blk **blks;
 	size_t m;
 
@@ -814,7 +840,6 @@ void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
 	blks = malloc((size_t)(kend - k + 1) * sizeof(*blks));
 	if (!blks)
 		return;
-	/* Failures are for the reads that follow to meet and report. */
 	if (fill(r, k, (size_t)(kend - k + 1), blks, &m) == 0) {
 		pthread_mutex_lock(&r->ra_lock);
 		r->ra[r->ra_victim++ % RA_STREAMS] =
@@ -824,6 +849,92 @@ void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
 			ozx_bcache_put(&r->cache, blks[i]);
 	}
 	free(blks);
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct ozx_remote *r = arg;
+	struct prefetch *pf = &r->pf;
+	uint64_t off, len;
+
+	pthread_mutex_lock(&pf->lock);
+	for (;;) {
+		while (!pf->stop && pf->len == 0)
+			pthread_cond_wait(&pf->wake, &pf->lock);
+		if (pf->stop)
+			break;
+		off = pf->off;
+		len = pf->len;
+		pf->len = 0;
+		pthread_mutex_unlock(&pf->lock);
+		if (!atomic_load(&r->cancelled))
+			fill_range(r, off, len,
+				   r->cache.cap / 4 / OZX_REMOTE_BLOCK);
+		pthread_mutex_lock(&pf->lock);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+/* A hint of [off, off + len): if it follows the one before, ask the
+ * thread (started now if need be) for what comes after it. */
+static void prefetch_note(struct ozx_remote *r, uint64_t off, uint64_t len)
+{
+	struct prefetch *pf = &r->pf;
+	uint64_t max = r->cache.cap / 4, want = len;
+	bool follows;
+
+	if (max > PREFETCH_MAX)
+		max = PREFETCH_MAX;
+	if (want < PREFETCH_MIN)
+		want = PREFETCH_MIN;
+	if (want > max)
+		want = max;
+	pthread_mutex_lock(&pf->lock);
+	/* Within a block of the end: a data descriptor may lie between. */
+	follows = pf->end > 0 && off >= pf->end &&
+		  off - pf->end <= OZX_REMOTE_BLOCK;
+	pf->end = off + len;
+	if (follows && pf->end < r->size && want > 0 && !pf->stop) {
+		if (pf->pid != getpid()) {
+			pf->pid = pthread_create(&pf->thread, NULL,
+						 prefetch_main, r) == 0 ?
+					  getpid() :
+					  0;
+		}
+		pf->off = pf->end;
+		pf->len = want;
+		pthread_cond_signal(&pf->wake);
+	}
+	pthread_mutex_unlock(&pf->lock);
+}
+
+static void prefetch_stop(struct ozx_remote *r)
+{
+	struct prefetch *pf = &r->pf;
+
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = true;
+	pthread_cond_signal(&pf->wake);
+	pthread_mutex_unlock(&pf->lock);
+	if (pf->pid != 0 && pf->pid == getpid())
+		pthread_join(pf->thread, NULL);
+	pf->pid = 0;
+}
+
+/* A hint: [off, off + len) will be read soon.  Its first missing run
+ * (within half the cache) is fetched now, in one request; and if it
+ * follows the hint before, what comes after it is fetched meanwhile. */
+void ozx_remote_willneed(void *ctx, uint64_t off, uint64_t len)
+{
+	struct ozx_remote *r = ctx;
+
+	if (atomic_load(&r->changed) || off >= r->size || len == 0)
+		return;
+	if (len > r->size - off)
+		len = r->size - off;
+	prefetch_note(r, off, len);
+	fill_range(r, off, len, r->cache.cap / 2 / OZX_REMOTE_BLOCK);
 }
 
 struct ozx_io ozx_remote_io(struct ozx_remote *r)
@@ -1090,6 +1201,8 @@ int ozx_remote_open(const char *url, const struct ozx_remote_opts *o,
 		pthread_mutex_init(&r->share_lock[i], NULL);
 	pthread_mutex_init(&r->pool_lock, NULL);
 	pthread_mutex_init(&r->ra_lock, NULL);
+	pthread_mutex_init(&r->pf.lock, NULL);
+	pthread_cond_init(&r->pf.wake, NULL);
 	ret = ozx_bcache_init(&r->cache, r->o.cache_size, OZX_REMOTE_BLOCK);
 	if (ret)
 		goto out_free;
@@ -1160,6 +1273,7 @@ void ozx_remote_free(struct ozx_remote *r)
 {
 	if (!r)
 		return;
+	prefetch_stop(r);
 	/* Handles first: they use the share. */
 	for (size_t i = 0; i < r->npool; i++)
 		curl_easy_cleanup(r->pool[i]);
@@ -1172,6 +1286,8 @@ void ozx_remote_free(struct ozx_remote *r)
 		pthread_mutex_destroy(&r->share_lock[i]);
 	pthread_mutex_destroy(&r->pool_lock);
 	pthread_mutex_destroy(&r->ra_lock);
+	pthread_mutex_destroy(&r->pf.lock);
+	pthread_cond_destroy(&r->pf.wake);
 	if (r->s3)
 		ozx_s3_release(&r->s3cfg);
 	free(r->url);

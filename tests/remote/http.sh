@@ -93,6 +93,28 @@ unmount_ozx "$W/lg"
 [ "$n" -eq 1 ] || fail "reading the 6 MiB entry took $n requests, want 1"
 ok "1 request"
 
+check "entries read in archive order: the next one is fetched while this one is read"
+mkdir -p "$W/seq/c" || fail mkdir
+printf '{"zarr_format":3,"node_type":"group"}\n' >"$W/seq/zarr.json"
+head -c $((3 << 20)) /dev/urandom >"$W/seq/c/0" || fail urandom
+head -c $((3 << 20)) /dev/urandom >"$W/seq/c/1" || fail urandom
+head -c $((2 << 20)) /dev/urandom >"$W/seq/c/2" || fail urandom
+make_ozx "$W/seq" "$WWW/seq.ozx" stored
+mount_ozx "$NGX_URL/seq.ozx" "$W/sq"
+n0=$(ngx_requests)
+cmp "$W/seq/c/0" "$W/sq/c/0" || fail "c/0 differs"
+cmp "$W/seq/c/1" "$W/sq/c/1" || fail "c/1 differs"
+# c/1 followed c/0: its request and one more, for c/2, without a read.
+seen_prefetch() { [ "$(ngx_requests)" -ge $((n0 + 3)) ]; }
+wait_until 10 seen_prefetch ||
+	fail "no request for c/2 within 10 s of reading c/0 and c/1 ($(($(ngx_requests) - n0)) requests)"
+n1=$(ngx_requests)
+cmp "$W/seq/c/2" "$W/sq/c/2" || fail "c/2 differs"
+n=$(($(ngx_requests) - n1))
+unmount_ozx "$W/sq"
+[ "$n" -eq 0 ] || fail "reading c/2 took $n requests, want 0 (it was fetched ahead)"
+ok "c/2 fetched ahead, read with no request"
+
 check "ozx ls and ozx check take a URL"
 [ -x "$OZX" ] || fail "ozx tool '$OZX' is missing"
 "$OZX" ls "$WWW/stored.ozx" >"$W/ls.loc" || fail "ozx ls of the file"
