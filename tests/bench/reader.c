@@ -14,6 +14,10 @@
  * MODE ranges: each line is "OFFSET LENGTH PATH"; open, pread(2) LENGTH
  *              bytes at OFFSET (looping on short reads until EOF), close.
  * MODE stat:   each line is a path; stat(2) it.
+ * MODE first:  each line is a path; one process (no -j) times open + read
+ *              of the first BUFSIZE bytes (default 64 KiB here) + close of
+ *              each, in list order, and also prints the latencies:
+ *              median_ms=A p99_ms=B max_ms=C (p99: nearest rank).
  *
  * Paths are relative to DIR (-C) when not absolute.  Output, on stdout:
  *   items=N bytes=B secs=S items_per_s=R mb_per_s=M errors=E
@@ -36,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_WHOLE, M_RANGES, M_STAT };
+enum mode { M_WHOLE, M_RANGES, M_STAT, M_FIRST };
 
 struct item {
 	const char *path;
@@ -228,17 +232,85 @@ static void work(struct shared *sh, const struct item *items, size_t n,
 	free(buf);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Mode first: the latency of each file's first bufsize bytes, one file at
+ * a time in this process (no fork, no exec between two files).  Returns
+ * the exit status.
+ */
+static int first(const struct item *items, size_t n, size_t bufsize)
+{
+	uint64_t *lat = malloc((n ? n : 1) * sizeof(*lat));
+	uint64_t bytes = 0, errors = 0, total = 0, t0;
+	char *buf = malloc(bufsize);
+	size_t done = 0, p99;
+	double median = 0;
+
+	if (!lat || !buf)
+		die("malloc");
+	for (size_t i = 0; i < n; i++) {
+		size_t got = 0;
+		ssize_t r = 0;
+		int fd;
+
+		t0 = now_ns();
+		fd = open(items[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "reader: %s: open: %s\n", items[i].path,
+				strerror(errno));
+			errors++;
+			continue;
+		}
+		while (got < bufsize &&
+		       (r = read(fd, buf + got, bufsize - got)) > 0)
+			got += (size_t)r;
+		close(fd);
+		lat[done] = now_ns() - t0;
+		if (r < 0) {
+			fprintf(stderr, "reader: %s: read: %s\n", items[i].path,
+				strerror(errno));
+			errors++;
+			continue;
+		}
+		total += lat[done++];
+		bytes += got;
+	}
+	qsort(lat, done, sizeof(*lat), cmp_u64);
+	/* Nearest rank: the smallest latency >= 99 % of them. */
+	p99 = done ? (done * 99 + 99) / 100 - 1 : 0;
+	if (done)
+		median = (double)(lat[(done - 1) / 2] + lat[done / 2]) / 2e6;
+	printf("items=%zu bytes=%llu secs=%.4f items_per_s=%.1f "
+	       "mb_per_s=%.1f errors=%llu median_ms=%.3f p99_ms=%.3f "
+	       "max_ms=%.3f\n",
+	       done, (unsigned long long)bytes, (double)total / 1e9,
+	       total ? (double)done / ((double)total / 1e9) : 0.0,
+	       total ? (double)bytes * 1e3 / (double)total : 0.0,
+	       (unsigned long long)errors, median,
+	       done ? (double)lat[p99] / 1e6 : 0.0,
+	       done ? (double)lat[done - 1] / 1e6 : 0.0);
+	free(buf);
+	free(lat);
+	return errors ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: reader [-j N] [-C DIR] [-b BUFSIZE] "
-			"whole|ranges|stat LIST\n");
+			"whole|ranges|stat|first LIST\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned readers = 1;
-	size_t bufsize = 1 << 20, len, n;
+	size_t bufsize = 0, len, n;
 	const char *dir = NULL;
 	enum mode mode;
 	struct shared *sh;
@@ -263,7 +335,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 2 || readers < 1 || readers > 1024 || bufsize < 1)
+	if (argc - optind != 2 || readers < 1 || readers > 1024)
 		usage();
 	if (!strcmp(argv[optind], "whole"))
 		mode = M_WHOLE;
@@ -271,12 +343,18 @@ int main(int argc, char **argv)
 		mode = M_RANGES;
 	else if (!strcmp(argv[optind], "stat"))
 		mode = M_STAT;
+	else if (!strcmp(argv[optind], "first") && readers == 1)
+		mode = M_FIRST;
 	else
 		usage();
+	if (!bufsize)
+		bufsize = mode == M_FIRST ? 1 << 16 : 1 << 20;
 	text = load(argv[optind + 1], &len);
 	items = parse(text, len, mode, &n);
 	if (dir && chdir(dir))
 		die(dir);
+	if (mode == M_FIRST)
+		return first(items, n, bufsize);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
