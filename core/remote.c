@@ -1130,7 +1130,7 @@ static int first_request(struct ozx_remote *r, struct ozx_remote_err *err)
 	case 403:
 		set_err(err, status, "access refused (HTTP %ld)%s", status,
 			r->s3 ? ": check the credentials, or the bucket's "
-				"policy for -o anonymous" :
+				"policy for anonymous access" :
 				"");
 		ret = -EACCES;
 		goto out_free_buf;

@@ -169,7 +169,8 @@ static int profile_creds(char *id, char *secret, char *token,
 		}
 		set_err(err, "no credentials: set AWS_ACCESS_KEY_ID and "
 			     "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with "
-			     "~/.aws/credentials, or use -o anonymous");
+			     "~/.aws/credentials; for a public object, -o "
+			     "anonymous (ozx: --anonymous)");
 		return -EINVAL;
 	}
 	ret = ozx_ini_get(text, len, profile, "aws_access_key_id", id,

@@ -46,7 +46,7 @@ enum {
 #define MAX_JOBS 256u
 
 static const char check_usage[] =
-	"usage: ozx check [--json] [--no-crc] [--jobs N] FILE.ozx\n"
+	"usage: ozx check [--json] [--no-crc] [--jobs N] [--anonymous] FILE.ozx|URL\n"
 	"\n"
 	"Verify the CRC-32 of every entry and report RFC-9 conformance:\n"
 	"errors (corrupt entries, RFC-9 MUST) and warnings (RFC-9 SHOULD).\n"
@@ -55,6 +55,7 @@ static const char check_usage[] =
 	"  --no-crc     check the structure only, do not read the entries\n"
 	"  -j, --jobs N verify on N threads (default: the CPUs available)\n"
 	"  -q, --quiet  no progress line\n"
+	"  --anonymous  an s3:// URL: read a public object without signing\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"Exit status: 0 clean, 1 warnings only, 2 errors, 3 could not check.\n";
@@ -359,7 +360,7 @@ static int parse_jobs(const char *s, unsigned *jobs)
 
 /* What the command line asked for. */
 struct check_opts {
-	bool json, crc, quiet;
+	bool json, crc, quiet, anonymous;
 	unsigned jobs; /* 0: the CPUs this process may use */
 	const char *path;
 };
@@ -367,10 +368,11 @@ struct check_opts {
 /* The command line into o: -1 to go on, else the exit status (said). */
 static int check_parse(int argc, char **argv, struct check_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_NO_CRC };
+	enum { OPT_JSON = 256, OPT_NO_CRC, OPT_ANONYMOUS };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-crc", no_argument, NULL, OPT_NO_CRC },
+		{ "anonymous", no_argument, NULL, OPT_ANONYMOUS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -387,6 +389,9 @@ static int check_parse(int argc, char **argv, struct check_opts *o)
 			break;
 		case OPT_NO_CRC:
 			o->crc = false;
+			break;
+		case OPT_ANONYMOUS:
+			o->anonymous = true;
 			break;
 		case 'j':
 			if (parse_jobs(optarg, &o->jobs)) {
@@ -441,7 +446,8 @@ static int check_run(struct check *c, const struct check_opts *o,
 	struct ozx_diag diag = { 0 };
 	int ret;
 
-	ret = tool_archive_open(o->path, &c->a, &c->remote, &diag);
+	ret = tool_archive_open(o->path, o->anonymous, &c->a, &c->remote,
+				&diag);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		/* Not a ZIP this library can read: that is the finding. */
 		bool split = diag.reason == OZX_R_MULTI_DISK;

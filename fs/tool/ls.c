@@ -22,13 +22,14 @@
 #include <time.h>
 
 static const char ls_usage[] =
-	"usage: ozx ls [--long] FILE.ozx|URL\n"
+	"usage: ozx ls [--long] [--anonymous] FILE.ozx|URL\n"
 	"\n"
 	"One line per entry, in central directory order:\n"
 	"  METHOD CSIZE USIZE OFFSET CRC32 NAME\n"
 	"\n"
 	"  -l, --long   add the modification time (UTC) and flags:\n"
 	"               METHOD CSIZE USIZE OFFSET CRC32 DATE TIME FLAGS NAME\n"
+	"  --anonymous  an s3:// URL: read a public object without signing\n"
 	"  -h, --help   show this help\n";
 
 static void add_flag(char *buf, const char *flag)
@@ -60,6 +61,7 @@ int cmd_ls(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "long", no_argument, NULL, 'l' },
+		{ "anonymous", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,7 +69,7 @@ int cmd_ls(int argc, char **argv)
 	struct ozx_archive *a;
 	struct ozx_remote *r;
 	const struct ozx_info *info;
-	bool lng = false;
+	bool lng = false, anonymous = false;
 	char *buf;
 	int c, ret;
 
@@ -76,6 +78,9 @@ int cmd_ls(int argc, char **argv)
 		switch (c) {
 		case 'l':
 			lng = true;
+			break;
+		case 'A':
+			anonymous = true;
 			break;
 		case 'h':
 			fputs(ls_usage, stdout);
@@ -93,7 +98,7 @@ int cmd_ls(int argc, char **argv)
 					 "which archive?");
 		return TOOL_EXIT_USAGE;
 	}
-	ret = tool_archive_open(argv[optind], &a, &r, &diag);
+	ret = tool_archive_open(argv[optind], anonymous, &a, &r, &diag);
 	if (ret) {
 		if (ret < 0)
 			tool_open_err(argv[optind], ret, &diag);

@@ -22,7 +22,7 @@ static void tool_url_log(void *ctx, int level, const char *msg)
 		tool_warn("%s", msg);
 }
 
-int tool_archive_open(const char *arg, struct ozx_archive **a,
+int tool_archive_open(const char *arg, bool anonymous, struct ozx_archive **a,
 		      struct ozx_remote **r, struct ozx_diag *diag)
 {
 	struct ozx_remote_opts o;
@@ -36,6 +36,7 @@ int tool_archive_open(const char *arg, struct ozx_archive **a,
 		return ozx_archive_open(arg, a, diag);
 	ozx_remote_opts_init(&o);
 	o.log = tool_url_log;
+	o.anonymous = anonymous;
 	ret = source_open_url(arg, &o, r, a, diag, &err);
 	if (ret == 0 || ((ret == -EINVAL || ret == -EFBIG) && !err.msg[0]))
 		return ret;

@@ -34,7 +34,8 @@ void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
 
 /*
- * Open the archive at arg, a path or a URL (open.c); *r is the remote
+ * Open the archive at arg, a path or a URL (open.c; anonymous: an s3://
+ * URL read without signing); *r is the remote
  * io of a URL (NULL for a file), to free with the archive by
  * tool_archive_close.  Returns 0; -errno as ozx_archive_open() (nothing
  * said: tool_open_err says it, or the caller reports -EINVAL and -EFBIG
@@ -42,7 +43,7 @@ void tool_open_err(const char *path, int err, const struct ozx_diag *diag);
  */
 #define TOOL_OPEN_SAID 1
 struct ozx_remote;
-int tool_archive_open(const char *arg, struct ozx_archive **a,
+int tool_archive_open(const char *arg, bool anonymous, struct ozx_archive **a,
 		      struct ozx_remote **r, struct ozx_diag *diag);
 void tool_archive_close(struct ozx_archive *a, struct ozx_remote *r);
 /* arg made printable for messages, a URL without its secrets (user info,

@@ -114,6 +114,18 @@ rc=$?
 [ "$rc" -eq 5 ] || { cat "$W/err"; fail "exit status $rc, want 5"; }
 ok
 
+check "ozx ls and ozx check --anonymous: a public object, no credentials"
+"$OZX" ls "$WWW/public/p.ozx" >"$W/ls.file" || fail "ozx ls of the file"
+"$OZX" ls s3://public/p.ozx >/dev/null 2>"$W/err" &&
+	fail "ozx ls without credentials nor --anonymous succeeded"
+grep -q AWS_ACCESS_KEY_ID "$W/err" || { cat "$W/err"; fail "the error does not say what to set"; }
+"$OZX" ls --anonymous s3://public/p.ozx >"$W/ls.pub" || fail "ozx ls --anonymous failed"
+cmp "$W/ls.file" "$W/ls.pub" || fail "ozx ls --anonymous differs from ozx ls of the file"
+"$OZX" check -q --anonymous s3://public/p.ozx >"$W/check.pub" 2>&1
+rc=$?
+[ "$rc" -le 1 ] || { cat "$W/check.pub"; fail "ozx check --anonymous: status $rc"; }
+ok "ls identical to the file's, check status $rc"
+
 check "ozx ls of a signed s3:// URL"
 AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET AWS_SESSION_TOKEN=$TOKEN \
 	"$OZX" ls s3://bkt/dir/a.ozx >"$W/ls" || fail "ozx ls failed"
