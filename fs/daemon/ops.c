@@ -51,25 +51,27 @@
  * read the entry into our buffer and its CRC matched (ozx_file_read_whole
  * says so: exactly the bytes checked, never before the match), and the
  * read is at offset 0 (a reader of the whole file; one that starts
- * elsewhere, such as a shard's index at its end, may want little of it),
- * the read stores the rest of the entry into the kernel's page cache
+ * elsewhere, such as at a shard's index at its end, may want little of
+ * it), the read stores the rest of the entry into the kernel's page cache
  * (fuse_lowlevel_notify_store) before it replies, so that the reads that
- * follow, by any reader, find it there: the archive's bytes are read
- * once, not once for the CRC and again for each read.  Before the reply,
- * not after: measured, storing after it lost 5-7% against no store, as
- * the reader runs ahead of the store into reads of its own.  The pages of this
- * read are left out: the kernel holds them locked until our reply, and a
- * store into a locked page waits for it.  Pages of other reads in flight
- * are locked too: the store waits for their replies, which other workers
- * send (the verification they waited for is done) -- so nothing is stored
- * when the session runs on one thread (-s).  An entry that fits the
- * worker's buffer costs no memory; a bigger STORED one, up to
+ * follow, by any reader, find it there: the archive's bytes are read once,
+ * not once for the CRC and again for each read, and a DEFLATE entry is
+ * inflated once, not again from an access point for each read.  Before
+ * the reply, not after: measured, storing after it lost 5-7% against no
+ * store, as the reader runs ahead of the store into reads of its own.
+ *
+ * The pages of this read are left out: the kernel holds them locked until
+ * our reply, and a store into a locked page waits for it.  Pages of other
+ * reads in flight are locked too: the store waits for their replies, which
+ * other workers send (the verification they waited for is done) -- so
+ * nothing is stored when the session runs on one thread (-s).  An entry
+ * that fits the worker's buffer costs no memory; a bigger one, up to
  * -o store_max, a buffer of its size for the pass (rounded up to 2 MiB),
  * and such buffers hold at most store_max bytes across the mount at once
  * (64 MiB by default): past that, or for a bigger entry, reads go as
- * before.  What the kernel keeps was verified;
- * a change of the archive later is seen by the reads that still reach the
- * daemon, as for pages the kernel cached by reading them.
+ * before.  What the kernel keeps was verified; a change of the archive
+ * later is seen by the reads that still reach the daemon, as for pages the
+ * kernel cached by reading them.
  */
 #include "config.h"
 
@@ -706,7 +708,7 @@ static void *huge_alloc(size_t len)
 
 /*
  * A buffer for a read of node that is to verify the entry and store it
- * ("Storing" above): NULL unless the entry is STORED, unverified, bigger
+ * ("Storing" above): NULL unless the entry is unverified, bigger
  * than the worker's buffer and no bigger than store_max, and store_max
  * leaves room for it besides the buffers held now.  Sets *cap to its
  * size; store_put() gives it back.
@@ -720,8 +722,8 @@ static void *store_get(struct ozxfs *fs, struct ozxfs_arc *arc, uint32_t node,
 
 	if (!fs->opts.verify || fs->single || !max ||
 	    ozx_node_stat(arc->archive, node, &st) ||
-	    st.crc_state != OZX_CRC_UNVERIFIED || st.method != 0 /* STORED */ ||
-	    st.size <= fs->io_size || st.size > max)
+	    st.crc_state != OZX_CRC_UNVERIFIED || st.size <= fs->io_size ||
+	    st.size > max)
 		return NULL;
 	*len = ((size_t)st.size + STORE_ALIGN - 1) & ~(STORE_ALIGN - 1);
 	held = atomic_load(&fs->store_held);

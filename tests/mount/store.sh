@@ -3,7 +3,7 @@
 # The first read of a 4 MiB STORED file verifies all of it against its
 # CRC-32 and stores it into the kernel's page cache, so that reading it
 # whole costs at most 2 READ requests (not 4 MiB / 1 MiB or / 128 KiB),
-# and a second reader none; the bytes are right.  -o store_max=0 turns
+# and a second reader none; the bytes are right.  The same for DEFLATE.  -o store_max=0 turns
 # that off (the file then arrives in several READs), and so does a
 # store_max smaller than the file; a first read in the middle of the file
 # (a reader of byte ranges) stores nothing.  Bad values are refused.  The
@@ -20,6 +20,8 @@ head -c $((4 << 20)) /dev/urandom >"$SRC/big" || fail urandom
 head -c $((3 << 20)) /dev/urandom >"$SRC/mid" || fail urandom
 A=$W/store.ozx
 make_ozx "$SRC" "$A" stored
+D=$W/store-deflate.ozx
+make_ozx "$SRC" "$D" deflate
 
 # reads: READ requests in $LOG so far.
 reads()
@@ -62,6 +64,16 @@ m=$(reads)
 cmp -- "$SRC/mid" "$MNT/mid" || fail "mid differs through the mount"
 [ "$(reads)" -gt $((m + 1)) ] || fail "mid whole cost $(($(reads) - m)) READ, want more than 1"
 ok "$(($(reads) - m)) READ for the rest of mid"
+unmount_ozx
+
+check "DEFLATE: the 4 MiB file read whole in at most 2 READs, inflated once"
+mount_ozx "$D" "$MNT" -d
+cmp -- "$SRC/big" "$MNT/big" || fail "big differs through the mount"
+n=$(reads)
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || { show_log; fail "$n READ requests, want 1 or 2"; }
+cmp -- "$SRC/big" "$MNT/big" || fail "big differs on the second read"
+[ "$(reads)" -eq "$n" ] || fail "$(($(reads) - n)) more READ requests, want 0"
+ok "$n READ, none the second time"
 unmount_ozx
 
 for opt in store_max=0 store_max=3M; do
