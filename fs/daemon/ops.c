@@ -708,10 +708,10 @@ static void *huge_alloc(size_t len)
 
 /*
  * A buffer for a read of node that is to verify the entry and store it
- * ("Storing" above): NULL unless the entry is unverified, bigger
- * than the worker's buffer and no bigger than store_max, and store_max
- * leaves room for it besides the buffers held now.  Sets *cap to its
- * size; store_put() gives it back.
+ * ("Storing" above): NULL unless the entry is unverified and bigger than
+ * the worker's buffer, and store_max leaves room for its buffer (its size
+ * rounded up to 2 MiB) besides the buffers held now.  Sets *cap to the
+ * entry's size and *len to the buffer's; store_put() gives it back.
  */
 static void *store_get(struct ozxfs *fs, struct ozxfs_arc *arc, uint32_t node,
 		       size_t *cap, size_t *len)
@@ -726,6 +726,8 @@ static void *store_get(struct ozxfs *fs, struct ozxfs_arc *arc, uint32_t node,
 	    st.size > max)
 		return NULL;
 	*len = ((size_t)st.size + STORE_ALIGN - 1) & ~(STORE_ALIGN - 1);
+	if (*len > max)
+		return NULL;
 	held = atomic_load(&fs->store_held);
 	do {
 		if (*len > max - held)

@@ -3,11 +3,11 @@
 # The first read of a 4 MiB STORED file verifies all of it against its
 # CRC-32 and stores it into the kernel's page cache, so that reading it
 # whole costs at most 2 READ requests (not 4 MiB / 1 MiB or / 128 KiB),
-# and a second reader none; the bytes are right.  The same for DEFLATE.  -o store_max=0 turns
-# that off (the file then arrives in several READs), and so does a
-# store_max smaller than the file; a first read in the middle of the file
-# (a reader of byte ranges) stores nothing.  Bad values are refused.  The
-# requests are counted in the daemon's -d log.
+# and a second reader none; the bytes are right.  The same for DEFLATE.
+# -o store_max=0 turns that off (the file then arrives in several READs),
+# and so do a store_max smaller than the file and -s; a first read in the
+# middle of the file (a reader of byte ranges) stores nothing.  Bad values
+# are refused.  The requests are counted in the daemon's -d log.
 
 . "$(dirname "$0")/lib.sh"
 require_mount
@@ -86,6 +86,13 @@ for opt in store_max=0 store_max=3M; do
 	ok "$n READ"
 	unmount_ozx
 done
+
+check "-s (one thread): nothing stored, the same bytes"
+mount_ozx "$A" "$MNT" -d -s
+cmp -- "$SRC/big" "$MNT/big" || fail "big differs through the mount"
+! grep -q "NOTIFY: code=4" "$LOG" || fail "a store notification with -s"
+ok "$(reads) READ"
+unmount_ozx
 
 check "-o store_max=SIZE refuses what is not a size up to 1G"
 # (a mount point that does not exist: an option accepted would not mount)
