@@ -489,6 +489,19 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 			 size_t len, uint64_t off, size_t *at);
 
 /*
+ * As ozx_file_read_at; besides, *whole is where the entry's bytes start in
+ * buf if this call verified the entry by reading all of it into buf (cap
+ * is at least its size): buf + *whole then holds exactly the bytes whose
+ * CRC-32 matched, from an archive generation still current when the entry
+ * was marked verified.  Else *whole is SIZE_MAX (verification off, the
+ * entry verified before or by another thread, or too big for buf).
+ */
+ssize_t ozx_file_read_whole(struct ozx_archive *a, uint32_t node,
+			    const struct ozx_io *io, void *buf, size_t cap,
+			    size_t len, uint64_t off, size_t *at,
+			    size_t *whole);
+
+/*
  * Verify the whole entry against its CRC-32 now (once per handle).  Returns
  * 0 if it matches (or already had), -EIO if the entry is unusable or the
  * archive read failed (as ozx_file_read), -ENOENT if node is not a file,

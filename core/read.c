@@ -573,9 +573,9 @@ static ssize_t read_bytes(struct ozx_archive *a, uint32_t node,
 	return (ssize_t)len;
 }
 
-ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
-			 const struct ozx_io *io, void *buf, size_t cap,
-			 size_t len, uint64_t off, size_t *at)
+ssize_t ozx_file_read_whole(struct ozx_archive *a, uint32_t node,
+			    const struct ozx_io *io, void *buf, size_t cap,
+			    size_t len, uint64_t off, size_t *at, size_t *whole)
 {
 	struct ozx_node *n;
 	size_t want, got;
@@ -583,6 +583,7 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 	int ret;
 
 	*at = 0;
+	*whole = SIZE_MAX;
 	n = file_node(a, node, &ret);
 	if (!n)
 		return ret;
@@ -617,6 +618,10 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 		if (ret)
 			return ret;
 		if (got != SIZE_MAX) {
+			/* The pass of this call matched the CRC over exactly
+			 * these bytes, in a generation still current when it
+			 * committed: buf holds the verified entry. */
+			*whole = got;
 			*at = got + (size_t)off;
 			return (ssize_t)want;
 		}
@@ -632,6 +637,15 @@ ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
 		if (ret != -ESTALE || tries >= OZX_CHANGE_TRIES)
 			return -EIO;
 	}
+}
+
+ssize_t ozx_file_read_at(struct ozx_archive *a, uint32_t node,
+			 const struct ozx_io *io, void *buf, size_t cap,
+			 size_t len, uint64_t off, size_t *at)
+{
+	size_t whole;
+
+	return ozx_file_read_whole(a, node, io, buf, cap, len, off, at, &whole);
 }
 
 ssize_t ozx_file_read(struct ozx_archive *a, uint32_t node,

@@ -515,6 +515,7 @@ int main(int argc, char *argv[])
 				     cpus_usable(OZXFS_MAX_THREADS);
 	if (cmd.singlethread)
 		threads = 1;
+	fs->single = cmd.singlethread;
 	fs->cpu_limit = threads;
 	if (fs->archive)
 		ozx_archive_set_cpu_limit(fs->archive, threads);

@@ -42,6 +42,7 @@ static const struct fuse_opt ozxfs_opt_spec[] = {
 	OZXFS_OPT("timeout=%s", timeout_arg, 0),
 	OZXFS_OPT("max_archives=%s", max_archives_arg, 0),
 	OZXFS_OPT("archive_memory=%s", archive_memory_arg, 0),
+	OZXFS_OPT("store_max=%s", store_max_arg, 0),
 	OZXFS_OPT("anonymous", anonymous, 1),
 	OZXFS_OPT("fd_per_open", fd_per_open, 1),
 	OZXFS_OPT("-h", show_help, 1),
@@ -302,6 +303,15 @@ static int check_opts(struct ozxfs_opts *opts)
 		opts->archive_memory = (size_t)v;
 	}
 
+	opts->store_max = OZXFS_STORE_MAX_DEFAULT;
+	if (opts->store_max_arg) {
+		if (parse_size(opts->store_max_arg, OZXFS_STORE_MAX_LIMIT, &v))
+			return bad_value("store_max", opts->store_max_arg,
+					 "a size such as 64M, at most 1G, "
+					 "0 for off");
+		opts->store_max = (size_t)v;
+	}
+
 	/* (uid_t)-1 means "no change" to chown(2): never a real owner. */
 	opts->uid = getuid();
 	if (opts->uid_arg) {
@@ -355,6 +365,8 @@ void ozxfs_opts_free(struct ozxfs_opts *opts)
 	free(opts->timeout_arg);
 	free(opts->max_archives_arg);
 	free(opts->archive_memory_arg);
+	free(opts->store_max_arg);
+	opts->store_max_arg = NULL;
 	opts->max_archives_arg = opts->archive_memory_arg = NULL;
 	opts->cache_size_arg = opts->retries_arg = opts->timeout_arg = NULL;
 	free(opts->archive_arg);
@@ -407,6 +419,13 @@ void ozxfs_opts_help(const char *progname)
 	       "(default 1M; 0: the\n"
 	       "                           kernel's, 128K); setting it "
 	       "takes root\n"
+	       "    -o store_max=SIZE      entries up to SIZE go into the page "
+	       "cache whole,\n"
+	       "                           from the pass that verified them; "
+	       "their buffers\n"
+	       "                           (2 MiB steps) take at most SIZE at "
+	       "once\n"
+	       "                           (default 64M, at most 1G, 0: off)\n"
 	       "    -o fd_per_open         each open file reads through a "
 	       "descriptor of its\n"
 	       "                           own (costs an open and a release "

@@ -54,6 +54,10 @@ enum ozxfs_exit {
 /* -o idle_timeout=SECONDS accepts 0 (never, the default) to a year. */
 #define OZXFS_MAX_IDLE_TIMEOUT (366u * 24 * 3600)
 
+/* -o store_max=SIZE: 64 MiB unless given, at most 1 GiB. */
+#define OZXFS_STORE_MAX_DEFAULT ((size_t)64 << 20)
+#define OZXFS_STORE_MAX_LIMIT ((size_t)1 << 30)
+
 /* A folder source: -o max_archives=N and -o archive_memory=SIZE. */
 #define OZXFS_MAX_ARCHIVES_DEFAULT 256u
 #define OZXFS_ARCHIVE_MEMORY_DEFAULT ((size_t)1 << 30)
@@ -91,6 +95,7 @@ struct ozxfs_opts {
 	char *timeout_arg;	  /* -o timeout=SECONDS (URLs) */
 	char *max_archives_arg;	  /* -o max_archives=N (a folder) */
 	char *archive_memory_arg; /* -o archive_memory=SIZE (a folder) */
+	char *store_max_arg;	  /* -o store_max=SIZE */
 	int anonymous;		  /* -o anonymous (s3:// URLs) */
 	int fd_per_open;	  /* -o fd_per_open */
 	int show_help;		  /* -h, --help */
@@ -109,6 +114,7 @@ struct ozxfs_opts {
 	size_t inflate_cache;  /* bytes of DEFLATE access points, all entries */
 	unsigned max_archives; /* a folder: archives open at once */
 	size_t archive_memory; /* a folder: bytes of their indexes */
+	size_t store_max;      /* entry buffers stored into the page cache */
 	unsigned idle_timeout; /* idle seconds before unmounting, 0 never */
 	unsigned readahead_kib; /* the mount's readahead, 0 the kernel's */
 	struct ozx_remote_opts remote; /* for a URL (log set by main.c) */
@@ -133,6 +139,18 @@ struct ozxfs {
 	/* Per-worker-thread read buffer of io_size bytes (ops.c). */
 	pthread_key_t buf_key;
 	size_t io_size;
+	size_t page_size;
+
+	/*
+	 * Storing verified entries into the page cache (ops.c, "Storing"):
+	 * the session to notify, set before it serves; whether main() runs
+	 * it on one thread (then nothing is stored); the bytes of entry
+	 * buffers held now, at most opts.store_max; the workers storing now.
+	 */
+	struct fuse_session *se;
+	bool single;
+	_Atomic size_t store_held;
+	_Atomic unsigned storing;
 
 	/*
 	 * Opens reach the daemon: -o fd_per_open, -o idle_timeout, a kernel
@@ -157,6 +175,7 @@ struct ozxfs {
 	/* Conditions logged once per mount (atomic_exchange to true). */
 	atomic_bool logged_budget; /* fell back to the shared descriptor */
 	atomic_bool logged_reopen; /* reopen failed: shared descriptor */
+	atomic_bool logged_store;  /* the kernel refused a store */
 	/* Failed reads of the archive are logged at most once a second:
 	 * CLOCK_MONOTONIC second of the last message, and those not logged
 	 * since. */

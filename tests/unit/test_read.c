@@ -549,6 +549,63 @@ static void test_first_read_whole_at_offset(void **state)
 	free(buf);
 }
 
+/* ozx_file_read_whole (issue 17): the read whose pass verified the entry
+ * into a buffer with room for it says where all of it lies; a later read,
+ * a buffer too small, verification off and a corrupt entry say SIZE_MAX. */
+static void test_read_whole(void **state)
+{
+	unsigned char *want, *buf = malloc(30000);
+	size_t at, whole, k;
+	struct fx_arc *fa;
+	uint32_t x;
+
+	(void)state;
+	assert_non_null(buf);
+	for (k = 0; k < 2; k++) {
+		fa = open_one(20000, SIZE_MAX, k ? 8 : 0, &want);
+		x = fx_node(fa->a, "x");
+		assert_int_equal(ozx_file_read_whole(fa->a, x, NULL, buf, 30000,
+						     100, 5000, &at, &whole),
+				 100);
+		assert_true(whole != SIZE_MAX);
+		assert_memory_equal(buf + whole, want, 20000);
+		assert_memory_equal(buf + at, want + 5000, 100);
+		assert_int_equal(ozx_file_read_whole(fa->a, x, NULL, buf, 30000,
+						     100, 0, &at, &whole),
+				 100);
+		assert_true(whole == SIZE_MAX);
+		assert_memory_equal(buf + at, want, 100);
+		fx_arc_free(fa);
+
+		fa = open_one(20000, SIZE_MAX, k ? 8 : 0, NULL);
+		x = fx_node(fa->a, "x");
+		assert_int_equal(ozx_file_read_whole(fa->a, x, NULL, buf, 4096,
+						     100, 0, &at, &whole),
+				 100);
+		assert_true(whole == SIZE_MAX);
+		assert_memory_equal(buf + at, want, 100);
+		fx_arc_free(fa);
+
+		fa = open_one(20000, SIZE_MAX, k ? 8 : 0, NULL);
+		x = fx_node(fa->a, "x");
+		ozx_archive_set_verify(fa->a, false);
+		assert_int_equal(ozx_file_read_whole(fa->a, x, NULL, buf, 30000,
+						     100, 0, &at, &whole),
+				 100);
+		assert_true(whole == SIZE_MAX);
+		fx_arc_free(fa);
+		free(want);
+	}
+	fa = open_one(20000, 5, 0, NULL);
+	x = fx_node(fa->a, "x");
+	assert_int_equal(ozx_file_read_whole(fa->a, x, NULL, buf, 30000, 100, 0,
+					     &at, &whole),
+			 -EIO);
+	assert_true(whole == SIZE_MAX);
+	fx_arc_free(fa);
+	free(buf);
+}
+
 /* An io that holds the first reader of the data region until released,
  * to look at an entry while it is being verified. */
 struct gate {
@@ -1888,6 +1945,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_reads),
+		cmocka_unit_test(test_read_whole),
 		cmocka_unit_test(test_concurrent_reads_unverified),
 		cmocka_unit_test(test_verify_first_read_any_offset),
 		cmocka_unit_test(test_verify_first_read_deflate),
