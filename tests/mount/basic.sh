@@ -165,7 +165,7 @@ if [ -f "$MKSAMPLE" ]; then
 	cmp_trees "$W/sample" "$MNT"
 	unmount_ozx "$MNT"
 else
-	echo "note: not tested: the sample archive: $MKSAMPLE is missing"
+	not_tested "the sample archive: $MKSAMPLE is missing"
 fi
 
 echo "PASS: $TEST_NAME"

@@ -25,7 +25,7 @@ for sig in TERM INT; do
 	check "=== SIG$sig to the daemon unmounts it; exit status 0 ==="
 	if [ "$sig" = INT ]; then
 		if ! env --default-signal=INT true 2>/dev/null; then
-			echo "note: not tested: SIGINT: env --default-signal is missing (coreutils 8.31 or later)"
+			not_tested "SIGINT: env --default-signal is missing (coreutils 8.31 or later)"
 			continue
 		fi
 		OZXFS_WRAPPER="env --default-signal=INT ${OZXFS_WRAPPER:-}" mount_ozx "$A" "$MNT"

@@ -57,7 +57,7 @@ expect_all_erofs()
 		expect_fail "$EROFS" "setfattr -n user.x" setfattr -n user.x -v 1 "$M/f"
 		expect_fail "$EROFS" "setfattr -x user.x" setfattr -x user.x "$M/f"
 	else
-		echo "note: not tested: xattr writes: setfattr is missing (Debian: attr)"
+		not_tested "xattr writes: setfattr is missing (Debian: attr)"
 	fi
 }
 
@@ -66,9 +66,9 @@ expect_all_erofs
 
 check "=== remounted rw (root): the daemon refuses ==="
 if [ "$(id -u)" -ne 0 ]; then
-	echo "note: not tested: writes that reach the daemon: not root, cannot remount rw"
+	not_tested "writes that reach the daemon: not root, cannot remount rw"
 elif ! mount -i -o remount,rw "$M" 2>"$W/remount.err"; then
-	echo "note: not tested: writes that reach the daemon: mount -o remount,rw: $(head -n 1 "$W/remount.err")"
+	not_tested "writes that reach the daemon: mount -o remount,rw: $(head -n 1 "$W/remount.err")"
 else
 	mountinfo_line "$M" | grep -q ' rw,' || fail "remount,rw left '$M' $(mountinfo_line "$M" | cut -d' ' -f6)"
 	from=$(wc -l <"$LOG")

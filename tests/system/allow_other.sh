@@ -101,7 +101,7 @@ unmount_ozx "$MNT"
 check "=== a user's own mount (fusermount3) ==="
 if ! sys_user_mount_ok; then
 	# The claim of this test, root's mount shared or not, is tested.
-	echo "note: not tested: a user's own mount (fusermount3): $SYS_WHY"
+	not_tested "a user's own mount (fusermount3): $SYS_WHY"
 	exit 0
 fi
 NMNT=$W/nobody-mnt

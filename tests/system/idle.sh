@@ -137,7 +137,7 @@ if sys_nobody && sys_user_mount_ok && sys_user_umount_ok; then
 	expect_idle_unmount "$(sys_now_ms)"
 else
 	# The idle unmount itself is tested above, as root: still a PASS.
-	echo "note: not tested: the idle unmount of a user's mount (fusermount3 -u): $SYS_WHY"
+	not_tested "the idle unmount of a user's mount (fusermount3 -u): $SYS_WHY"
 fi
 
 check "=== bad values are usage errors (exit 1) ==="

@@ -101,7 +101,7 @@ if sys_nobody && sys_user_mount_ok && sys_user_umount_ok; then
 	wait "$HOLDER"
 else
 	# SIGTERM on a busy mount is tested above, as root: still a PASS.
-	echo "note: not tested: SIGTERM on a user's busy mount (fusermount3 -u -z): $SYS_WHY"
+	not_tested "SIGTERM on a user's busy mount (fusermount3 -u -z): $SYS_WHY"
 fi
 
 # kill_daemon: SIGKILL to the daemon of OZX_MNT, and reap it (quietly: the

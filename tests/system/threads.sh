@@ -193,12 +193,12 @@ cg_make()
 check "=== a cgroup with a CPU quota of one CPU ==="
 if [ "$(id -u)" -ne 0 ]; then
 	# The affinity limit is tested above: still a PASS.
-	echo "note: not tested: a cgroup CPU quota: not root, cannot make a cgroup"
+	not_tested "a cgroup CPU quota: not root, cannot make a cgroup"
 	exit 0
 fi
 trap cg_exit EXIT
 if ! cg_make; then
-	echo "note: not tested: a cgroup CPU quota: no cgroup with a cpu controller can be made here"
+	not_tested "a cgroup CPU quota: no cgroup with a cpu controller can be made here"
 	exit 0
 fi
 echo "note: $CG: $CGKIND"
@@ -224,7 +224,7 @@ checker_done()
 
 check "ozx check in that cgroup: one thread verifies (the main thread waits)"
 if [ -z "${OZX:-}" ]; then
-	echo "note: not tested: ozx check under a CPU quota: OZX is not set"
+	not_tested "ozx check under a CPU quota: OZX is not set"
 	exit 0
 fi
 # 40 entries: three batches of consecutive records (check.c), enough for

@@ -151,7 +151,7 @@ if command -v bsdtar >/dev/null; then
 else
 	missing="$missing bsdtar (Debian: libarchive-tools)"
 fi
-[ -z "$missing" ] || echo "note: not tested: reading with$missing"
+[ -z "$missing" ] || not_tested "reading with$missing"
 ok "read by:$readers"
 
 check "reproducible: packing again gives the same bytes"
@@ -268,7 +268,7 @@ if pid_alive "$pid"; then
 	ok "interrupted: nothing left"
 else
 	wait "$pid"
-	echo "note: not tested: SIGINT while packing: the pack finished before it could be interrupted"
+	not_tested "SIGINT while packing: the pack finished before it could be interrupted"
 	rm -f "$OUT/slow.ozx"
 fi
 
@@ -318,7 +318,7 @@ if mknod "$W/t1/null" c 1 3 2>/dev/null; then
 	expect_in err "'$W/t1/null' is a character device" "device file"
 	rm "$W/t1/null"
 else
-	echo "note: not tested: device files: mknod is not allowed here"
+	not_tested "device files: mknod is not allowed here"
 fi
 ok "refused"
 
@@ -331,7 +331,7 @@ if [ -r "$W/t1/big" ] && command -v setpriv >/dev/null &&
 	nodac="setpriv --bounding-set=-dac_override,-dac_read_search"
 fi
 if [ -r "$W/t1/big" ] && [ -z "$nodac" ]; then
-	echo "note: not tested: an unreadable file: every file is readable for us (root without setpriv)"
+	not_tested "an unreadable file: every file is readable for us (root without setpriv)"
 else
 	$nodac "$OZX" pack "$W/t1" "$OUT/t3.ozx" >"$W/unread.out" 2>"$W/unread.err"
 	RC=$? LAST=unread

@@ -69,14 +69,14 @@ if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; t
 		echo "note: this machine packed in under half a second: no progress line to see"
 	fi
 else
-	echo "note: not tested: the progress line: script(1) is missing or cannot run (Debian: bsdutils)"
+	not_tested "the progress line: script(1) is missing or cannot run (Debian: bsdutils)"
 fi
 
 check "a file past 4 GiB (sparse), and an entry stored after it: sizes and offsets only ZIP64 can hold"
 big=$((4 * 1024 * 1024 * 1024 + 4097))
 avail=$(df -Pk "$W" | awk 'NR == 2 { print $4 }')
 if [ "${avail:-0}" -lt $((3 * big / 1024)) ]; then
-	echo "note: not tested: a file past 4 GiB: less than $((3 * big >> 30)) GiB free in $W"
+	not_tested "a file past 4 GiB: less than $((3 * big >> 30)) GiB free in $W"
 else
 	mkdir -p "$W/big" && cp "$W/tree/zarr.json" "$W/big/" || fail "mkdir"
 	truncate -s "$big" "$W/big/a-big" || fail "truncate"
