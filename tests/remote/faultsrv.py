@@ -9,8 +9,9 @@ Modes:
   ok        no fault
   drop      close the connection without an answer
   503       HTTP 503 (with Retry-After: 0)
-  stall     wait 3 s before answering (longer than the test's timeout)
-  hang      wait 60 s before answering (longer than the test)
+  stall     answer only when the client gives up, or after 3 s (longer
+            than the test's timeout)
+  hang      the same, at most 60 s (longer than the test)
   short     the headers of the whole range, half its body, then close
   badrange  a Content-Range one byte off, and the bytes that go with it
   long      the bytes asked for and 100 more
@@ -20,7 +21,7 @@ Modes:
   longetag  If-Match ignored, other bytes of the same size, and an ETag
             of 300 characters (more than the client holds)
 """
-import http.server, os, re, sys, threading, time, urllib.parse
+import http.server, os, re, select, sys, threading, urllib.parse
 
 lock = threading.Lock()
 state = {"mode": "ok", "count": -1, "served": 0, "gen": 1}
@@ -83,7 +84,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if mode == "503":
             return self.send_plain(503, b"busy", [("Retry-After", "0")])
         if mode in ("stall", "hang"):
-            time.sleep(3 if mode == "stall" else 60)
+            # Answer nothing until the client gives up on the request
+            # (its end of the connection becomes readable: closed), or
+            # at most 3 s (stall) or 60 s (hang).
+            select.select([self.connection], [], [], 3 if mode == "stall" else 60)
         with open(path, "rb") as f:
             data = f.read()
         size = len(data)

@@ -11,10 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -1697,6 +1699,23 @@ static void *touch_reader(void *arg)
 	return NULL;
 }
 
+/* Whether reader t reaches want reads (or fails) within 10 s. */
+static bool reads_past(struct toucher *t, unsigned want)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	while (atomic_load(&t->reads) < want && !atomic_load(&t->bad)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
 /* Readers of every entry while the stamp keeps moving, each making
  * progress between two moves (a file touched faster than an entry can
  * be verified gives EIO, by design): every read returns the right bytes,
@@ -1723,9 +1742,7 @@ static void test_change_touch_concurrent(void **state)
 		touch(&f->c);
 		/* every reader finishes a read begun after the touch */
 		for (int i = 0; i < NTHREADS; i++)
-			while (atomic_load(&t[i].reads) < seen[i] + 2 &&
-			       !atomic_load(&t[i].bad))
-				usleep(200);
+			assert_true(reads_past(&t[i], seen[i] + 2));
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < NTHREADS; i++) {
