@@ -63,10 +63,10 @@ struct ra_stream {
  * Prefetch across hints: when a hint starts where the one before it ended
  * (entries verified in archive order: cp -r, a Zarr reader walking an
  * array's shards, ozx check), a thread of the remote's own fetches the
- * bytes after it, as many as it hinted (at least PREFETCH_MIN, at most PREFETCH_MAX
- * and a quarter of the cache), while its caller checks and serves the
- * hinted ones: the next entry's round trip and transfer overlap this
- * one's work instead of following it.  One range waits at most (a newer
+ * bytes after it, as many as it hinted (at least PREFETCH_MIN, at most
+ * PREFETCH_MAX and a quarter of the cache), while its caller checks and
+ * serves the hinted ones: the next entry's round trip and transfer
+ * overlap this one's work instead of following it.  One range waits at most (a newer
  * replaces it).  The thread starts with the first such pair of hints, so
  * after a daemon's fork; it is known by the process that made it.
  */
@@ -895,7 +895,7 @@ static void prefetch_note(struct ozx_remote *r, uint64_t off, uint64_t len)
 	follows = pf->end > 0 && off >= pf->end &&
 		  off - pf->end <= OZX_REMOTE_BLOCK;
 	pf->end = off + len;
-	if (follows && pf->end < r->size && want > 0 && !pf->stop) {
+	if (follows && pf->end < r->size && !pf->stop) {
 		if (pf->pid != getpid()) {
 			pf->pid = pthread_create(&pf->thread, NULL,
 						 prefetch_main, r) == 0 ?
