@@ -130,16 +130,24 @@ int ozx_archive_open_io(const struct ozx_io *io, uint64_t size,
 int ozx_archive_open(const char *path, struct ozx_archive **out,
 		     struct ozx_diag *diag)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	return ozx_archive_open_fd(fd, path, out, diag);
+}
+
+int ozx_archive_open_fd(int fd, const char *path, struct ozx_archive **out,
+			struct ozx_diag *diag)
+{
 	struct ozx_archive *a;
 	struct ozx_io io;
 	struct stat st;
 	char *copy;
-	int fd, ret;
+	int ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		goto out_close_fd;

@@ -243,6 +243,15 @@ int ozx_archive_open(const char *path, struct ozx_archive **out,
 		     struct ozx_diag *diag);
 
 /*
+ * Open the archive file that fd (a descriptor open for reading) is, as
+ * ozx_archive_open() opens path: path only names it (for
+ * ozx_archive_reopen() where /proc is missing).  The descriptor is the
+ * handle's from now on, closed on failure too.
+ */
+int ozx_archive_open_fd(int fd, const char *path, struct ozx_archive **out,
+			struct ozx_diag *diag);
+
+/*
  * Open from an io of the given size.  The io (and what its ctx points to)
  * must outlive the handle.  Returns as ozx_archive_open().
  */

@@ -35,11 +35,20 @@
  * are released: their index freed, their descriptor closed.  An instance
  * released and used again is opened again by its path, and must be the
  * same file (device, inode, size and mtime); otherwise its inodes answer
- * ESTALE.  So an instance whose path no longer names it (removed, or
- * replaced by rename) is not released while the kernel holds references
- * to its inodes (lookups less FORGETs): an open file keeps reading the
- * bytes it opened.  Neither is an instance a request is using, nor one
- * with files open through served opens (-o fd_per_open, idle_timeout).
+ * ESTALE.  Not while the kernel holds references to its inodes (lookups
+ * less FORGETs), for with zero-message opens a file may be open on them
+ * that the daemon never hears of: such an instance, when released, keeps
+ * a descriptor of its file (it is held) and is opened again from it, so an
+ * open file keeps reading the bytes it opened even after its archive was
+ * removed or replaced.  Each release also asks the kernel to drop the
+ * archive's directory entry (notify_inval_entry): what no open file pins
+ * is forgotten then, and the last FORGET closes the descriptor.  Entries
+ * in use then stay (until memory is short, even once unused), so at most
+ * HELD_MAX instances are held, the least recently used let go first: past
+ * that many other releases, a file left open on a released archive reads
+ * on only while its path names the same file.  An instance a request
+ * is using is not released, nor one with files open through served opens
+ * (-o fd_per_open, idle_timeout).
  *
  * Threads.  A request holds its instance (busy) without a lock: it counts
  * itself in busy, then loads the archive; the release takes the archive
@@ -75,6 +84,9 @@
 #define INST_CHUNK 4096u
 #define INST_CHUNKS 65536u
 
+/* Descriptors kept for released archives at most (see the top). */
+#define HELD_MAX 8u
+
 /* The memory an open archive's index takes, roughly (see the top). */
 #define NODE_BYTES 64u
 #define ARCHIVE_BYTES 4096u
@@ -103,9 +115,10 @@ struct inst {
 	_Atomic uint64_t used;	  /* the folder's tick when last used */
 	/* Under the folder's lock. */
 	size_t mem;
+	int fd; /* held: a descriptor of its file; otherwise -1 */
 	bool opening, broken, logged, skip;
 	char *why; /* broken: why, for user.ozx.error (then immutable) */
-	struct inst *prev, *next; /* in the list of open instances */
+	struct inst *prev, *next; /* in the list of open or held ones */
 };
 
 struct ozxfs_folder {
@@ -122,8 +135,16 @@ struct ozxfs_folder {
 	_Atomic(struct inst *) *chunk[INST_CHUNKS];
 	struct inst *open; /* open instances */
 	unsigned nopen;
+	struct inst *held; /* released ones that hold a descriptor */
+	unsigned nheld;
 	_Atomic uint64_t tick; /* advanced by each open */
 	atomic_bool cancelled;
+	/* Directory entries for the kernel to drop, under the lock. */
+	struct inval {
+		fuse_ino_t parent;
+		struct inval *next;
+		char name[];
+	} * inval, **inval_tail;
 };
 
 /* An opendir's listing (fi->fh). */
@@ -193,13 +214,27 @@ static int classify(const struct ozxfs_folder *f, const char *rel,
 	return -ENOENT;
 }
 
-static size_t hash_of(const char *s)
+/* The hash of s[0..len). */
+static size_t hash_of(const char *s, size_t len)
 {
 	size_t h = 14695981039346656037u;
 
-	while (*s)
+	while (len--)
 		h = (h ^ (unsigned char)*s++) * 1099511628211u;
 	return h;
+}
+
+/* Under the lock: the node of path[0..len), or NULL. */
+static struct fnode *fnode_find(const struct ozxfs_folder *f, const char *path,
+				size_t len)
+{
+	struct fnode *fn;
+
+	for (fn = f->hash[hash_of(path, len) & (f->hsize - 1)]; fn;
+	     fn = fn->hnext)
+		if (!strncmp(fn->path, path, len) && !fn->path[len])
+			break;
+	return fn;
 }
 
 /* Under the lock: the node of path, made if need be; NULL if out of
@@ -209,11 +244,11 @@ static struct fnode *fnode_get(struct ozxfs_folder *f, const char *path,
 {
 	struct fnode *fn, **slot;
 
-	for (fn = f->hash[hash_of(path) & (f->hsize - 1)]; fn; fn = fn->hnext)
-		if (!strcmp(fn->path, path)) {
-			fn->kind = kind;
-			return fn;
-		}
+	fn = fnode_find(f, path, strlen(path));
+	if (fn) {
+		fn->kind = kind;
+		return fn;
+	}
 	if (f->nnodes == f->cap) {
 		size_t cap = f->cap * 2;
 		struct fnode **nodes = realloc(f->nodes, cap * sizeof(*nodes));
@@ -232,7 +267,9 @@ static struct fnode *fnode_get(struct ozxfs_folder *f, const char *path,
 		f->hash = hash;
 		f->hsize = cap;
 		for (size_t i = 0; i < f->nnodes; i++) {
-			slot = &hash[hash_of(nodes[i]->path) & (cap - 1)];
+			slot = &hash[hash_of(nodes[i]->path,
+					     strlen(nodes[i]->path)) &
+				     (cap - 1)];
 			nodes[i]->hnext = *slot;
 			*slot = nodes[i];
 		}
@@ -245,7 +282,7 @@ static struct fnode *fnode_get(struct ozxfs_folder *f, const char *path,
 	fn->kind = kind;
 	fn->ino = (fuse_ino_t)f->nnodes + 1;
 	f->nodes[f->nnodes++] = fn;
-	slot = &f->hash[hash_of(path) & (f->hsize - 1)];
+	slot = &f->hash[hash_of(path, strlen(path)) & (f->hsize - 1)];
 	fn->hnext = *slot;
 	*slot = fn;
 	return fn;
@@ -310,24 +347,13 @@ static struct inst *inst_new(struct ozxfs_folder *f, struct fnode *fn,
 	}
 	in->arc.fs = f->fs;
 	in->arc.base = (fuse_ino_t)id << 32;
+	in->fd = -1;
 	in->fn = fn;
 	in->stamp = stamp_of(st);
 	in->mtime = st->st_mtim;
 	atomic_store(&f->chunk[id / INST_CHUNK][id % INST_CHUNK], in);
 	atomic_store(&f->ninst, id);
 	return in;
-}
-
-/* Whether in's path still names its file. */
-static bool inst_in_place(const struct ozxfs_folder *f, const struct inst *in)
-{
-	struct stat st;
-	struct ozx_stamp s;
-
-	if (fstatat(f->dirfd, in->fn->path, &st, 0))
-		return false;
-	s = stamp_of(&st);
-	return stamp_eq(&s, &in->stamp);
 }
 
 /* The memory of an open instance now: its index and DEFLATE access
@@ -340,6 +366,131 @@ static size_t inst_mem(const struct inst *in)
 	return in->mem + zs.used;
 }
 
+/* Under the lock: in into, or out of, the list at *head. */
+static void list_add(struct inst **head, struct inst *in)
+{
+	in->prev = NULL;
+	in->next = *head;
+	if (*head)
+		(*head)->prev = in;
+	*head = in;
+}
+
+static void list_del(struct inst **head, struct inst *in)
+{
+	if (in->prev)
+		in->prev->next = in->next;
+	else
+		*head = in->next;
+	if (in->next)
+		in->next->prev = in->prev;
+}
+
+/* Under the lock: close the descriptor held instance in keeps. */
+static void unhold(struct ozxfs_folder *f, struct inst *in)
+{
+	list_del(&f->held, in);
+	f->nheld--;
+	close(in->fd);
+	in->fd = -1;
+}
+
+/* The least recently used instance of the list at head but skip, or NULL. */
+static struct inst *lru(struct inst *head, const struct inst *skip)
+{
+	struct inst *in, *v = NULL;
+
+	for (in = head; in; in = in->next)
+		if (in != skip && !in->skip &&
+		    (!v || atomic_load(&in->used) < atomic_load(&v->used)))
+			v = in;
+	return v;
+}
+
+/*
+ * Ask the kernel to drop the directory entries queued, not under the lock
+ * (see inval_queue()).
+ */
+static void inval_drain(struct ozxfs_folder *f)
+{
+	struct inval *iv;
+
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		iv = f->inval;
+		if (iv) {
+			f->inval = iv->next;
+			if (!f->inval)
+				f->inval_tail = &f->inval;
+		}
+		pthread_mutex_unlock(&f->lock);
+		if (!iv)
+			return;
+		/* -ENOENT if the kernel holds no such entry: nothing to do. */
+		fuse_lowlevel_notify_inval_entry(f->fs->se, iv->parent,
+						 iv->name, strlen(iv->name));
+		free(iv);
+	}
+}
+
+/*
+ * Under the lock: queue fn's directory entry for the kernel to drop, by
+ * the request that released it once it has let go of the lock.  Safe in a
+ * request: the kernel locks the entry's directory, a folder directory,
+ * and a request that opens archives is never one on a folder directory
+ * (nor on the archive released: it is not busy).  At worst (out of memory)
+ * the entry stays until the kernel drops it of itself, and the held
+ * descriptor with it.
+ */
+static void inval_queue(struct ozxfs_folder *f, const struct fnode *fn)
+{
+	const char *slash = strrchr(fn->path, '/');
+	const char *name = slash ? slash + 1 : fn->path;
+	const struct fnode *dir =
+		fnode_find(f, fn->path, slash ? (size_t)(slash - fn->path) : 0);
+	struct inval *iv;
+
+	if (!dir)
+		return;
+	iv = malloc(sizeof(*iv) + strlen(name) + 1);
+	if (!iv)
+		return;
+	iv->parent = dir->ino;
+	iv->next = NULL;
+	strcpy(iv->name, name);
+	*f->inval_tail = iv;
+	f->inval_tail = &iv->next;
+}
+
+/*
+ * Under the lock: whether in, open as a, may be released.  Not if a
+ * request is using it; if the kernel holds references to its inodes, only
+ * with a descriptor of its file to keep (*fd; otherwise -1; see the top).
+ */
+static bool releasable(struct inst *in, const struct ozx_archive *a, int *fd)
+{
+	*fd = -1;
+	if (atomic_load(&in->busy))
+		return false;
+	if (!atomic_load(&in->nlookup))
+		return true;
+	*fd = ozx_archive_reopen(a);
+	if (*fd >= 0)
+		return true;
+	*fd = -1;
+	return false;
+}
+
+/* Under the lock: released in keeps fd, its file (see the top). */
+static void hold(struct ozxfs_folder *f, struct inst *in, int fd)
+{
+	in->fd = fd;
+	list_add(&f->held, in);
+	if (++f->nheld > HELD_MAX)
+		unhold(f, lru(f->held, NULL));
+	inval_queue(f, in->fn);
+}
+
 /* Under the lock: release open archives (not keep) past the limits. */
 static void evict(struct ozxfs_folder *f, struct inst *keep)
 {
@@ -347,44 +498,38 @@ static void evict(struct ozxfs_folder *f, struct inst *keep)
 	struct ozx_archive *a;
 	struct inst *in, *v;
 	size_t mem = 0;
+	int fd;
 
 	for (in = f->open; in; in = in->next)
 		mem += inst_mem(in);
 	while (f->nopen > o->max_archives || mem > o->archive_memory) {
-		v = NULL;
-		for (in = f->open; in; in = in->next)
-			if (in != keep && !in->skip &&
-			    (!v ||
-			     atomic_load(&in->used) < atomic_load(&v->used)))
-				v = in;
+		v = lru(f->open, keep);
 		if (!v)
 			break;
 		v->skip = true;
 		a = atomic_exchange(&v->live, NULL);
-		if (atomic_load(&v->busy) ||
-		    (atomic_load(&v->nlookup) && !inst_in_place(f, v))) {
+		if (!releasable(v, a, &fd)) {
 			atomic_store(&v->live, a);
 			continue;
 		}
-		if (v->prev)
-			v->prev->next = v->next;
-		else
-			f->open = v->next;
-		if (v->next)
-			v->next->prev = v->prev;
+		v->skip = false;
+		list_del(&f->open, v);
 		f->nopen--;
 		mem -= inst_mem(v);
 		ozx_archive_free(a);
+		if (fd >= 0)
+			hold(f, v, fd);
 	}
 	for (in = f->open; in; in = in->next)
 		in->skip = false;
 }
 
 /*
- * Open in's archive by its path: the same file, or -ESTALE.  An archive
+ * Open in's archive from held (a descriptor of its file, which this
+ * takes) or, if -1, by its path: the same file, or -ESTALE.  An archive
  * that is not usable is -EIO with *why set (to free).
  */
-static int inst_load(struct ozxfs_folder *f, struct inst *in,
+static int inst_load(struct ozxfs_folder *f, struct inst *in, int held,
 		     struct ozx_archive **out, char **why)
 {
 	const struct ozxfs *fs = f->fs;
@@ -397,9 +542,13 @@ static int inst_load(struct ozxfs_folder *f, struct inst *in,
 
 	*out = NULL;
 	*why = NULL;
-	if (asprintf(&path, "%s/%s", f->root, in->fn->path) < 0)
+	if (asprintf(&path, "%s/%s", f->root, in->fn->path) < 0) {
+		if (held >= 0)
+			close(held);
 		return -ENOMEM;
-	ret = ozx_archive_open(path, &a, &diag);
+	}
+	ret = held >= 0 ? ozx_archive_open_fd(held, path, &a, &diag) :
+			  ozx_archive_open(path, &a, &diag);
 	free(path);
 	if (ret == -EINVAL || ret == -EFBIG) {
 		if (asprintf(why, "%s (at offset %llu)",
@@ -433,7 +582,7 @@ static int inst_open(struct ozxfs_folder *f, struct inst *in)
 	struct ozx_archive *a;
 	bool log = false;
 	char *why;
-	int ret;
+	int held, ret;
 
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
@@ -450,9 +599,15 @@ static int inst_open(struct ozxfs_folder *f, struct inst *in)
 		pthread_cond_wait(&f->cond, &f->lock);
 	}
 	in->opening = true;
+	held = in->fd;
+	if (held >= 0) {
+		list_del(&f->held, in);
+		f->nheld--;
+		in->fd = -1;
+	}
 	pthread_mutex_unlock(&f->lock);
 
-	ret = inst_load(f, in, &a, &why);
+	ret = inst_load(f, in, held, &a, &why);
 
 	pthread_mutex_lock(&f->lock);
 	in->opening = false;
@@ -463,11 +618,7 @@ static int inst_open(struct ozxfs_folder *f, struct inst *in)
 		in->arc.info = info;
 		in->mem = (size_t)info->cd_size +
 			  (size_t)info->nnodes * NODE_BYTES + ARCHIVE_BYTES;
-		in->prev = NULL;
-		in->next = f->open;
-		if (f->open)
-			f->open->prev = in;
-		f->open = in;
+		list_add(&f->open, in);
 		f->nopen++;
 		atomic_store(&in->used, atomic_fetch_add(&f->tick, 1) + 1);
 		atomic_store(&in->live, a);
@@ -480,6 +631,7 @@ static int inst_open(struct ozxfs_folder *f, struct inst *in)
 	in->logged = in->logged || ret;
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
+	inval_drain(f);
 	if (log && in->broken)
 		fuse_log(FUSE_LOG_ERR, "'%s' is not a usable archive: %s\n",
 			 in->arc.esc, in->why);
@@ -545,6 +697,14 @@ void ozxfs_folder_forget(struct ozxfs_folder *f, fuse_ino_t ino, uint64_t n)
 	while (!atomic_compare_exchange_weak(&in->nlookup, &old,
 					     old > n ? old - n : 0))
 		;
+	if (old > n)
+		return;
+	/* The last: a descriptor held for the kernel's references is not
+	 * needed any more, unless a lookup came since. */
+	pthread_mutex_lock(&f->lock);
+	if (in->fd >= 0 && !atomic_load(&in->nlookup))
+		unhold(f, in);
+	pthread_mutex_unlock(&f->lock);
 }
 
 static void dir_attr(const struct ozxfs_folder *f, fuse_ino_t ino,
@@ -895,6 +1055,7 @@ int ozxfs_folder_new(struct ozxfs *fs, const char *path,
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
+	f->inval_tail = &f->inval;
 	if (!fnode_get(f, "", FN_DIR)) {
 		ret = -ENOMEM;
 		goto out_destroy;
@@ -915,6 +1076,7 @@ out_free:
 
 void ozxfs_folder_free(struct ozxfs_folder *f)
 {
+	struct inval *iv;
 	struct inst *in;
 
 	if (!f)
@@ -922,12 +1084,18 @@ void ozxfs_folder_free(struct ozxfs_folder *f)
 	for (uint64_t id = 1; id <= atomic_load(&f->ninst); id++) {
 		in = inst_of(f, id);
 		ozx_archive_free(atomic_load(&in->live));
+		if (in->fd >= 0)
+			close(in->fd);
 		free(in->why);
 		free((char *)in->arc.esc);
 		free(in);
 	}
 	for (size_t i = 0; i < INST_CHUNKS; i++)
 		free(f->chunk[i]);
+	while ((iv = f->inval)) {
+		f->inval = iv->next;
+		free(iv);
+	}
 	for (size_t i = 0; i < f->nnodes; i++) {
 		free(f->nodes[i]->path);
 		free(f->nodes[i]);

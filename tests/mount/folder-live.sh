@@ -10,6 +10,9 @@
 #    reading;
 #  - the same with max_archives=1,fd_per_open: an open file holds its
 #    archive open even while others push it out;
+#  - with zero-message opens, an archive pushed out while in place, then
+#    replaced or removed: a file open on it reads the old bytes to its end,
+#    and the descriptor kept for that is closed once the file is;
 #  - an empty file inside an archive is checked before it is opened
 #    (zero-message opens: at its lookup).
 
@@ -147,5 +150,55 @@ live()
 live
 check "=== again with max_archives=1,fd_per_open: open files hold their archive ==="
 live -o max_archives=1,fd_per_open
+
+fds()
+{
+	ls "/proc/$OZX_PID/fd" | wc -l
+}
+
+fds_are()
+{
+	[ "$(fds)" -eq "$1" ]
+}
+
+# released_then GONE: with zero-message opens the daemon never hears of an
+# open file.  Open a.ozx/data, read a little and drop its cached pages so
+# that the rest is read through the daemon; push a.ozx out (max_archives=1)
+# while it is in place; then GONE ("replaced" or "removed") its file: the
+# open file must still read version 1 to its end.  Once it is closed, the
+# descriptor the release kept must go (its entry dropped, FORGET).
+released_then()
+{
+	rm -f "$DIR"/*
+	cp "$W/v1.ozx" "$DIR/a.ozx"
+	cp "$W/b.ozx" "$DIR/b.ozx"
+	mount_ozx "$DIR" "$MNT" -o max_archives=1,store_max=0
+	base=$(fds)
+	check "released while in place, then $1: an open file keeps reading"
+	exec 3<"$MNT/a.ozx/data"
+	head -c 10 <&3 >/dev/null
+	"$PY" -c 'import os; os.posix_fadvise(3, 0, 0, os.POSIX_FADV_DONTNEED)' ||
+		fail "cannot drop the cached pages"
+	[ "$(cat "$MNT/b.ozx/ver")" = b ] || fail "b.ozx/ver is not b"
+	if [ "$1" = replaced ]; then
+		cp "$W/v2.ozx" "$DIR/a.ozx.Q1w2E3"
+		mv "$DIR/a.ozx.Q1w2E3" "$DIR/a.ozx"
+	else
+		rm "$DIR/a.ozx"
+	fi
+	n=$(cat <&3 | tr -d 1 | wc -c) || fail "the open file failed to read on"
+	exec 3<&-
+	[ "$n" -eq 0 ] || fail "the open file read $n bytes not of version 1"
+	ok "read version 1 to its end"
+	check "the descriptor kept for it is closed once nothing holds it"
+	wait_until 5 fds_are "$((base + 1))" ||
+		fail "$(fds) descriptors, $base before a.ozx was opened (+1 for b.ozx)"
+	ok "$(fds) descriptors"
+	unmount_ozx "$MNT"
+}
+
+check "=== max_archives=1 with zero-message opens ==="
+released_then replaced
+released_then removed
 
 echo "PASS: $TEST_NAME"
