@@ -792,6 +792,84 @@ static void store_entry(struct ozxfs *fs, fuse_ino_t ino, const char *bytes,
 	atomic_fetch_sub(&fs->storing, 1);
 }
 
+/*
+ * Storing ahead.  Reads at offset 0 each of a node just after the one
+ * read before it (within AHEAD_GAP nodes: the directories between),
+ * AHEAD_RUN in a row, are a reader walking the archive in order: cp -r,
+ * tar, rsync, a Zarr reader over an array's chunks (one such pair among
+ * random reads happens now and then; two in a row, hardly ever).  After
+ * replying, the last of them then verifies the small files
+ * that follow and stores each whole into the page cache, at most
+ * AHEAD_FILES files and AHEAD_BYTES bytes, so that the reader finds them
+ * there and sends no READ for them.  The kernel takes a store only for an
+ * inode it holds (one it was told of by a listing or a lookup): the first
+ * it refuses ends the run, so without a listing this costs one verified
+ * file.  A large entry ends it too (its own read stores it), and a file
+ * read before is passed over.  One store ahead runs at a time per archive,
+ * within the half of the workers that may store; not for -s, verify=none,
+ * store_max=0, or a URL (each file would be a request).
+ */
+#define AHEAD_GAP 16u
+#define AHEAD_RUN 2u
+#define AHEAD_FILES 256u
+#define AHEAD_BYTES ((size_t)8 << 20)
+
+static void store_ahead(struct ozxfs *fs, struct ozxfs_arc *arc, uint32_t node)
+{
+	uint32_t last = atomic_exchange(&arc->last, node), m;
+	size_t bytes = 0, at, whole;
+	unsigned files = 0;
+	struct ozx_stat st;
+	char *buf;
+	ssize_t n;
+
+	if (node <= last || node - last > AHEAD_GAP) {
+		atomic_store(&arc->run, 0);
+		return;
+	}
+	if (atomic_fetch_add(&arc->run, 1) + 1 < AHEAD_RUN || fs->single ||
+	    !fs->opts.verify || !fs->opts.store_max || fs->remote ||
+	    atomic_exchange(&arc->ahead, true))
+		return;
+	buf = thread_buf(fs);
+	if (!buf) {
+		atomic_store(&arc->ahead, false);
+		return;
+	}
+	if (atomic_fetch_add(&fs->storing, 1) >= OZXFS_MAX_WORKERS / 2)
+		goto out;
+	for (m = node + 1; m < arc->info->nnodes && files < AHEAD_FILES &&
+			   bytes < AHEAD_BYTES;
+	     m++) {
+		struct fuse_bufvec bv;
+
+		if (ozx_node_stat(arc->archive, m, &st) ||
+		    st.kind == OZX_KIND_DIR)
+			continue;
+		if (st.kind != OZX_KIND_FILE || st.size > fs->io_size)
+			break;
+		if (st.crc_state != OZX_CRC_UNVERIFIED || st.size == 0)
+			continue;
+		n = ozx_file_read_whole(arc->archive, m, NULL, buf, fs->io_size,
+					(size_t)st.size, 0, &at, &whole);
+		if (n < 0)
+			break;
+		if (whole == SIZE_MAX)
+			continue; /* verified by another read meanwhile */
+		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT((size_t)st.size);
+		bv.buf[0].mem = buf + whole;
+		if (fuse_lowlevel_notify_store(fs->se, arc->base + m + 1, 0,
+					       &bv, 0))
+			break;
+		atomic_store(&arc->last, m);
+		files++;
+		bytes += (size_t)st.size;
+	}
+out:
+	atomic_fetch_sub(&fs->storing, 1);
+	atomic_store(&arc->ahead, false);
+}
+
 static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			  off_t off, struct fuse_file_info *fi)
 {
@@ -846,6 +924,8 @@ static void ozxfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(big);
 	if (held)
 		store_put(fs, held, held_len);
+	if (n >= 0 && off == 0)
+		store_ahead(fs, arc, node);
 out_put:
 	arc_put(fs, arc);
 }

@@ -77,6 +77,11 @@ struct ozxfs_arc {
 	const struct ozx_info *info;
 	const char *esc; /* the archive's path made printable */
 	fuse_ino_t base; /* the inode of node n is base + n + 1 */
+	/* Reads in archive order (ops.c, "Storing ahead"): the node last
+	 * read or stored at offset 0, how many reads in a row followed the
+	 * one before, and whether a store ahead runs. */
+	_Atomic uint32_t last, run;
+	atomic_bool ahead;
 };
 
 /* What the command line asked for (opts.c). */

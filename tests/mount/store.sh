@@ -7,7 +7,10 @@
 # -o store_max=0 turns that off (the file then arrives in several READs),
 # and so do a store_max smaller than the file and -s; a first read in the
 # middle of the file (a reader of byte ranges) stores nothing.  Bad values
-# are refused.  The requests are counted in the daemon's -d log.
+# are refused.  Small files read in archive order after a listing are
+# stored ahead: 200 of them cost at most 50 READs (not in reverse order,
+# not with store_max=0 or verify=none).  The
+# requests are counted in the daemon's -d log.
 
 . "$(dirname "$0")/lib.sh"
 require_mount
@@ -93,6 +96,66 @@ cmp -- "$SRC/big" "$MNT/big" || fail "big differs through the mount"
 ! grep -q "NOTIFY: code=4" "$LOG" || fail "a store notification with -s"
 ok "$(reads) READ"
 unmount_ozx
+
+# Small files read in archive order after a listing: stored ahead.
+SMALL=$W/small
+mkdir -p "$SMALL/c" || fail mkdir
+printf '{"zarr_format":3,"node_type":"group"}\n' >"$SMALL/zarr.json"
+for i in $(seq 100 299); do
+	head -c $((1000 + i * 13)) /dev/urandom >"$SMALL/c/$i" || fail urandom
+done
+S=$W/small.ozx
+make_ozx "$SMALL" "$S" stored
+NSMALL=200
+
+# read_in ORDER: every file of small.ozx in archive order ("forward") or
+# the reverse, each compared with its source.
+read_in()
+{
+	"$PY" - "$S" "$SMALL" "$MNT" "$1" <<'EOF' || fail "reads in $1 order"
+import sys, zipfile
+arc, src, mnt, order = sys.argv[1:5]
+names = [n for n in zipfile.ZipFile(arc).namelist() if n.startswith("c/")]
+if order == "reverse":
+    names.reverse()
+for n in names:
+    if open(mnt + "/" + n, "rb").read() != open(src + "/" + n, "rb").read():
+        sys.exit("'%s' differs" % n)
+EOF
+}
+
+stores()
+{
+	grep -c "NOTIFY: code=4" "$LOG"
+}
+
+check "$NSMALL small files in archive order after a listing: far fewer READs than files"
+mount_ozx "$S" "$MNT" -d
+ls -l "$MNT/c" >/dev/null || fail "ls -l failed"
+read_in forward
+n=$(reads)
+[ "$n" -le $((NSMALL / 4)) ] || fail "$n READ requests for $NSMALL files, want at most $((NSMALL / 4))"
+ok "$n READ, $(stores) stored"
+unmount_ozx
+
+check "in reverse order: a READ each, nothing stored ahead"
+mount_ozx "$S" "$MNT" -d
+ls -l "$MNT/c" >/dev/null || fail "ls -l failed"
+read_in reverse
+[ "$(reads)" -ge "$NSMALL" ] || fail "$(reads) READ requests, want one per file"
+[ "$(stores)" -eq 0 ] || fail "$(stores) stores for a reader in reverse order"
+ok "$(reads) READ, nothing stored"
+unmount_ozx
+
+for opt in store_max=0 verify=none; do
+	check "-o $opt: nothing stored ahead"
+	mount_ozx "$S" "$MNT" -d -o "$opt"
+	ls -l "$MNT/c" >/dev/null || fail "ls -l failed"
+	read_in forward
+	[ "$(reads)" -ge "$NSMALL" ] || fail "$(reads) READ requests with -o $opt, want one per file"
+	ok "$(reads) READ"
+	unmount_ozx
+done
 
 check "-o store_max=SIZE refuses what is not a size up to 1G"
 # (a mount point that does not exist: an option accepted would not mount)
